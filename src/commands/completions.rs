@@ -1,0 +1,10 @@
+use clap::CommandFactory;
+
+use crate::cli::{Cli, CompletionsArgs};
+use crate::error::{Result, exit};
+
+pub fn run(args: &CompletionsArgs) -> Result<u8> {
+    let mut cmd = Cli::command();
+    clap_complete::generate(args.shell, &mut cmd, "mcpctl", &mut std::io::stdout());
+    Ok(exit::OK)
+}

@@ -1,0 +1,24 @@
+//! One file per subcommand. Each turns arguments into calls of the modules
+//! that do the work and hands the result to the printer.
+
+mod completions;
+mod init;
+mod lint;
+mod render;
+mod validate;
+
+use crate::cli::{Cli, Command};
+use crate::error::Result;
+use crate::output::Printer;
+
+/// Runs a parsed command line; returns the exit code on success.
+pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
+    let global = &cli.global;
+    match &cli.command {
+        Command::Init(args) => init::run(global, args, printer),
+        Command::Validate => validate::run(global, printer),
+        Command::Lint(args) => lint::run(global, args, printer),
+        Command::Render(args) => render::run(global, args, printer),
+        Command::Completions(args) => completions::run(args),
+    }
+}

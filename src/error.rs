@@ -1,0 +1,66 @@
+//! Errors that carry their exit code.
+//!
+//! Exit codes are part of mcpctl's contract with CI pipelines (see the README),
+//! so every error says which one it maps to, and the codes are named here once.
+
+use crate::fleet::Diagnostic;
+
+/// Process exit codes.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// A runtime error (cluster unreachable, lint errors, I/O failure).
+    pub const ERROR: u8 = 1;
+    /// Usage error or invalid input (bad flags, bad fleet file, bad template).
+    pub const USAGE: u8 = 2;
+    /// A gate failed and traffic was restored to the healthy version.
+    pub const GATE_FAILED_RESTORED: u8 = 3;
+    /// Timed out waiting.
+    pub const TIMEOUT: u8 = 4;
+    /// Another operation holds the lock.
+    pub const LOCKED: u8 = 5;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad flags or arguments.
+    #[error("{0}")]
+    Usage(String),
+    /// The fleet file (or another input) is invalid; every problem found is listed.
+    #[error("{}", render_diagnostics(.0))]
+    Invalid(Vec<Diagnostic>),
+    /// A template failed to load or render.
+    #[error("{0}")]
+    Template(String),
+    /// An operation failed at run time; exits 1.
+    #[error("{0}")]
+    Failed(String),
+    /// An error with an explicit exit code (gate failed, timed out, locked).
+    #[error("{message}")]
+    WithCode { code: u8, message: String },
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+fn render_diagnostics(ds: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for (i, d) in ds.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&d.to_string());
+    }
+    out
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) | Error::Invalid(_) | Error::Template(_) => exit::USAGE,
+            Error::Failed(_) | Error::Io(_) => exit::ERROR,
+            Error::WithCode { code, .. } => *code,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

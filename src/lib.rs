@@ -1,0 +1,37 @@
+//! mcpctl: deploy and manage fleets of MCP servers on Kubernetes.
+//!
+//! Data flows one way: fleet file → model → rendered objects → plan →
+//! executor → cluster. `main.rs` only calls [`main_entry`].
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod fleet;
+pub mod lint;
+pub mod output;
+pub mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Parses arguments, runs the command, prints errors and maps them to exit codes.
+pub fn main_entry() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { error::exit::USAGE } else { error::exit::OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let printer = output::Printer::new(&cli.global);
+    printer.init_logging();
+    match commands::run(cli, &printer) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            printer.error(&e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The production checklist over rendered objects.

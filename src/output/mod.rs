@@ -1,0 +1,6 @@
+//! Printing, kept apart from logic: data to stdout in the chosen format,
+//! logs, progress and errors to stderr.
+
+mod printer;
+
+pub use printer::Printer;

@@ -1,0 +1,3 @@
+//! Kubernetes API server stand-in for tests.
+
+pub mod schema;
