@@ -1,6 +1,328 @@
 //! Rendering Kubernetes objects from templates: embedded defaults, overridable
 //! by file name from a user directory. Pure: no cluster access.
+//!
+//! Each server gets a context computed in Rust ([`context::ServerContext`]);
+//! each template (one per kind, under `templates/`) renders zero or more YAML
+//! documents from it, which are parsed back into JSON values so that callers
+//! (lint, apply, diff) work on data, not text. Templates ending in `.yaml`
+//! JSON-escape every `{{ value }}` (minijinja's default auto-escape for
+//! `.yaml`), so a value can never break the YAML around it.
 
+pub mod context;
 mod object;
+pub mod options;
+pub mod typed;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+use minijinja::{Environment, UndefinedBehavior};
 
 pub use object::Object;
+pub use options::{Colour, KubeVersion, RenderOptions, RolloutState, Track, TrackState};
+
+use crate::error::{Error, Result};
+use crate::fleet::{Fleet, Router, Server};
+use context::ServerContext;
+
+static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// Template files, in the order their objects are emitted for a server.
+pub const TEMPLATES: &[&str] = &[
+    "serviceaccount.yaml",
+    "configmap.yaml",
+    "deployment.yaml",
+    "service.yaml",
+    "hpa.yaml",
+    "pdb.yaml",
+    "networkpolicy.yaml",
+    "destinationrule.yaml",
+    "virtualservice.yaml",
+    "httproute.yaml",
+    "servicemonitor.yaml",
+    "prometheusrule.yaml",
+];
+
+/// The templates that apply to a server (by strategy, router and autoscaling).
+pub fn templates_for(server: &Server) -> Vec<&'static str> {
+    TEMPLATES
+        .iter()
+        .copied()
+        .filter(|t| match *t {
+            "hpa.yaml" => server.autoscaling.is_some(),
+            "destinationrule.yaml" | "virtualservice.yaml" => server.router == Router::Istio,
+            "httproute.yaml" => server.router == Router::GatewayApi,
+            _ => true,
+        })
+        .collect()
+}
+
+/// The template environment: embedded templates, with any overrides applied.
+pub struct Renderer {
+    env: Environment<'static>,
+    /// Where each template came from, for messages: `templates/x.yaml (embedded)`
+    /// or the override file's path.
+    origins: BTreeMap<String, String>,
+    /// Override files whose name matches no embedded template.
+    unused_overrides: Vec<PathBuf>,
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renderer")
+            .field("origins", &self.origins)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Renderer {
+    /// Builds the environment from the embedded templates; every file of
+    /// `override_dir` replaces the embedded template of the same file name.
+    pub fn new(override_dir: Option<&Path>) -> Result<Renderer> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .trim_blocks(true)
+                .lstrip_blocks(true)
+                .keep_trailing_newline(true)
+                .build()
+                .expect("the default delimiters are valid"),
+        );
+        // `.yaml` already maps to JSON escaping by default; say so explicitly so
+        // that a change of default cannot silently turn escaping off.
+        env.set_auto_escape_callback(|name| {
+            let base = name.strip_suffix(".j2").unwrap_or(name);
+            if base.ends_with(".yaml") || base.ends_with(".yml") || base.ends_with(".json") {
+                minijinja::AutoEscape::Json
+            } else {
+                minijinja::AutoEscape::None
+            }
+        });
+
+        let mut sources: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for file in EMBEDDED.files() {
+            let name = file.path().to_string_lossy().into_owned();
+            let text = file
+                .contents_utf8()
+                .ok_or_else(|| Error::Template(format!("embedded template {name} is not UTF-8")))?;
+            sources.insert(
+                name.clone(),
+                (format!("templates/{name} (embedded)"), text.to_string()),
+            );
+        }
+
+        let mut unused_overrides = Vec::new();
+        if let Some(dir) = override_dir {
+            let entries = std::fs::read_dir(dir).map_err(|e| {
+                Error::Usage(format!(
+                    "cannot read template directory {}: {e}; pass an existing directory to --templates",
+                    dir.display()
+                ))
+            })?;
+            let mut paths = Vec::new();
+            for entry in entries {
+                let entry = entry.map_err(|e| {
+                    Error::Usage(format!(
+                        "cannot read template directory {}: {e}",
+                        dir.display()
+                    ))
+                })?;
+                let path = entry.path();
+                if path.is_file() {
+                    paths.push(path);
+                }
+            }
+            paths.sort();
+            for path in paths {
+                let name = path
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    Error::Usage(format!("cannot read template {}: {e}", path.display()))
+                })?;
+                if !sources.contains_key(&name) {
+                    unused_overrides.push(path.clone());
+                }
+                sources.insert(name, (path.display().to_string(), text));
+            }
+        }
+
+        let mut origins = BTreeMap::new();
+        for (name, (origin, text)) in sources {
+            env.add_template_owned(name.clone(), text)
+                .map_err(|e| template_error(&origin, &e))?;
+            origins.insert(name, origin);
+        }
+        Ok(Renderer {
+            env,
+            origins,
+            unused_overrides,
+        })
+    }
+
+    /// Files of the override directory that replace no embedded template
+    /// (they can still be included by other templates). Worth a warning:
+    /// usually a misspelt file name.
+    pub fn unused_overrides(&self) -> &[PathBuf] {
+        &self.unused_overrides
+    }
+
+    /// Renders the servers named in `only` (all when empty), in fleet order.
+    pub fn render_fleet(
+        &self,
+        fleet: &Fleet,
+        only: &[String],
+        opts: &RenderOptions,
+    ) -> Result<Vec<Object>> {
+        let unknown: Vec<&String> = only
+            .iter()
+            .filter(|n| !fleet.servers.iter().any(|s| &s.name == *n))
+            .collect();
+        if !unknown.is_empty() {
+            let valid: Vec<&str> = fleet.servers.iter().map(|s| s.name.as_str()).collect();
+            let names: Vec<String> = unknown.iter().map(|n| format!("`{n}`")).collect();
+            return Err(Error::Usage(format!(
+                "no server named {} in fleet `{}`; servers are: {}",
+                names.join(", "),
+                fleet.name,
+                if valid.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    valid.join(", ")
+                }
+            )));
+        }
+        let mut out = Vec::new();
+        for server in &fleet.servers {
+            if only.is_empty() || only.contains(&server.name) {
+                out.extend(self.render_server(fleet, server, opts)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Renders every object of one server.
+    pub fn render_server(
+        &self,
+        fleet: &Fleet,
+        server: &Server,
+        opts: &RenderOptions,
+    ) -> Result<Vec<Object>> {
+        let ctx = ServerContext::build(fleet, server, opts.kube_version, opts)?;
+        let value = minijinja::Value::from(minijinja::value::Serde(&ctx));
+        let mut out = Vec::new();
+        for name in templates_for(server) {
+            let origin = self.origins.get(name).map_or(name, String::as_str);
+            let tmpl = self
+                .env
+                .get_template(name)
+                .map_err(|e| template_error(origin, &e))?;
+            let text = tmpl
+                .render(&value)
+                .map_err(|e| template_error(origin, &e))?;
+            out.extend(parse_documents(&text, origin, &server.name)?);
+        }
+        Ok(out)
+    }
+}
+
+/// A template error naming the template file and line.
+fn template_error(origin: &str, e: &minijinja::Error) -> Error {
+    let mut msg = format!("template {origin}");
+    if let Some(line) = e.line() {
+        msg.push_str(&format!(", line {line}"));
+    }
+    msg.push_str(&format!(": {}", e.kind()));
+    if let Some(detail) = e.detail() {
+        msg.push_str(&format!(": {detail}"));
+    }
+    // An error raised in an included template names that one.
+    if let Some(inner) = e.name() {
+        let base = origin.rsplit(['/', '\\']).next().unwrap_or(origin);
+        if !base.starts_with(inner) {
+            msg.push_str(&format!(" (in {inner})"));
+        }
+    }
+    Error::Template(msg)
+}
+
+/// Parses a template's output: zero or more YAML documents, each an object
+/// with `apiVersion`, `kind` and `metadata.name`.
+fn parse_documents(text: &str, origin: &str, server: &str) -> Result<Vec<Object>> {
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(text).map_err(|e| {
+        Error::Template(format!(
+            "template {origin} produced invalid YAML for server `{server}`: {e}\nrendered output:\n{}",
+            numbered(text)
+        ))
+    })?;
+    let mut out = Vec::new();
+    for doc in docs {
+        if doc.is_null() {
+            continue;
+        }
+        let obj = Object { value: doc };
+        if !obj.value.is_object()
+            || obj.api_version().is_empty()
+            || obj.kind().is_empty()
+            || obj.name().is_empty()
+        {
+            return Err(Error::Template(format!(
+                "template {origin} produced a document for server `{server}` that is not a Kubernetes object \
+                 (apiVersion, kind and metadata.name are required): {}",
+                serde_json::to_string(&obj.value).unwrap_or_default()
+            )));
+        }
+        out.push(obj);
+    }
+    Ok(out)
+}
+
+fn numbered(text: &str) -> String {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| format!("{:4} | {l}\n", i + 1))
+        .collect()
+}
+
+/// Multi-document YAML, each document starting with `---`. Deterministic:
+/// the same objects give the same bytes.
+pub fn to_yaml(objects: &[Object]) -> String {
+    let mut out = String::new();
+    for o in objects {
+        out.push_str("---\n");
+        out.push_str(&object_yaml(o));
+    }
+    out
+}
+
+/// One object as a YAML document (without the `---` marker).
+pub fn object_yaml(o: &Object) -> String {
+    // Serializing a serde_json::Value cannot fail: keys are strings and
+    // numbers are finite.
+    // No folded block scalars: PromQL and descriptions stay on one line,
+    // which keeps them greppable and copy-pasteable.
+    let opts = serde_saphyr::ser_options! { prefer_block_scalars: false };
+    serde_saphyr::to_string_with_options(&o.value, opts).expect("a JSON value serializes as YAML")
+}
+
+/// Relative path of an object's file under `--output-dir`:
+/// `<server>/<kind>-<name>.yaml`, kind in lower case.
+pub fn object_file_name(o: &Object) -> PathBuf {
+    let server = if o.server().is_empty() {
+        "_"
+    } else {
+        o.server()
+    };
+    PathBuf::from(server).join(format!(
+        "{}-{}.yaml",
+        o.kind().to_ascii_lowercase(),
+        o.name()
+    ))
+}
+
+#[cfg(test)]
+mod tests;
