@@ -1,8 +1,170 @@
-use crate::cli::GlobalArgs;
-use crate::error::{Error, Result};
-use crate::output::Printer;
+//! `mcpctl lint`: load the fleet, render it (with any template overrides), run
+//! the production checklist over the rendered objects and report the findings.
+//! Exits 1 when an error-level finding remains.
 
-pub fn run(global: &GlobalArgs, args: &crate::cli::RenderArgs, printer: &Printer) -> Result<u8> {
-    let _ = (global, args, printer);
-    Err(Error::Failed("`lint` is not built yet".into()))
+use comfy_table::{ContentArrangement, Table, presets};
+use serde::Serialize;
+
+use crate::cli::{GlobalArgs, OutputFormat, RenderArgs};
+use crate::error::{Error, Result, exit};
+use crate::fleet::Fleet;
+use crate::lint::{self, Finding, Summary};
+use crate::output::Printer;
+use crate::render::{self, KubeVersion, Object, RenderOptions, Renderer};
+
+/// What `-o json|yaml` prints.
+#[derive(Debug, Serialize)]
+pub struct Report<'a> {
+    pub findings: &'a [Finding],
+    pub summary: Summary,
+}
+
+pub fn run(global: &GlobalArgs, args: &RenderArgs, printer: &Printer) -> Result<u8> {
+    if let Some(dir) = &args.output_dir {
+        return Err(Error::Usage(format!(
+            "--output-dir {} is for `mcpctl render`; `lint` prints its findings on stdout",
+            dir.display()
+        )));
+    }
+    let (fleet, objects) = load_and_render(global, args, printer)?;
+    let findings = lint::lint(&fleet, &objects);
+    let summary = Summary::of(&findings);
+
+    match printer.format {
+        OutputFormat::Table => {
+            if !findings.is_empty() {
+                printer.data(&table(&findings));
+            }
+        }
+        OutputFormat::Json | OutputFormat::Yaml => {
+            printer.data(&printer.structured(&Report {
+                findings: &findings,
+                summary,
+            })?);
+        }
+    }
+    let servers = objects
+        .iter()
+        .map(Object::server)
+        .filter(|s| !s.is_empty())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    printer.status(&summary_line(&summary, objects.len(), servers));
+    Ok(if summary.errors > 0 {
+        exit::ERROR
+    } else {
+        exit::OK
+    })
+}
+
+/// Loads the fleet (printing its warnings), applies `-n`, and renders the
+/// selected servers; returns the fleet too, which the rules use for context.
+fn load_and_render(
+    global: &GlobalArgs,
+    args: &RenderArgs,
+    printer: &Printer,
+) -> Result<(Fleet, Vec<Object>)> {
+    let kube_version = KubeVersion::parse(&args.kube_version)?;
+    let renderer = Renderer::new(args.templates.as_deref())?;
+    for path in renderer.unused_overrides() {
+        printer.warn(&format!(
+            "warning: template {} overrides no built-in template (built-in names: {})",
+            path.display(),
+            render::TEMPLATES.join(", ")
+        ));
+    }
+    let loaded = crate::fleet::load(&global.fleet)?;
+    for w in &loaded.warnings {
+        printer.warn(&w.to_string());
+    }
+    let mut fleet = loaded.fleet;
+    if let Some(ns) = &global.namespace {
+        fleet.namespace = ns.clone();
+    }
+    let opts = RenderOptions {
+        kube_version,
+        ..Default::default()
+    };
+    let objects = renderer.render_fleet(&fleet, &args.servers, &opts)?;
+    Ok((fleet, objects))
+}
+
+/// Findings as a table: RULE SEVERITY OBJECT MESSAGE FIX.
+pub fn table(findings: &[Finding]) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(["RULE", "SEVERITY", "OBJECT", "MESSAGE", "FIX"]);
+    for f in findings {
+        t.add_row([f.rule, f.severity.as_str(), &f.object, &f.message, &f.fix]);
+    }
+    // comfy-table pads the first and last column with a space; trim lines so
+    // the output is stable for scripts and snapshots.
+    t.to_string()
+        .lines()
+        .map(|l| l.trim().to_string() + "\n")
+        .collect()
+}
+
+/// `lint: 2 errors, 1 warning, 0 infos in 14 objects of 2 servers`.
+pub fn summary_line(s: &Summary, objects: usize, servers: usize) -> String {
+    let n =
+        |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
+    format!(
+        "lint: {}, {}, {} in {} of {}",
+        n(s.errors, "error"),
+        n(s.warnings, "warning"),
+        n(s.infos, "info"),
+        n(objects, "object"),
+        n(servers, "server")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::Severity;
+
+    fn finding(rule: &'static str, severity: Severity) -> Finding {
+        Finding {
+            rule,
+            severity,
+            object: "Deployment/mcp/github".into(),
+            server: "github".into(),
+            message: "container `mcp` has a writable root filesystem".into(),
+            fix: "set readOnlyRootFilesystem: true".into(),
+        }
+    }
+
+    #[test]
+    fn table_has_the_five_columns_and_one_row_per_finding() {
+        let text = table(&[
+            finding("MCP002", Severity::Error),
+            finding("MCP011", Severity::Info),
+        ]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        let header: Vec<&str> = lines[0].split_whitespace().collect();
+        assert_eq!(header, ["RULE", "SEVERITY", "OBJECT", "MESSAGE", "FIX"]);
+        assert!(lines[1].starts_with("MCP002"), "{text}");
+        assert!(lines[1].contains(" error "), "{text}");
+        assert!(lines[2].contains(" info "), "{text}");
+        assert!(
+            lines[1].ends_with("set readOnlyRootFilesystem: true"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn summary_line_counts_with_plurals() {
+        let s = Summary {
+            errors: 1,
+            warnings: 2,
+            infos: 0,
+        };
+        assert_eq!(
+            summary_line(&s, 14, 1),
+            "lint: 1 error, 2 warnings, 0 infos in 14 objects of 1 server"
+        );
+    }
 }

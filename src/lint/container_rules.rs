@@ -157,23 +157,39 @@ fn image(w: &Workload<'_>, c: &Value, hits: &mut Vec<Hit>) {
         return;
     }
     let r = ImageRef::parse(image);
+    let repo = r.repository;
     match (r.tag, r.digest) {
         (_, Some(_)) => {}
-        (None, None) => hits.push(Hit::new(
-            w.index,
-            IMAGE_PINNED,
-            format!("container `{name}` image `{image}` has no tag, so it pulls `latest`"),
-        )),
-        (Some("latest"), None) => hits.push(Hit::new(
-            w.index,
-            IMAGE_PINNED,
-            format!("container `{name}` image `{image}` uses the mutable `latest` tag"),
-        )),
-        (Some(_), None) => hits.push(Hit::new(
-            w.index,
-            IMAGE_DIGEST,
-            format!("container `{name}` image `{image}` is pinned by tag, not digest"),
-        )),
+        (None, None) => hits.push(
+            Hit::new(
+                w.index,
+                IMAGE_PINNED,
+                format!("container `{name}` image `{image}` has no tag, so it pulls `latest`"),
+            )
+            .with_fix(format!(
+                "pin a version: `{repo}:<version>` or `{repo}@sha256:<digest>`"
+            )),
+        ),
+        (Some("latest"), None) => hits.push(
+            Hit::new(
+                w.index,
+                IMAGE_PINNED,
+                format!("container `{name}` image `{image}` uses the mutable `latest` tag"),
+            )
+            .with_fix(format!(
+                "pin a version: `{repo}:<version>` or `{repo}@sha256:<digest>`"
+            )),
+        ),
+        (Some(tag), None) => hits.push(
+            Hit::new(
+                w.index,
+                IMAGE_DIGEST,
+                format!("container `{name}` image `{image}` is pinned by tag, not digest"),
+            )
+            .with_fix(format!(
+                "use `{repo}:{tag}@sha256:<digest>` (the digest the tag points at now)"
+            )),
+        ),
     }
 }
 

@@ -238,6 +238,8 @@ pub(crate) struct Hit {
     pub index: usize,
     pub rule: &'static str,
     pub message: String,
+    /// A fix naming the actual values, instead of the rule's generic one.
+    pub fix: Option<String>,
 }
 
 impl Hit {
@@ -246,7 +248,13 @@ impl Hit {
             index,
             rule,
             message: message.into(),
+            fix: None,
         }
+    }
+
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = Some(fix.into());
+        self
     }
 }
 
@@ -268,7 +276,7 @@ pub fn lint(fleet: &Fleet, objects: &[Object]) -> Vec<Finding> {
                 object: object_ref(obj, &fleet.namespace),
                 server: ctx.server_of(h.index).to_string(),
                 message: h.message,
-                fix: r.fix.to_string(),
+                fix: h.fix.unwrap_or_else(|| r.fix.to_string()),
             }
         })
         .collect()
@@ -310,7 +318,7 @@ mod tests {
     }
 
     #[test]
-    fn findings_carry_object_server_severity_and_fix_from_the_table() {
+    fn findings_carry_object_server_severity_and_a_specific_fix() {
         let fleet = fleet_of(vec![server("github")]);
         let mut objs = good_objects("github");
         deployment_mut(&mut objs, "github")["spec"]["template"]["spec"]["containers"][0]["image"] =
@@ -323,9 +331,24 @@ mod tests {
         assert_eq!(f.severity, Severity::Error);
         assert_eq!(f.object, "Deployment/mcp/github");
         assert_eq!(f.server, "github");
-        assert_eq!(f.fix, rule(IMAGE_PINNED).fix);
+        assert_eq!(
+            f.fix,
+            "pin a version: `ghcr.io/acme/github-mcp:<version>` or `ghcr.io/acme/github-mcp@sha256:<digest>`"
+        );
         assert!(f.message.contains("latest"), "{}", f.message);
         assert_eq!(Summary::of(&findings).errors, 1);
+    }
+
+    #[test]
+    fn fix_defaults_to_the_rule_table() {
+        let fleet = fleet_of(vec![server("github")]);
+        let mut objs = good_objects("github");
+        deployment_mut(&mut objs, "github")["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+            ["readOnlyRootFilesystem"] = false.into();
+        let findings = lint(&fleet, &objs);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].rule, READ_ONLY_ROOT_FS);
+        assert_eq!(findings[0].fix, rule(READ_ONLY_ROOT_FS).fix);
     }
 
     #[test]

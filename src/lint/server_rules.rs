@@ -59,7 +59,10 @@ fn ha_replicas(ctx: &Context<'_>, server: &Server, hits: &mut Vec<Hit>) {
             w.object.name()
         )
     };
-    hits.push(Hit::new(w.index, HA_REPLICAS, message));
+    hits.push(Hit::new(w.index, HA_REPLICAS, message).with_fix(format!(
+        "set `replicas: 2` (or `autoscaling.minReplicas: 2`) for server `{}` in the fleet file",
+        server.name
+    )));
 }
 
 /// Workloads that run pods now (replicas > 0) and whose count matters.
@@ -194,10 +197,19 @@ fn tls(ctx: &Context<'_>, server: &Server, primary: usize, hits: &mut Vec<Hit>) 
             if mounted {
                 return;
             }
-            format!(
-                "the fleet sets tls.secretName `{}` for server `{}`, but not every rendered workload mounts that Secret",
-                t.secret_name, server.name
-            )
+            let hit = Hit::new(
+                primary,
+                TLS_CONFIGURED,
+                format!(
+                    "the fleet sets tls.secretName `{}` for server `{}`, but not every rendered workload mounts that Secret",
+                    t.secret_name, server.name
+                ),
+            );
+            hits.push(hit.with_fix(format!(
+                "mount Secret `{}` in the Deployment template (a template override dropped it)",
+                t.secret_name
+            )));
+            return;
         }
         None => format!(
             "server `{}` serves plain HTTP: no TLS certificate is configured and no Istio TLS mode is set",

@@ -1,0 +1,169 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[mcpctl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'mcpctl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'mcpctl'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Write a commented example fleet file'
+            cand validate 'Parse and check the fleet file, reporting every problem'
+            cand lint 'Check the rendered objects against a production checklist'
+            cand render 'Render Kubernetes manifests as multi-document YAML'
+            cand completions 'Print shell completions'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpctl;init'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --force 'Overwrite an existing file'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;validate'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;lint'= {
+            cand --templates 'Directory of templates overriding the embedded ones by file name'
+            cand --output-dir 'Write one file per object into DIR instead of stdout'
+            cand --kube-version 'Kubernetes version to render for (like `helm template --kube-version`)'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;render'= {
+            cand --templates 'Directory of templates overriding the embedded ones by file name'
+            cand --output-dir 'Write one file per object into DIR instead of stdout'
+            cand --kube-version 'Kubernetes version to render for (like `helm template --kube-version`)'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;completions'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;help'= {
+            cand init 'Write a commented example fleet file'
+            cand validate 'Parse and check the fleet file, reporting every problem'
+            cand lint 'Check the rendered objects against a production checklist'
+            cand render 'Render Kubernetes manifests as multi-document YAML'
+            cand completions 'Print shell completions'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpctl;help;init'= {
+        }
+        &'mcpctl;help;validate'= {
+        }
+        &'mcpctl;help;lint'= {
+        }
+        &'mcpctl;help;render'= {
+        }
+        &'mcpctl;help;completions'= {
+        }
+        &'mcpctl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

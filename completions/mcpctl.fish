@@ -1,0 +1,117 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_mcpctl_global_optspecs
+    string join \n kubeconfig= context= n/namespace= f/fleet= o/output= v/verbose q/quiet no-color h/help V/version
+end
+
+function __fish_mcpctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_mcpctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_mcpctl_using_subcommand
+    set -l cmd (__fish_mcpctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "init" -d 'Write a commented example fleet file'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "validate" -d 'Parse and check the fleet file, reporting every problem'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "lint" -d 'Check the rendered objects against a production checklist'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "render" -d 'Render Kubernetes manifests as multi-document YAML'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l force -d 'Overwrite an existing file'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l templates -d 'Directory of templates overriding the embedded ones by file name' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l output-dir -d 'Write one file per object into DIR instead of stdout' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l kube-version -d 'Kubernetes version to render for (like `helm template --kube-version`)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l templates -d 'Directory of templates overriding the embedded ones by file name' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l output-dir -d 'Write one file per object into DIR instead of stdout' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l kube-version -d 'Kubernetes version to render for (like `helm template --kube-version`)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions help" -f -a "init" -d 'Write a commented example fleet file'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions help" -f -a "validate" -d 'Parse and check the fleet file, reporting every problem'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions help" -f -a "lint" -d 'Check the rendered objects against a production checklist'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions help" -f -a "render" -d 'Render Kubernetes manifests as multi-document YAML'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions help" -f -a "completions" -d 'Print shell completions'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
