@@ -73,6 +73,14 @@ pub enum Command {
     Render(RenderArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
+    /// Show what `apply` would change (server-side dry run); exit 1 when it differs
+    Diff(DiffArgs),
+    /// Server-side apply the rendered objects to the cluster
+    Apply(ApplyArgs),
+    /// Fleet status: version, traffic, replicas, last rollout, certificates
+    Status(StatusArgs),
+    /// Recorded revisions of a server
+    History(HistoryArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -102,4 +110,69 @@ pub struct RenderArgs {
 pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DryRun {
+    /// Send every change to the API server as a dry run (`dryRun=All`)
+    Server,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    /// Servers to apply (default: all)
+    #[arg(value_name = "SERVER")]
+    pub servers: Vec<String>,
+    /// Directory of templates overriding the embedded ones by file name
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Only validate with the API server; change nothing
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub dry_run: Option<DryRun>,
+    /// Wait until the Deployments have rolled out (like `kubectl rollout status`)
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits (exit 4 when it runs out)
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Take fields owned by other field managers instead of failing on the conflict
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Break a lock held by another operation (dangerous: both may then change the server)
+    #[arg(long)]
+    pub force_unlock: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// Servers to diff (default: all)
+    #[arg(value_name = "SERVER")]
+    pub servers: Vec<String>,
+    /// Directory of templates overriding the embedded ones by file name
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Diff as if fields owned by other field managers were taken
+    #[arg(long)]
+    pub force_conflicts: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// Servers to show (default: all)
+    #[arg(value_name = "SERVER")]
+    pub servers: Vec<String>,
+    /// Keep watching and print again on every change
+    #[arg(long)]
+    pub watch: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// Server whose revisions to list
+    #[arg(value_name = "SERVER")]
+    pub server: String,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    crate::fleet::duration::parse(s)
 }

@@ -4,6 +4,7 @@
 //! executor → cluster. `main.rs` only calls [`main_entry`].
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod error;
 pub mod fleet;

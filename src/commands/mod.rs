@@ -1,10 +1,14 @@
 //! One file per subcommand. Each turns arguments into calls of the modules
 //! that do the work and hands the result to the printer.
 
+mod apply;
 mod completions;
+mod diff;
+mod history;
 mod init;
 mod lint;
 mod render;
+mod status;
 mod validate;
 
 use crate::cli::{Cli, Command};
@@ -20,5 +24,9 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Lint(args) => lint::run(global, args, printer),
         Command::Render(args) => render::run(global, args, printer),
         Command::Completions(args) => completions::run(args),
+        Command::Diff(args) => diff::run(global, args, printer),
+        Command::Apply(args) => apply::run(global, args, printer),
+        Command::Status(args) => status::run(global, args, printer),
+        Command::History(args) => history::run(global, args, printer),
     }
 }

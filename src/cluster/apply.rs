@@ -1,0 +1,402 @@
+//! Server-side apply of rendered objects, in two passes.
+//!
+//! 1. **Plan**: read each live object and send the intended one as a
+//!    server-side dry run (`dryRun=All`). The server answers with what it
+//!    would store (defaults, admission, conflicts included); comparing that
+//!    with the live object, ignoring server bookkeeping, tells created,
+//!    configured or unchanged. Every error (conflicts, schema errors) is
+//!    found here, before anything is written.
+//! 2. **Write**: the same apply, for real, for the objects that change only.
+//!    An apply with nothing to change makes no write at all.
+//!
+//! Field ownership: mcpctl applies as field manager `mcpctl` and does not
+//! force by default. A conflict with one of mcpctl's own managers (the
+//! rollout commands patch selectors, weights and images as `mcpctl-*` or as
+//! `mcpctl` with an Update operation, see transcript 37) is forced: those
+//! fields are mcpctl's. A conflict with any other manager stops the apply,
+//! naming the manager and the field; `--force-conflicts` takes them (like
+//! `kubectl apply --server-side --force-conflicts` and Helm 4).
+
+use serde_json::Value;
+
+use super::client::{Cluster, Req, Resp};
+use super::discovery::{Discovered, Resource};
+use crate::error::{Error, Result};
+
+pub const FIELD_MANAGER: &str = "mcpctl";
+
+/// An object to apply, with where it is served.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub obj: Value,
+    pub res: Resource,
+    pub ns: Option<String>,
+    pub name: String,
+}
+
+impl Target {
+    pub fn path(&self) -> String {
+        self.res.object_path(self.ns.as_deref(), &self.name)
+    }
+    /// `deployment.apps/github`, as kubectl names objects.
+    pub fn display(&self) -> String {
+        let kind = self.res.kind.to_lowercase();
+        if self.res.group.is_empty() {
+            format!("{kind}/{}", self.name)
+        } else {
+            format!("{kind}.{}/{}", self.res.group, self.name)
+        }
+    }
+    pub fn server(&self) -> &str {
+        self.obj["metadata"]["labels"]["app.kubernetes.io/name"]
+            .as_str()
+            .unwrap_or("")
+    }
+}
+
+/// What an apply does to an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Created,
+    Configured,
+    Unchanged,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Created => "created",
+            Change::Configured => "configured",
+            Change::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// One planned object.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub target: Target,
+    pub live: Option<Value>,
+    /// What the server would store.
+    pub intended: Value,
+    pub change: Change,
+    /// Whether the apply must force (conflict with mcpctl's own managers, or
+    /// `--force-conflicts`).
+    pub force: bool,
+}
+
+/// Resolves each object's resource, namespacing namespaced ones in `ns` when
+/// they name none.
+pub fn targets(objects: &[Value], disc: &Discovered, ns: &str) -> Result<Vec<Target>> {
+    let mut out = Vec::new();
+    for o in objects {
+        let av = o["apiVersion"].as_str().unwrap_or("");
+        let kind = o["kind"].as_str().unwrap_or("");
+        let res = disc
+            .resolve(av, kind)
+            .ok_or_else(|| Error::Failed(format!("{kind} ({av}) is not served by the cluster")))?
+            .clone();
+        let name = o["metadata"]["name"].as_str().unwrap_or("").to_string();
+        let mut obj = o.clone();
+        let ns = if res.namespaced {
+            let n = o["metadata"]["namespace"]
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .unwrap_or(ns)
+                .to_string();
+            obj["metadata"]["namespace"] = Value::String(n.clone());
+            Some(n)
+        } else {
+            None
+        };
+        out.push(Target { obj, res, ns, name });
+    }
+    Ok(out)
+}
+
+/// Bookkeeping the server fills in, never part of a comparison.
+pub fn strip_server_fields(v: &Value) -> Value {
+    let mut v = v.clone();
+    if let Some(m) = v["metadata"].as_object_mut() {
+        for k in [
+            "managedFields",
+            "resourceVersion",
+            "uid",
+            "generation",
+            "creationTimestamp",
+            "selfLink",
+        ] {
+            m.remove(k);
+        }
+        if let Some(a) = m.get_mut("annotations").and_then(Value::as_object_mut) {
+            a.remove("kubectl.kubernetes.io/last-applied-configuration");
+            a.remove("deployment.kubernetes.io/revision");
+            if a.is_empty() {
+                m.remove("annotations");
+            }
+        }
+    }
+    if let Some(o) = v.as_object_mut() {
+        o.remove("status");
+    }
+    v
+}
+
+/// Field managers that are mcpctl itself.
+pub fn is_own_manager(name: &str) -> bool {
+    name == FIELD_MANAGER || name.starts_with("mcpctl-")
+}
+
+/// (manager, field) pairs of a 409 apply conflict, from `details.causes`
+/// (`{"reason": "FieldManagerConflict", "message": "conflict with \"x\"", "field": ".spec.replicas"}`).
+pub fn conflicts(status: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for c in status["details"]["causes"].as_array().into_iter().flatten() {
+        if c["reason"] != "FieldManagerConflict" {
+            continue;
+        }
+        let msg = c["message"].as_str().unwrap_or("");
+        let manager = msg.split('"').nth(1).unwrap_or(msg).to_string();
+        out.push((manager, c["field"].as_str().unwrap_or("").to_string()));
+    }
+    out
+}
+
+fn conflict_error(t: &Target, list: &[(String, String)]) -> Error {
+    let parts: Vec<String> = list
+        .iter()
+        .map(|(m, f)| format!("{f} (owned by \"{m}\")"))
+        .collect();
+    Error::Failed(format!(
+        "{} in {}: conflict with other field managers: {}; another tool changed these fields. \
+         Let mcpctl take them with --force-conflicts, or stop the other tool from managing them",
+        t.display(),
+        t.ns.as_deref().unwrap_or("(cluster)"),
+        parts.join(", ")
+    ))
+}
+
+/// Turns a failed apply answer into a message naming the object; the API
+/// server's typed-patch 500 ("field not declared in schema") is explained as a
+/// field this server version does not know.
+fn apply_error(cluster: &Cluster, t: &Target, resp: &Resp) -> Error {
+    let msg = resp.message();
+    if resp.status == 500
+        && (msg.contains("field not declared in schema")
+            || msg.contains("failed to create typed patch object"))
+    {
+        let detail = msg.rsplit_once("): ").map(|(_, d)| d).unwrap_or(&msg);
+        return Error::Failed(format!(
+            "{} in {}: the API server (Kubernetes {}) rejected the object: {detail}. \
+             The field is not known to this server version; render for it (mcpctl does this when the \
+             server version is read) or remove the field from the template",
+            t.display(),
+            t.ns.as_deref().unwrap_or("(cluster)"),
+            cluster.version.git_version
+        ));
+    }
+    Error::Failed(format!(
+        "{} in {}: {} answered {}: {msg}",
+        t.display(),
+        t.ns.as_deref().unwrap_or("(cluster)"),
+        cluster.where_(),
+        resp.status
+    ))
+}
+
+/// Sends one server-side apply.
+pub async fn ssa(cluster: &Cluster, t: &Target, force: bool, dry_run: bool) -> Result<Resp> {
+    let mut req = Req::new(http::Method::PATCH, t.path())
+        .query("fieldManager", FIELD_MANAGER)
+        .query("force", if force { "true" } else { "false" });
+    if dry_run {
+        req = req.query("dryRun", "All");
+    }
+    // JSON is YAML; the API server takes apply patches as apply-patch+yaml.
+    let req = req
+        .json_body(&t.obj)
+        .content_type("application/apply-patch+yaml");
+    cluster.send(&req).await
+}
+
+/// Reads the live object, or `None` when it does not exist.
+pub async fn get_live(cluster: &Cluster, t: &Target) -> Result<Option<Value>> {
+    let req = Req::get(t.path());
+    let resp = cluster.send(&req).await?;
+    match resp.status {
+        404 => Ok(None),
+        s if (200..300).contains(&s) => Ok(Some(resp.json()?)),
+        _ => Err(cluster.api_error(&req, &resp)),
+    }
+}
+
+/// Plans one object (live read + dry-run apply).
+pub async fn plan_one(
+    cluster: &Cluster,
+    t: Target,
+    live: Option<Value>,
+    force_conflicts: bool,
+) -> Result<Planned> {
+    let mut force = force_conflicts;
+    let mut resp = ssa(cluster, &t, force, true).await?;
+    if resp.status == 409 && !force {
+        let status = resp.json().unwrap_or(Value::Null);
+        let list = conflicts(&status);
+        if !list.is_empty() && list.iter().all(|(m, _)| is_own_manager(m)) {
+            force = true;
+            resp = ssa(cluster, &t, force, true).await?;
+        } else if list.is_empty() {
+            return Err(apply_error(cluster, &t, &resp));
+        } else {
+            return Err(conflict_error(&t, &list));
+        }
+    }
+    if !resp.ok() {
+        return Err(apply_error(cluster, &t, &resp));
+    }
+    let intended = resp.json()?;
+    let change = match &live {
+        None => Change::Created,
+        Some(l) if strip_server_fields(l) == strip_server_fields(&intended) => Change::Unchanged,
+        Some(_) => Change::Configured,
+    };
+    Ok(Planned {
+        target: t,
+        live,
+        intended,
+        change,
+        force,
+    })
+}
+
+/// Plans every object (8 at a time) against the live objects read before
+/// (by path), collecting every error before failing. When the namespace does
+/// not exist yet (`ns_missing`, dry runs only) the server cannot dry-run
+/// namespaced objects: they are reported as created, as rendered.
+pub async fn plan(
+    cluster: &Cluster,
+    targets: Vec<Target>,
+    live: &std::collections::BTreeMap<String, Option<Value>>,
+    force_conflicts: bool,
+    ns_missing: bool,
+) -> Result<Vec<Planned>> {
+    use futures::StreamExt;
+    let results: Vec<Result<Planned>> =
+        futures::stream::iter(targets.into_iter().map(|t| async move {
+            if ns_missing && t.ns.is_some() {
+                let intended = t.obj.clone();
+                return Ok(Planned {
+                    target: t,
+                    live: None,
+                    intended,
+                    change: Change::Created,
+                    force: force_conflicts,
+                });
+            }
+            let l = match live.get(&t.path()) {
+                Some(l) => l.clone(),
+                None => get_live(cluster, &t).await?,
+            };
+            plan_one(cluster, t, l, force_conflicts).await
+        }))
+        .buffered(8)
+        .collect()
+        .await;
+    let mut planned = Vec::new();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(p) => planned.push(p),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Failed(if errors.len() == 1 {
+            errors.remove(0)
+        } else {
+            format!(
+                "{} objects cannot be applied:\n  {}",
+                errors.len(),
+                errors.join("\n  ")
+            )
+        }));
+    }
+    Ok(planned)
+}
+
+/// Whether the namespace exists.
+pub async fn namespace_exists(cluster: &Cluster, ns: &str) -> Result<bool> {
+    let req = Req::get(format!("/api/v1/namespaces/{ns}"));
+    let resp = cluster.send(&req).await?;
+    match resp.status {
+        404 => Ok(false),
+        s if (200..300).contains(&s) => Ok(true),
+        _ => Err(cluster.api_error(&req, &resp)),
+    }
+}
+
+/// Applies the planned objects that change; returns what the server stored.
+pub async fn write(cluster: &Cluster, planned: &[Planned]) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    for p in planned.iter().filter(|p| p.change != Change::Unchanged) {
+        let resp = ssa(cluster, &p.target, p.force, false).await?;
+        if resp.status == 409 && !p.force {
+            let status = resp.json().unwrap_or(Value::Null);
+            return Err(conflict_error(&p.target, &conflicts(&status)));
+        }
+        if !resp.ok() {
+            return Err(apply_error(cluster, &p.target, &resp));
+        }
+        out.push(resp.json()?);
+    }
+    Ok(out)
+}
+
+/// Creates the namespace (an AlreadyExists answer is fine: someone was quicker).
+pub async fn create_namespace(cluster: &Cluster, ns: &str) -> Result<()> {
+    let body = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns,
+        "labels": {"app.kubernetes.io/managed-by": FIELD_MANAGER}}});
+    let req = Req::new(http::Method::POST, "/api/v1/namespaces").json_body(&body);
+    let resp = cluster.send(&req).await?;
+    if resp.ok() || resp.status == 409 {
+        return Ok(());
+    }
+    Err(cluster.api_error(&req, &resp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn conflicts_from_recorded_status() {
+        // Transcript 18.
+        let s = json!({"kind": "Status", "status": "Failure", "reason": "Conflict", "code": 409,
+            "message": "Apply failed with 1 conflict: conflict with \"mcpctl\": .spec.replicas",
+            "details": {"causes": [{"reason": "FieldManagerConflict", "message": "conflict with \"mcpctl\"", "field": ".spec.replicas"}]}});
+        assert_eq!(
+            conflicts(&s),
+            vec![("mcpctl".to_string(), ".spec.replicas".to_string())]
+        );
+        // Transcript 37: "conflict with \"mcpctl\" using v1".
+        let s = json!({"details": {"causes": [{"reason": "FieldManagerConflict",
+            "message": "conflict with \"mcpctl\" using v1", "field": ".spec.selector"}]}});
+        assert_eq!(conflicts(&s)[0].0, "mcpctl");
+        assert!(is_own_manager("mcpctl") && is_own_manager("mcpctl-rollout"));
+        assert!(!is_own_manager("kubectl-edit") && !is_own_manager("mcpctlx"));
+    }
+
+    #[test]
+    fn server_fields_are_ignored() {
+        let live = json!({"metadata": {"name": "a", "resourceVersion": "5", "uid": "u", "generation": 2,
+            "creationTimestamp": "t", "managedFields": [{"manager": "mcpctl"}],
+            "annotations": {"deployment.kubernetes.io/revision": "2"}}, "spec": {"x": 1}, "status": {"y": 1}});
+        let intended = json!({"metadata": {"name": "a", "resourceVersion": "5", "generation": 3,
+            "managedFields": []}, "spec": {"x": 1}});
+        assert_eq!(strip_server_fields(&live), strip_server_fields(&intended));
+        let changed = json!({"metadata": {"name": "a"}, "spec": {"x": 2}});
+        assert_ne!(strip_server_fields(&live), strip_server_fields(&changed));
+    }
+}

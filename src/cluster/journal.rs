@@ -1,0 +1,417 @@
+//! The journal kept in the cluster, like Helm's release records.
+//!
+//! - One ConfigMap per revision and server, `mcpctl.rev.<server>.v<N>`
+//!   (labels `mcpctl.io/record=revision`, `app.kubernetes.io/name=<server>`,
+//!   `mcpctl.io/revision=<N>`): who, when, image, strategy, outcome, and the
+//!   rendered objects (gzip, in `binaryData`) needed to roll back to it. At most
+//!   [`KEEP`] per server; the oldest are deleted.
+//! - One state ConfigMap per server, `mcpctl.state.<server>`
+//!   (`mcpctl.io/record=state`): the last revision's summary and the in-flight
+//!   operation, if any. `status` lists these with one call for the whole fleet.
+//!
+//! Records carry `mcpctl.io/fleet=<fleet>` rather than
+//! `app.kubernetes.io/part-of`, so listing a fleet's rendered objects by
+//! `part-of` never drags the journal along.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+
+use base64::Engine;
+use http::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::client::{Cluster, Req};
+use crate::error::{Error, Result};
+
+/// Revisions kept per server.
+pub const KEEP: usize = 10;
+
+/// One recorded revision of one server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Revision {
+    pub server: String,
+    pub revision: u32,
+    /// apply, deploy, rollback, promote, abort.
+    pub operation: String,
+    pub image: String,
+    pub strategy: String,
+    /// Operator: `user@host` or the CI job.
+    pub who: String,
+    /// RFC 3339.
+    pub when: String,
+    /// succeeded, failed, aborted, rolled-back, timed-out…
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// Whether the rendered objects are stored (needed to roll back to it).
+    #[serde(default)]
+    pub has_objects: bool,
+}
+
+/// The operation in progress on a server, so an interrupted one shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Inflight {
+    pub operation: String,
+    pub strategy: String,
+    /// Free text: "apply", "canary step 2/5", "switching selector"…
+    pub step: String,
+    /// Traffic weights by track/colour when known.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub weights: BTreeMap<String, u32>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub image: String,
+    pub started: String,
+    pub holder: String,
+}
+
+/// The per-server state record.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct State {
+    pub last: Option<Revision>,
+    pub inflight: Option<Inflight>,
+}
+
+pub fn revision_name(server: &str, n: u32) -> String {
+    format!("mcpctl.rev.{server}.v{n}")
+}
+
+pub fn state_name(server: &str) -> String {
+    format!("mcpctl.state.{server}")
+}
+
+fn cm_path(ns: &str) -> String {
+    format!("/api/v1/namespaces/{ns}/configmaps")
+}
+
+/// RFC 3339 "now" in UTC, to the second.
+pub fn now_rfc3339() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// Gzips and base64-encodes the objects (ConfigMap `binaryData`).
+pub fn encode_objects(objects: &[Value]) -> Result<String> {
+    let json = serde_json::to_vec(objects)
+        .map_err(|e| Error::Failed(format!("cannot encode objects: {e}")))?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&json)?;
+    let bytes = gz.finish()?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+pub fn decode_objects(b64: &str) -> Result<Vec<Value>> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|e| Error::Failed(format!("journal record: objects are not base64: {e}")))?;
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_end(&mut json)
+        .map_err(|e| Error::Failed(format!("journal record: objects are not gzip: {e}")))?;
+    serde_json::from_slice(&json)
+        .map_err(|e| Error::Failed(format!("journal record: objects are not JSON: {e}")))
+}
+
+/// The ConfigMap recording `rev`.
+pub fn revision_configmap(
+    ns: &str,
+    fleet: &str,
+    rev: &Revision,
+    objects: &[Value],
+) -> Result<Value> {
+    let mut cm = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": revision_name(&rev.server, rev.revision),
+            "namespace": ns,
+            "labels": {
+                "app.kubernetes.io/managed-by": "mcpctl",
+                "app.kubernetes.io/name": rev.server,
+                "mcpctl.io/fleet": fleet,
+                "mcpctl.io/record": "revision",
+                "mcpctl.io/revision": rev.revision.to_string(),
+            },
+        },
+        "data": {
+            "revision.json": serde_json::to_string_pretty(rev).expect("revision serializes"),
+        },
+    });
+    if !objects.is_empty() {
+        cm["binaryData"] = json!({"objects.json.gz": encode_objects(objects)?});
+    }
+    Ok(cm)
+}
+
+/// Reads a revision ConfigMap.
+pub fn parse_revision(cm: &Value) -> Option<Revision> {
+    let text = cm["data"]["revision.json"].as_str()?;
+    serde_json::from_str(text).ok()
+}
+
+/// The stored objects of a revision ConfigMap (for rollback).
+pub fn revision_objects(cm: &Value) -> Result<Vec<Value>> {
+    match cm["binaryData"]["objects.json.gz"].as_str() {
+        Some(b) => decode_objects(b),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Which revision numbers to delete so that `keep` remain (the oldest go).
+pub fn to_prune(mut revisions: Vec<u32>, keep: usize) -> Vec<u32> {
+    revisions.sort_unstable();
+    let n = revisions.len().saturating_sub(keep);
+    revisions.truncate(n);
+    revisions
+}
+
+/// Reads a state ConfigMap.
+pub fn parse_state(cm: &Value) -> State {
+    State {
+        last: cm["data"]["last"]
+            .as_str()
+            .and_then(|s| serde_json::from_str(s).ok()),
+        inflight: cm["data"]["inflight"]
+            .as_str()
+            .and_then(|s| serde_json::from_str(s).ok()),
+    }
+}
+
+/// Journal access for one namespace of one fleet.
+pub struct Journal<'a> {
+    pub cluster: &'a Cluster,
+    pub ns: String,
+    pub fleet: String,
+}
+
+impl<'a> Journal<'a> {
+    pub fn new(cluster: &'a Cluster, ns: &str, fleet: &str) -> Journal<'a> {
+        Journal {
+            cluster,
+            ns: ns.to_string(),
+            fleet: fleet.to_string(),
+        }
+    }
+
+    /// Revision ConfigMaps of a server, oldest first.
+    pub async fn revision_records(&self, server: &str) -> Result<Vec<Value>> {
+        let sel = format!("mcpctl.io/record=revision,app.kubernetes.io/name={server}");
+        let mut items = self.cluster.list(&cm_path(&self.ns), Some(&sel)).await?;
+        items.retain(|cm| parse_revision(cm).is_some_and(|r| r.server == server));
+        items.sort_by_key(|cm| parse_revision(cm).map(|r| r.revision).unwrap_or(0));
+        Ok(items)
+    }
+
+    /// Recorded revisions of a server, oldest first.
+    pub async fn revisions(&self, server: &str) -> Result<Vec<Revision>> {
+        Ok(self
+            .revision_records(server)
+            .await?
+            .iter()
+            .filter_map(parse_revision)
+            .collect())
+    }
+
+    /// Records a new revision (number = highest + 1), prunes to [`KEEP`] and
+    /// updates the state record's `last` (clearing the in-flight mark). A create that loses a race (409)
+    /// re-reads and takes the next number.
+    pub async fn record(&self, mut rev: Revision, objects: &[Value]) -> Result<Revision> {
+        let server = rev.server.clone();
+        for _ in 0..3 {
+            let existing: Vec<u32> = self
+                .revisions(&server)
+                .await?
+                .iter()
+                .map(|r| r.revision)
+                .collect();
+            rev.revision = existing.iter().copied().max().unwrap_or(0) + 1;
+            rev.has_objects = !objects.is_empty();
+            let cm = revision_configmap(&self.ns, &self.fleet, &rev, objects)?;
+            let req = Req::new(Method::POST, cm_path(&self.ns)).json_body(&cm);
+            let resp = self.cluster.send(&req).await?;
+            if resp.status == 409 {
+                continue;
+            }
+            if !resp.ok() {
+                return Err(self.cluster.api_error(&req, &resp));
+            }
+            let mut all = existing;
+            all.push(rev.revision);
+            for old in to_prune(all, KEEP) {
+                let path = format!("{}/{}", cm_path(&self.ns), revision_name(&server, old));
+                let resp = self.cluster.send(&Req::new(Method::DELETE, &path)).await?;
+                if !resp.ok() && resp.status != 404 {
+                    tracing::warn!(
+                        "could not delete old revision {server} v{old}: {}",
+                        resp.message()
+                    );
+                }
+            }
+            // The operation is over: record it and clear the in-flight mark in one write.
+            self.patch_state(
+                &server,
+                json!({"last": serde_json::to_string(&rev).expect("serializes"), "inflight": null}),
+            )
+            .await?;
+            return Ok(rev);
+        }
+        Err(Error::Failed(format!(
+            "could not record a revision of {server}: revision numbers kept changing under us"
+        )))
+    }
+
+    /// Marks an operation in flight on a server.
+    pub async fn set_inflight(&self, server: &str, inflight: &Inflight) -> Result<()> {
+        self.patch_state(
+            server,
+            json!({"inflight": serde_json::to_string(inflight).expect("serializes")}),
+        )
+        .await
+    }
+
+    /// Clears the in-flight operation.
+    pub async fn clear_inflight(&self, server: &str) -> Result<()> {
+        self.patch_state(server, json!({"inflight": null})).await
+    }
+
+    /// Merge-patches the state record's data (a `null` removes a key),
+    /// creating the record first when it does not exist.
+    async fn patch_state(&self, server: &str, data: Value) -> Result<()> {
+        let path = format!("{}/{}", cm_path(&self.ns), state_name(server));
+        let patch = json!({"data": data});
+        for _ in 0..3 {
+            let req = Req::new(Method::PATCH, &path)
+                .json_body(&patch)
+                .content_type("application/merge-patch+json");
+            let resp = self.cluster.send(&req).await?;
+            if resp.ok() {
+                return Ok(());
+            }
+            if resp.status != 404 {
+                return Err(self.cluster.api_error(&req, &resp));
+            }
+            let mut clean = serde_json::Map::new();
+            for (k, v) in data.as_object().into_iter().flatten() {
+                if !v.is_null() {
+                    clean.insert(k.clone(), v.clone());
+                }
+            }
+            let cm = json!({
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": state_name(server),
+                    "namespace": self.ns,
+                    "labels": {
+                        "app.kubernetes.io/managed-by": "mcpctl",
+                        "app.kubernetes.io/name": server,
+                        "mcpctl.io/fleet": self.fleet,
+                        "mcpctl.io/record": "state",
+                    },
+                },
+                "data": clean,
+            });
+            let req = Req::new(Method::POST, cm_path(&self.ns)).json_body(&cm);
+            let resp = self.cluster.send(&req).await?;
+            if resp.ok() {
+                return Ok(());
+            }
+            if resp.status != 409 {
+                return Err(self.cluster.api_error(&req, &resp));
+            }
+            // Created in between: patch again.
+        }
+        Err(Error::Failed(format!(
+            "could not write the state record of {server}"
+        )))
+    }
+
+    /// State records of the whole fleet, by server (one LIST).
+    pub async fn states(&self) -> Result<BTreeMap<String, State>> {
+        let sel = format!("mcpctl.io/record=state,mcpctl.io/fleet={}", self.fleet);
+        let items = self.cluster.list(&cm_path(&self.ns), Some(&sel)).await?;
+        Ok(items
+            .iter()
+            .filter_map(|cm| {
+                let server = cm["metadata"]["labels"]["app.kubernetes.io/name"].as_str()?;
+                Some((server.to_string(), parse_state(cm)))
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rev(n: u32) -> Revision {
+        Revision {
+            server: "github".into(),
+            revision: n,
+            operation: "apply".into(),
+            image: "ghcr.io/acme/github-mcp:1.4.2".into(),
+            strategy: "canary".into(),
+            who: "ana@lap".into(),
+            when: "2026-11-21T06:00:00Z".into(),
+            outcome: "succeeded".into(),
+            message: String::new(),
+            has_objects: true,
+        }
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest() {
+        assert_eq!(to_prune((1..=12).collect(), 10), vec![1, 2]);
+        assert_eq!(to_prune(vec![5, 3, 11, 4], 2), vec![3, 4]);
+        assert_eq!(to_prune(vec![1, 2], 10), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn objects_round_trip_compressed() {
+        let objs: Vec<Value> = (0..50)
+            .map(|i| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("c{i}")},
+                "data": {"k": "the same text repeated again and again"}}))
+            .collect();
+        let enc = encode_objects(&objs).unwrap();
+        assert!(
+            enc.len() < serde_json::to_string(&objs).unwrap().len() / 3,
+            "compressed"
+        );
+        assert_eq!(decode_objects(&enc).unwrap(), objs);
+    }
+
+    #[test]
+    fn revision_configmap_round_trips() {
+        let objs = vec![json!({"kind": "Service"})];
+        let cm = revision_configmap("mcp", "acme", &rev(3), &objs).unwrap();
+        assert_eq!(cm["metadata"]["name"], "mcpctl.rev.github.v3");
+        assert_eq!(cm["metadata"]["labels"]["mcpctl.io/revision"], "3");
+        assert_eq!(cm["metadata"]["labels"]["mcpctl.io/fleet"], "acme");
+        assert!(
+            cm["metadata"]["labels"]
+                .get("app.kubernetes.io/part-of")
+                .is_none()
+        );
+        assert_eq!(parse_revision(&cm).unwrap(), rev(3));
+        assert_eq!(revision_objects(&cm).unwrap(), objs);
+    }
+
+    #[test]
+    fn state_parses_partial_records() {
+        let cm = json!({"data": {"last": serde_json::to_string(&rev(2)).unwrap()}});
+        let s = parse_state(&cm);
+        assert_eq!(s.last.unwrap().revision, 2);
+        assert!(s.inflight.is_none());
+        let inf = Inflight {
+            operation: "deploy".into(),
+            step: "canary step 2/5".into(),
+            ..Default::default()
+        };
+        let cm = json!({"data": {"inflight": serde_json::to_string(&inf).unwrap()}});
+        assert_eq!(parse_state(&cm).inflight.unwrap(), inf);
+    }
+}

@@ -1,0 +1,549 @@
+//! One `coordination.k8s.io/v1` Lease per server (`mcpctl-lock-<server>`),
+//! held for the whole of a mutating operation, renewed in the background and
+//! deleted (with a resourceVersion precondition) at the end.
+//!
+//! Taking it: create; if it exists and is live, fail fast (exit 5) naming the
+//! holder; if it expired (last renewal + duration in the past), take it over
+//! with a PUT carrying the resourceVersion read, so that of two racing
+//! takeovers exactly one wins and the other sees 409 and reports "held".
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http::Method;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::client::{Cluster, Req};
+use crate::error::{Error, Result, exit};
+
+/// Lease duration written into the Lease; renewals happen at a third of it.
+pub const LEASE_SECONDS: i64 = 30;
+
+pub fn lease_name(server: &str) -> String {
+    format!("mcpctl-lock-{server}")
+}
+
+fn leases_path(ns: &str) -> String {
+    format!("/apis/coordination.k8s.io/v1/namespaces/{ns}/leases")
+}
+
+/// A MicroTime: RFC 3339 in UTC with exactly six fractional digits (the API
+/// server rejects both none and nine, transcripts 55 and 56).
+pub fn micro_time(ts: Timestamp) -> String {
+    format!(
+        "{}.{:06}Z",
+        ts.strftime("%Y-%m-%dT%H:%M:%S"),
+        ts.subsec_microsecond()
+    )
+}
+
+pub fn parse_time(s: &str) -> Option<Timestamp> {
+    s.parse::<Timestamp>().ok()
+}
+
+/// What an existing Lease means for someone who wants it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Ours already (our create was retried after a lost answer).
+    Mine,
+    /// Held and live.
+    Held {
+        holder: String,
+        since: String,
+        renewed_secs_ago: i64,
+        expires_in: i64,
+    },
+    /// Nobody renewed it in time (or it has no holder): may be taken over.
+    Expired { holder: String },
+}
+
+/// Decides from a Lease object. The lease is live while
+/// `renewTime (or acquireTime) + leaseDurationSeconds > now`.
+pub fn decide(lease: &Value, now: Timestamp, me: &str) -> Decision {
+    let spec = &lease["spec"];
+    let holder = spec["holderIdentity"].as_str().unwrap_or("").to_string();
+    if holder.is_empty() {
+        return Decision::Expired { holder };
+    }
+    if holder == me {
+        return Decision::Mine;
+    }
+    let duration = spec["leaseDurationSeconds"]
+        .as_i64()
+        .unwrap_or(LEASE_SECONDS);
+    let renewed = spec["renewTime"]
+        .as_str()
+        .or(spec["acquireTime"].as_str())
+        .and_then(parse_time);
+    let Some(renewed) = renewed else {
+        return Decision::Expired { holder };
+    };
+    let age = now.duration_since(renewed).as_secs();
+    if age >= duration {
+        return Decision::Expired { holder };
+    }
+    let since = spec["acquireTime"].as_str().unwrap_or("").to_string();
+    Decision::Held {
+        holder,
+        since,
+        renewed_secs_ago: age.max(0),
+        expires_in: duration - age,
+    }
+}
+
+fn lease_body(
+    ns: &str,
+    server: &str,
+    fleet: &str,
+    me: &str,
+    now: Timestamp,
+    transitions: i64,
+) -> Value {
+    json!({
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {
+            "name": lease_name(server),
+            "namespace": ns,
+            "labels": {
+                "app.kubernetes.io/managed-by": "mcpctl",
+                "app.kubernetes.io/name": server,
+                "mcpctl.io/fleet": fleet,
+                "mcpctl.io/record": "lock",
+            },
+        },
+        "spec": {
+            "holderIdentity": me,
+            "leaseDurationSeconds": LEASE_SECONDS,
+            "acquireTime": micro_time(now),
+            "renewTime": micro_time(now),
+            "leaseTransitions": transitions,
+        }
+    })
+}
+
+/// The "locked" error (exit 5).
+pub fn locked_error(
+    server: &str,
+    ns: &str,
+    holder: &str,
+    since: &str,
+    renewed: i64,
+    expires_in: i64,
+) -> Error {
+    Error::WithCode {
+        code: exit::LOCKED,
+        message: format!(
+            "server {server} is locked by {holder} since {since} (Lease {ns}/{}, renewed {renewed}s ago): \
+             another operation is running. Wait for it; if it died, the lock expires in {expires_in}s, \
+             or take it now with --force-unlock",
+            lease_name(server)
+        ),
+    }
+}
+
+/// Held Leases; call [`Locks::release`] when done.
+pub struct Locks {
+    held: Vec<Held>,
+}
+
+struct Held {
+    server: String,
+    ns: String,
+    rv: Arc<Mutex<String>>,
+    lost: Arc<Mutex<Option<String>>>,
+    renewer: tokio::task::JoinHandle<()>,
+}
+
+impl Locks {
+    /// Takes the lock of every server (in name order), or none: on the first
+    /// held one the ones already taken are released and exit 5 is returned.
+    pub async fn acquire(
+        cluster: &Cluster,
+        ns: &str,
+        fleet: &str,
+        servers: &[String],
+        me: &str,
+        force_unlock: bool,
+    ) -> Result<Locks> {
+        let mut sorted: Vec<&String> = servers.iter().collect();
+        sorted.sort();
+        sorted.dedup();
+        let mut locks = Locks { held: Vec::new() };
+        for server in sorted {
+            match acquire_one(cluster, ns, fleet, server, me, force_unlock).await {
+                Ok(rv) => {
+                    let rv = Arc::new(Mutex::new(rv));
+                    let lost = Arc::new(Mutex::new(None));
+                    let renewer = tokio::spawn(renew_loop(
+                        cluster.clone(),
+                        ns.to_string(),
+                        server.clone(),
+                        me.to_string(),
+                        rv.clone(),
+                        lost.clone(),
+                    ));
+                    locks.held.push(Held {
+                        server: server.clone(),
+                        ns: ns.to_string(),
+                        rv,
+                        lost,
+                        renewer,
+                    });
+                }
+                Err(e) => {
+                    locks.release(cluster, me).await;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(locks)
+    }
+
+    /// Servers whose lease was lost while held (taken over after a stall),
+    /// with what happened.
+    pub fn lost(&self) -> Vec<(String, String)> {
+        self.held
+            .iter()
+            .filter_map(|h| h.lost.lock().ok()?.clone().map(|m| (h.server.clone(), m)))
+            .collect()
+    }
+
+    /// Stops renewing and deletes the Leases. Failures are logged, not fatal:
+    /// an undeleted Lease expires by itself.
+    pub async fn release(mut self, cluster: &Cluster, me: &str) {
+        for h in self.held.drain(..) {
+            h.renewer.abort();
+            let _ = h.renewer.await;
+            let rv = h.rv.lock().map(|g| g.clone()).unwrap_or_default();
+            if let Err(e) = delete_if_mine(cluster, &h.ns, &h.server, me, &rv).await {
+                tracing::warn!("could not release the lock of {}: {e}", h.server);
+            }
+        }
+    }
+}
+
+async fn acquire_one(
+    cluster: &Cluster,
+    ns: &str,
+    fleet: &str,
+    server: &str,
+    me: &str,
+    force_unlock: bool,
+) -> Result<String> {
+    let path = leases_path(ns);
+    let obj_path = format!("{path}/{}", lease_name(server));
+    if force_unlock {
+        let resp = cluster.send(&Req::get(&obj_path)).await?;
+        if resp.ok() {
+            let lease = resp.json()?;
+            let holder = lease["spec"]["holderIdentity"].as_str().unwrap_or("nobody");
+            eprintln!(
+                "WARNING: --force-unlock: breaking the lock of server {server} held by {holder} \
+                 (Lease {ns}/{}); if that operation is still running, both will now change the server",
+                lease_name(server)
+            );
+            let rv = lease["metadata"]["resourceVersion"].as_str().unwrap_or("");
+            delete_lease(cluster, ns, server, rv).await?;
+        }
+    }
+    for _ in 0..3 {
+        let now = Timestamp::now();
+        let body = lease_body(ns, server, fleet, me, now, 0);
+        let req = Req::new(Method::POST, &path).json_body(&body);
+        let resp = cluster.send(&req).await?;
+        if resp.ok() {
+            return Ok(resp.json()?["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap_or("")
+                .to_string());
+        }
+        if resp.status != 409 {
+            return Err(cluster.api_error(&req, &resp));
+        }
+        // It exists: read it and decide.
+        let get = cluster.send(&Req::get(&obj_path)).await?;
+        if get.status == 404 {
+            continue; // released in between: try to create again
+        }
+        if !get.ok() {
+            return Err(cluster.api_error(&Req::get(&obj_path), &get));
+        }
+        let lease = get.json()?;
+        let rv = lease["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        match decide(&lease, Timestamp::now(), me) {
+            Decision::Mine => return Ok(rv),
+            Decision::Held {
+                holder,
+                since,
+                renewed_secs_ago,
+                expires_in,
+            } => {
+                return Err(locked_error(
+                    server,
+                    ns,
+                    &holder,
+                    &since,
+                    renewed_secs_ago,
+                    expires_in,
+                ));
+            }
+            Decision::Expired { holder } => {
+                let transitions = lease["spec"]["leaseTransitions"].as_i64().unwrap_or(0) + 1;
+                let mut body = lease_body(ns, server, fleet, me, Timestamp::now(), transitions);
+                body["metadata"]["resourceVersion"] = json!(rv);
+                let put = Req::new(Method::PUT, &obj_path).json_body(&body);
+                let resp = cluster.send(&put).await?;
+                if resp.ok() {
+                    tracing::warn!(
+                        "took over the expired lock of server {server} from {}",
+                        if holder.is_empty() { "nobody" } else { &holder }
+                    );
+                    return Ok(resp.json()?["metadata"]["resourceVersion"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string());
+                }
+                if resp.status == 409 {
+                    // Someone else took it over first: it is held now.
+                    continue;
+                }
+                return Err(cluster.api_error(&put, &resp));
+            }
+        }
+    }
+    Err(Error::WithCode {
+        code: exit::LOCKED,
+        message: format!(
+            "server {server}: the Lease {ns}/{} keeps changing under us; another operation is taking it",
+            lease_name(server)
+        ),
+    })
+}
+
+async fn renew_loop(
+    cluster: Cluster,
+    ns: String,
+    server: String,
+    me: String,
+    rv: Arc<Mutex<String>>,
+    lost: Arc<Mutex<Option<String>>>,
+) {
+    let path = format!("{}/{}", leases_path(&ns), lease_name(&server));
+    let every = Duration::from_secs((LEASE_SECONDS / 3) as u64);
+    loop {
+        tokio::time::sleep(every).await;
+        // Read, check it is still ours, write back with the read resourceVersion.
+        let lease = match cluster.send(&Req::get(&path)).await {
+            Ok(r) if r.ok() => match r.json() {
+                Ok(v) => v,
+                Err(_) => continue,
+            },
+            Ok(r) if r.status == 404 => {
+                *lost.lock().unwrap() = Some("the Lease was deleted (--force-unlock?)".into());
+                return;
+            }
+            _ => continue,
+        };
+        if lease["spec"]["holderIdentity"].as_str() != Some(me.as_str()) {
+            *lost.lock().unwrap() = Some(format!(
+                "the lock was taken over by {}",
+                lease["spec"]["holderIdentity"].as_str().unwrap_or("?")
+            ));
+            return;
+        }
+        let mut body = lease.clone();
+        body["spec"]["renewTime"] = json!(micro_time(Timestamp::now()));
+        if let Some(obj) = body["metadata"].as_object_mut() {
+            obj.remove("managedFields");
+        }
+        match cluster
+            .send(&Req::new(Method::PUT, &path).json_body(&body))
+            .await
+        {
+            Ok(r) if r.ok() => {
+                if let Ok(v) = r.json()
+                    && let Some(new_rv) = v["metadata"]["resourceVersion"].as_str()
+                {
+                    *rv.lock().unwrap() = new_rv.to_string();
+                }
+            }
+            Ok(r) => tracing::info!("renewing the lock of {server}: {}", r.message()),
+            Err(e) => tracing::info!("renewing the lock of {server}: {e}"),
+        }
+    }
+}
+
+async fn delete_lease(cluster: &Cluster, ns: &str, server: &str, rv: &str) -> Result<u16> {
+    let path = format!("{}/{}", leases_path(ns), lease_name(server));
+    let mut opts = json!({"kind": "DeleteOptions", "apiVersion": "v1"});
+    if !rv.is_empty() {
+        opts["preconditions"] = json!({"resourceVersion": rv});
+    }
+    let req = Req::new(Method::DELETE, &path).json_body(&opts);
+    let resp = cluster.send(&req).await?;
+    if resp.ok() || resp.status == 404 || resp.status == 409 {
+        return Ok(resp.status);
+    }
+    Err(cluster.api_error(&req, &resp))
+}
+
+async fn delete_if_mine(
+    cluster: &Cluster,
+    ns: &str,
+    server: &str,
+    me: &str,
+    rv: &str,
+) -> Result<()> {
+    if delete_lease(cluster, ns, server, rv).await? != 409 {
+        return Ok(());
+    }
+    // Our resourceVersion went stale (a renewal we did not see the answer of):
+    // delete only if it is still ours.
+    let path = format!("{}/{}", leases_path(ns), lease_name(server));
+    let resp = cluster.send(&Req::get(&path)).await?;
+    if !resp.ok() {
+        return Ok(());
+    }
+    let lease = resp.json()?;
+    if lease["spec"]["holderIdentity"].as_str() == Some(me) {
+        let rv = lease["metadata"]["resourceVersion"].as_str().unwrap_or("");
+        delete_lease(cluster, ns, server, rv).await?;
+    }
+    Ok(())
+}
+
+/// Summary of a Lease for `status`: holder and acquire time, if live.
+pub fn live_holder(lease: &Value, now: Timestamp) -> Option<(String, String)> {
+    match decide(lease, now, "") {
+        Decision::Held { holder, since, .. } => Some((holder, since)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn micro_time_has_exactly_six_digits() {
+        assert_eq!(
+            micro_time(ts("2026-11-21T05:57:18Z")),
+            "2026-11-21T05:57:18.000000Z"
+        );
+        assert_eq!(
+            micro_time(ts("2026-11-21T05:57:18.123456789Z")),
+            "2026-11-21T05:57:18.123456Z"
+        );
+        assert_eq!(
+            micro_time(ts("2026-11-21T05:57:18.5+02:00")),
+            "2026-11-21T03:57:18.500000Z"
+        );
+    }
+
+    fn lease(holder: &str, renew: &str, dur: i64) -> Value {
+        json!({"spec": {"holderIdentity": holder, "leaseDurationSeconds": dur,
+            "acquireTime": "2026-11-21T05:00:00.000000Z", "renewTime": renew}})
+    }
+
+    #[test]
+    fn live_lease_is_held() {
+        let now = ts("2026-11-21T05:00:20Z");
+        let d = decide(
+            &lease("ci:job/1", "2026-11-21T05:00:10.000000Z", 30),
+            now,
+            "me",
+        );
+        assert_eq!(
+            d,
+            Decision::Held {
+                holder: "ci:job/1".into(),
+                since: "2026-11-21T05:00:00.000000Z".into(),
+                renewed_secs_ago: 10,
+                expires_in: 20
+            }
+        );
+    }
+
+    #[test]
+    fn expired_lease_may_be_taken_over() {
+        let now = ts("2026-11-21T05:00:41Z");
+        let d = decide(
+            &lease("ci:job/1", "2026-11-21T05:00:10.000000Z", 30),
+            now,
+            "me",
+        );
+        assert_eq!(
+            d,
+            Decision::Expired {
+                holder: "ci:job/1".into()
+            }
+        );
+        // Exactly at the boundary it is expired.
+        let now = ts("2026-11-21T05:00:40Z");
+        assert!(matches!(
+            decide(&lease("x", "2026-11-21T05:00:10.000000Z", 30), now, "me"),
+            Decision::Expired { .. }
+        ));
+    }
+
+    #[test]
+    fn own_or_empty_lease() {
+        let now = ts("2026-11-21T05:00:20Z");
+        assert_eq!(
+            decide(&lease("me", "2026-11-21T05:00:10.000000Z", 30), now, "me"),
+            Decision::Mine
+        );
+        assert!(matches!(
+            decide(&lease("", "2026-11-21T05:00:10.000000Z", 30), now, "me"),
+            Decision::Expired { .. }
+        ));
+        assert!(matches!(
+            decide(&json!({"spec": {"holderIdentity": "x"}}), now, "me"),
+            Decision::Expired { .. }
+        ));
+    }
+
+    #[test]
+    fn lease_body_shape() {
+        let b = lease_body(
+            "mcp",
+            "github",
+            "acme",
+            "u@h/1",
+            ts("2026-11-21T05:00:00Z"),
+            2,
+        );
+        assert_eq!(b["metadata"]["name"], "mcpctl-lock-github");
+        assert_eq!(b["spec"]["renewTime"], "2026-11-21T05:00:00.000000Z");
+        assert_eq!(b["spec"]["leaseTransitions"], 2);
+        assert_eq!(b["spec"]["leaseDurationSeconds"], 30);
+    }
+
+    #[test]
+    fn locked_error_exits_5_and_names_the_holder() {
+        let e = locked_error(
+            "github",
+            "mcp",
+            "ana@lap/12",
+            "2026-11-21T05:00:00.000000Z",
+            3,
+            27,
+        );
+        assert_eq!(e.exit_code(), 5);
+        let m = e.to_string();
+        assert!(
+            m.contains("locked by ana@lap/12 since 2026-11-21T05:00:00.000000Z"),
+            "{m}"
+        );
+        assert!(m.contains("--force-unlock"), "{m}");
+    }
+}

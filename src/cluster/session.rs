@@ -1,0 +1,194 @@
+//! What every cluster command starts with: the fleet (with `-n` applied), a
+//! connected cluster, and the fleet rendered for that cluster's version and
+//! for the rollout state it is in.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::apply::{self, Target};
+use super::client::{self, Cluster, ConnectOptions};
+use super::discovery::{self, Discovered};
+use super::observe;
+use crate::cli::GlobalArgs;
+use crate::error::{Error, Result};
+use crate::fleet::{Fleet, Strategy};
+use crate::output::Printer;
+use crate::render::{self, KubeVersion, RenderOptions, Renderer};
+
+pub struct Session {
+    pub fleet: Fleet,
+    pub cluster: Cluster,
+}
+
+impl Session {
+    pub fn ns(&self) -> &str {
+        &self.fleet.namespace
+    }
+
+    /// The Kubernetes version to render for: the server's.
+    pub fn kube_version(&self) -> Result<KubeVersion> {
+        KubeVersion::parse(&self.cluster.version.short()).map_err(|e| {
+            Error::Failed(format!(
+                "{} runs Kubernetes {}: {e}",
+                self.cluster.where_(),
+                self.cluster.version.git_version
+            ))
+        })
+    }
+
+    /// Checks that every named server is in the fleet.
+    pub fn check_servers(&self, only: &[String]) -> Result<()> {
+        let unknown: Vec<&String> = only
+            .iter()
+            .filter(|n| !self.fleet.servers.iter().any(|s| &s.name == *n))
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let valid: Vec<&str> = self.fleet.servers.iter().map(|s| s.name.as_str()).collect();
+        Err(Error::Usage(format!(
+            "no server named {} in fleet `{}`; servers are: {}",
+            unknown
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.fleet.name,
+            valid.join(", ")
+        )))
+    }
+
+    /// Selected server names (all when `only` is empty), in fleet order.
+    pub fn selected(&self, only: &[String]) -> Vec<String> {
+        self.fleet
+            .servers
+            .iter()
+            .filter(|s| only.is_empty() || only.contains(&s.name))
+            .map(|s| s.name.clone())
+            .collect()
+    }
+}
+
+/// Loads the fleet (printing its warnings) and connects.
+pub async fn open(global: &GlobalArgs, printer: &Printer) -> Result<Session> {
+    let loaded = crate::fleet::load(&global.fleet)?;
+    for w in &loaded.warnings {
+        printer.warn(&w.to_string());
+    }
+    let mut fleet = loaded.fleet;
+    if let Some(ns) = &global.namespace {
+        fleet.namespace = ns.clone();
+    }
+    let cluster = client::connect(&ConnectOptions::from_global(global)).await?;
+    Ok(Session { fleet, cluster })
+}
+
+/// The rendered objects resolved against the cluster, with their live state.
+pub struct Prepared {
+    pub targets: Vec<Target>,
+    /// Live objects by path (`None`: does not exist).
+    pub live: BTreeMap<String, Option<Value>>,
+    pub discovered: Discovered,
+    /// Things the operator should know (images apply keeps, …).
+    pub warnings: Vec<String>,
+}
+
+/// Renders the selected servers for the server's version, checks that every
+/// kind is served (before anything is applied), reads the live objects and
+/// renders again with the rollout state they show.
+pub async fn prepare(s: &Session, only: &[String], templates: Option<&Path>) -> Result<Prepared> {
+    s.check_servers(only)?;
+    let renderer = Renderer::new(templates)?;
+    let mut opts = RenderOptions {
+        kube_version: s.kube_version()?,
+        ..Default::default()
+    };
+    let objects: Vec<Value> = renderer
+        .render_fleet(&s.fleet, only, &opts)?
+        .into_iter()
+        .map(|o| o.value)
+        .collect();
+
+    let wanted: BTreeSet<String> = objects
+        .iter()
+        .filter_map(|o| o["apiVersion"].as_str().map(str::to_string))
+        .collect();
+    let discovered = discovery::discover(&s.cluster, &wanted).await?;
+    discovered.require(
+        objects.iter().map(|o| {
+            (
+                o["apiVersion"].as_str().unwrap_or(""),
+                o["kind"].as_str().unwrap_or(""),
+            )
+        }),
+        &s.cluster.where_(),
+    )?;
+    let targets = apply::targets(&objects, &discovered, s.ns())?;
+
+    // Live objects, 8 requests at a time.
+    use futures::StreamExt;
+    let cluster = &s.cluster;
+    let fetched: Vec<Result<(String, Option<Value>)>> = futures::stream::iter(
+        targets
+            .iter()
+            .map(|t| async move { Ok((t.path(), apply::get_live(cluster, t).await?)) }),
+    )
+    .buffered(8)
+    .collect()
+    .await;
+    let mut live = BTreeMap::new();
+    for f in fetched {
+        let (p, v) = f?;
+        live.insert(p, v);
+    }
+
+    // Rollout state of blue-green and canary servers, from what is live.
+    let mut warnings = Vec::new();
+    let mut any_state = false;
+    for server in s
+        .fleet
+        .servers
+        .iter()
+        .filter(|sv| only.is_empty() || only.contains(&sv.name))
+    {
+        if server.strategy == Strategy::Rolling {
+            continue;
+        }
+        let server_live: Vec<Value> = targets
+            .iter()
+            .filter(|t| t.server() == server.name)
+            .filter_map(|t| live.get(&t.path()).cloned().flatten())
+            .collect();
+        let (state, w) = observe::rollout_state(server, &server_live, None);
+        warnings.extend(w);
+        if state != render::RolloutState::default() {
+            any_state = true;
+            opts.rollout.insert(server.name.clone(), state);
+        }
+    }
+    let targets = if any_state {
+        let objects: Vec<Value> = renderer
+            .render_fleet(&s.fleet, only, &opts)?
+            .into_iter()
+            .map(|o| o.value)
+            .collect();
+        let t = apply::targets(&objects, &discovered, s.ns())?;
+        // Names do not depend on the rollout state; fetch any that would.
+        for x in &t {
+            if !live.contains_key(&x.path()) {
+                live.insert(x.path(), apply::get_live(&s.cluster, x).await?);
+            }
+        }
+        t
+    } else {
+        targets
+    };
+    Ok(Prepared {
+        targets,
+        live,
+        discovered,
+        warnings,
+    })
+}

@@ -1,0 +1,374 @@
+//! Fleet status from a fixed number of LIST calls, whatever the fleet size:
+//! Deployments and Services (`app.kubernetes.io/part-of=<fleet>`), the
+//! journal's state records, the lock Leases, and the TLS Secrets (certificate
+//! expiry from the `mcpctl.io/not-after` annotation the certificate commands
+//! write). Rows are then computed per server without further requests.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::client::Cluster;
+use super::journal::{Inflight, Journal, Revision, State};
+use super::lock;
+use super::observe;
+use crate::error::Result;
+use crate::fleet::{Fleet, Strategy};
+
+/// Annotation holding a certificate's notAfter (RFC 3339) on its Secret.
+pub const NOT_AFTER: &str = "mcpctl.io/not-after";
+
+/// Everything `status` read, by kind.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub deployments: Vec<Value>,
+    pub services: Vec<Value>,
+    pub states: BTreeMap<String, State>,
+    pub leases: Vec<Value>,
+    pub secrets: Vec<Value>,
+}
+
+/// Reads the snapshot: five LIST calls (more only when a kind has more than
+/// 500 objects and the server pages the answer).
+pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &str) -> Result<Snapshot> {
+    let part_of = format!("app.kubernetes.io/part-of={fleet}");
+    let leases_sel = format!("mcpctl.io/record=lock,mcpctl.io/fleet={fleet}");
+    let journal = Journal::new(cluster, ns, fleet);
+    let deps_path = format!("/apis/apps/v1/namespaces/{ns}/deployments");
+    let svc_path = format!("/api/v1/namespaces/{ns}/services");
+    let lease_path = format!("/apis/coordination.k8s.io/v1/namespaces/{ns}/leases");
+    let secret_path = format!("/api/v1/namespaces/{ns}/secrets");
+    let (deployments, services, states, leases, secrets) = futures::try_join!(
+        cluster.list(&deps_path, Some(&part_of)),
+        cluster.list(&svc_path, Some(&part_of)),
+        journal.states(),
+        cluster.list(&lease_path, Some(&leases_sel)),
+        cluster.list(&secret_path, Some(&part_of)),
+    )?;
+    Ok(Snapshot {
+        deployments,
+        services,
+        states,
+        leases,
+        secrets,
+    })
+}
+
+/// One Deployment of a server.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentRow {
+    pub name: String,
+    /// stable, canary, blue, green.
+    pub track: String,
+    pub image: String,
+    pub desired: i64,
+    pub ready: i64,
+    pub updated: i64,
+    pub available: i64,
+    /// What `kubectl rollout status` would say.
+    pub rollout: String,
+}
+
+/// One server's status.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerStatus {
+    pub server: String,
+    pub namespace: String,
+    /// Whether any Deployment of the server exists.
+    pub deployed: bool,
+    pub image: String,
+    pub version: String,
+    pub strategy: String,
+    pub active_colour: Option<String>,
+    pub canary_weight: Option<u32>,
+    /// Human summary of the traffic split.
+    pub traffic: String,
+    pub ready: i64,
+    pub desired: i64,
+    pub deployments: Vec<DeploymentRow>,
+    pub last_rollout: Option<Revision>,
+    pub last_rollout_age_seconds: Option<i64>,
+    pub inflight: Option<Inflight>,
+    pub lock_holder: Option<String>,
+    pub lock_since: Option<String>,
+    pub certificate_not_after: Option<String>,
+    pub certificate_days_left: Option<i64>,
+}
+
+fn track_name(d: &Value) -> String {
+    match observe::track_of(d) {
+        Some(crate::render::Track::Stable) => "stable",
+        Some(crate::render::Track::Canary) => "canary",
+        Some(crate::render::Track::Blue) => "blue",
+        Some(crate::render::Track::Green) => "green",
+        None => "stable",
+    }
+    .to_string()
+}
+
+fn strategy_str(s: Strategy) -> &'static str {
+    match s {
+        Strategy::Rolling => "rolling",
+        Strategy::BlueGreen => "blue-green",
+        Strategy::Canary => "canary",
+    }
+}
+
+/// The tag (or digest) of an image reference.
+pub fn image_version(image: &str) -> String {
+    if let Some((_, d)) = image.split_once('@') {
+        return d.chars().take(19).collect();
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        Some((_, tag)) => tag.to_string(),
+        None => "latest".to_string(),
+    }
+}
+
+fn name_label(v: &Value) -> &str {
+    v["metadata"]["labels"]["app.kubernetes.io/name"]
+        .as_str()
+        .unwrap_or("")
+}
+
+/// Computes the rows of `servers` (fleet order; all when empty).
+pub fn rows(
+    fleet: &Fleet,
+    ns: &str,
+    only: &[String],
+    snap: &Snapshot,
+    now: Timestamp,
+) -> Vec<ServerStatus> {
+    let mut out = Vec::new();
+    for server in &fleet.servers {
+        if !only.is_empty() && !only.contains(&server.name) {
+            continue;
+        }
+        let name = server.name.as_str();
+        let deps: Vec<&Value> = snap
+            .deployments
+            .iter()
+            .filter(|d| name_label(d) == name)
+            .collect();
+        let mut live: Vec<Value> = deps.iter().map(|d| (*d).clone()).collect();
+        live.extend(
+            snap.services
+                .iter()
+                .filter(|s| name_label(s) == name || s["metadata"]["name"] == name)
+                .cloned(),
+        );
+        let state = snap.states.get(name).cloned().unwrap_or_default();
+
+        let active_colour = if server.strategy == Strategy::BlueGreen {
+            Some(
+                observe::active_colour(name, &live)
+                    .unwrap_or_default()
+                    .as_str()
+                    .to_string(),
+            )
+        } else {
+            None
+        };
+        let canary_weight = if server.strategy == Strategy::Canary {
+            Some(observe::canary_weight(name, &live, state.inflight.as_ref()).unwrap_or(0))
+        } else {
+            None
+        };
+        let mut rows: Vec<DeploymentRow> = deps
+            .iter()
+            .map(|d| {
+                let st = &d["status"];
+                let rollout = match super::wait::evaluate(d) {
+                    super::wait::Rollout::Complete(_) => "complete".to_string(),
+                    super::wait::Rollout::Progressing(m) | super::wait::Rollout::Failed(m) => m,
+                };
+                DeploymentRow {
+                    name: d["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                    track: track_name(d),
+                    image: observe::deployment_image(d, name).unwrap_or_default(),
+                    desired: d["spec"]["replicas"].as_i64().unwrap_or(1),
+                    ready: st["readyReplicas"].as_i64().unwrap_or(0),
+                    updated: st["updatedReplicas"].as_i64().unwrap_or(0),
+                    available: st["availableReplicas"].as_i64().unwrap_or(0),
+                    rollout,
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
+        // The Deployment serving the main traffic.
+        let primary_track = active_colour
+            .clone()
+            .unwrap_or_else(|| "stable".to_string());
+        let primary = rows
+            .iter()
+            .find(|r| r.track == primary_track)
+            .or_else(|| rows.first());
+        let image = primary.map(|r| r.image.clone()).unwrap_or_default();
+        let (ready, desired) = match server.strategy {
+            Strategy::BlueGreen => primary.map(|r| (r.ready, r.desired)).unwrap_or((0, 0)),
+            _ => rows
+                .iter()
+                .fold((0, 0), |(a, b), r| (a + r.ready, b + r.desired)),
+        };
+        let traffic = match (&active_colour, canary_weight) {
+            (Some(c), _) => format!("{c} active"),
+            (None, Some(0)) => "stable 100%".to_string(),
+            (None, Some(w)) => format!("canary {w}%"),
+            _ => "-".to_string(),
+        };
+        let lease = snap
+            .leases
+            .iter()
+            .find(|l| l["metadata"]["name"].as_str() == Some(&lock::lease_name(name)))
+            .and_then(|l| lock::live_holder(l, now));
+        let cert = server.tls.as_ref().and_then(|t| {
+            snap.secrets
+                .iter()
+                .find(|s| s["metadata"]["name"].as_str() == Some(t.secret_name.as_str()))
+                .and_then(|s| s["metadata"]["annotations"][NOT_AFTER].as_str())
+                .map(str::to_string)
+        });
+        let days = cert
+            .as_deref()
+            .and_then(|c| c.parse::<Timestamp>().ok())
+            .map(|t| t.duration_since(now).as_secs().div_euclid(86_400));
+        let age = state
+            .last
+            .as_ref()
+            .and_then(|r| r.when.parse::<Timestamp>().ok())
+            .map(|t| now.duration_since(t).as_secs());
+        out.push(ServerStatus {
+            server: name.to_string(),
+            namespace: ns.to_string(),
+            deployed: !rows.is_empty(),
+            version: if image.is_empty() {
+                String::new()
+            } else {
+                image_version(&image)
+            },
+            image,
+            strategy: strategy_str(server.strategy).to_string(),
+            active_colour,
+            canary_weight,
+            traffic,
+            ready,
+            desired,
+            deployments: rows,
+            last_rollout: state.last.clone(),
+            last_rollout_age_seconds: age,
+            inflight: state.inflight.clone(),
+            lock_holder: lease.as_ref().map(|l| l.0.clone()),
+            lock_since: lease.map(|l| l.1),
+            certificate_not_after: cert,
+            certificate_days_left: days,
+        });
+    }
+    out
+}
+
+/// "45s", "12m", "3h", "5d".
+pub fn age(secs: i64) -> String {
+    let s = secs.max(0);
+    if s < 120 {
+        format!("{s}s")
+    } else if s < 2 * 3600 {
+        format!("{}m", s / 60)
+    } else if s < 2 * 86_400 {
+        format!("{}h", s / 3600)
+    } else {
+        format!("{}d", s / 86_400)
+    }
+}
+
+/// The table `status` prints.
+pub fn table(rows: &[ServerStatus]) -> String {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::NOTHING);
+    t.set_header([
+        "SERVER",
+        "VERSION",
+        "STRATEGY",
+        "TRAFFIC",
+        "READY",
+        "LAST ROLLOUT",
+        "CERT",
+        "OPERATION",
+    ]);
+    for r in rows {
+        let last = match (&r.last_rollout, r.last_rollout_age_seconds) {
+            (Some(rev), Some(a)) => {
+                format!("{} {} ago (rev {})", rev.outcome, age(a), rev.revision)
+            }
+            (Some(rev), None) => format!("{} (rev {})", rev.outcome, rev.revision),
+            _ => "-".to_string(),
+        };
+        let cert = match r.certificate_days_left {
+            Some(d) if d < 0 => "EXPIRED".to_string(),
+            Some(d) => format!("{d}d"),
+            None => "-".to_string(),
+        };
+        let op = match (&r.inflight, &r.lock_holder) {
+            (Some(i), holder) => {
+                let by = holder.as_deref().unwrap_or(&i.holder);
+                let live = if r.lock_holder.is_some() {
+                    ""
+                } else {
+                    " (interrupted)"
+                };
+                format!(
+                    "{} {} by {by} since {}{live}",
+                    i.operation, i.step, i.started
+                )
+            }
+            (None, Some(h)) => format!("locked by {h}"),
+            (None, None) => "-".to_string(),
+        };
+        t.add_row([
+            r.server.clone(),
+            if r.deployed {
+                r.version.clone()
+            } else {
+                "not deployed".to_string()
+            },
+            r.strategy.clone(),
+            r.traffic.clone(),
+            format!("{}/{}", r.ready, r.desired),
+            last,
+            cert,
+            op,
+        ]);
+    }
+    let mut s = t.to_string();
+    // comfy-table pads every line; trailing spaces only get in the way of scripts.
+    s = s.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_versions() {
+        assert_eq!(image_version("ghcr.io/acme/github-mcp:1.4.2"), "1.4.2");
+        assert_eq!(image_version("localhost:5000/x"), "latest");
+        assert_eq!(
+            image_version("x@sha256:0123456789abcdef0123"),
+            "sha256:0123456789ab"
+        );
+    }
+
+    #[test]
+    fn ages() {
+        assert_eq!(age(30), "30s");
+        assert_eq!(age(600), "10m");
+        assert_eq!(age(3 * 3600), "3h");
+        assert_eq!(age(3 * 86_400), "3d");
+    }
+}

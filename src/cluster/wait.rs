@@ -1,0 +1,437 @@
+//! Waiting for Deployments exactly like `kubectl rollout status`, driven by a
+//! watch (one list, then one watch stream for all of them), never by polling.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use http_body_util::BodyExt;
+use serde_json::Value;
+
+use super::client::{Cluster, Req};
+use crate::error::{Error, Result, exit};
+
+/// Where a Deployment's rollout stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rollout {
+    /// Done: the message kubectl prints.
+    Complete(String),
+    /// Still going: what it waits for.
+    Progressing(String),
+    /// Will not finish by itself (ProgressDeadlineExceeded): the condition's message.
+    Failed(String),
+}
+
+fn int(v: &Value) -> i64 {
+    v.as_i64().unwrap_or(0)
+}
+
+/// Evaluates a Deployment the way kubectl's `DeploymentStatusViewer` does:
+/// nothing counts until `status.observedGeneration >= metadata.generation`
+/// (right after an apply the status still describes the previous rollout);
+/// then a Progressing condition with reason `ProgressDeadlineExceeded` is a
+/// failure; then updated = spec.replicas, no old replicas left, and
+/// available = updated.
+pub fn evaluate(dep: &Value) -> Rollout {
+    let name = dep["metadata"]["name"].as_str().unwrap_or("?");
+    let generation = int(&dep["metadata"]["generation"]);
+    let status = &dep["status"];
+    let observed = int(&status["observedGeneration"]);
+    if generation > observed {
+        return Rollout::Progressing(format!(
+            "Waiting for deployment \"{name}\" spec update to be observed..."
+        ));
+    }
+    let progressing = status["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == "Progressing");
+    if let Some(c) = progressing
+        && c["reason"] == "ProgressDeadlineExceeded"
+    {
+        let msg = c["message"].as_str().unwrap_or("");
+        return Rollout::Failed(format!(
+            "deployment \"{name}\" exceeded its progress deadline: {msg}"
+        ));
+    }
+    // spec.replicas defaults to 1 when absent (it is omitted at 0 only in Scale).
+    let desired = dep["spec"]["replicas"].as_i64().unwrap_or(1);
+    let updated = int(&status["updatedReplicas"]);
+    let replicas = int(&status["replicas"]);
+    let available = int(&status["availableReplicas"]);
+    if updated < desired {
+        return Rollout::Progressing(format!(
+            "Waiting for deployment \"{name}\" rollout to finish: {updated} out of {desired} new replicas have been updated..."
+        ));
+    }
+    if replicas > updated {
+        return Rollout::Progressing(format!(
+            "Waiting for deployment \"{name}\" rollout to finish: {} old replicas are pending termination...",
+            replicas - updated
+        ));
+    }
+    if available < updated {
+        return Rollout::Progressing(format!(
+            "Waiting for deployment \"{name}\" rollout to finish: {available} of {updated} updated replicas are available..."
+        ));
+    }
+    Rollout::Complete(format!("deployment \"{name}\" successfully rolled out"))
+}
+
+/// Progress on stderr: spinners on a terminal, plain lines otherwise.
+pub struct Progress {
+    quiet: bool,
+    bars: Option<(
+        indicatif::MultiProgress,
+        BTreeMap<String, indicatif::ProgressBar>,
+    )>,
+    last: BTreeMap<String, String>,
+}
+
+impl Progress {
+    pub fn new(quiet: bool) -> Progress {
+        let bars = (!quiet && std::io::stderr().is_terminal())
+            .then(|| (indicatif::MultiProgress::new(), BTreeMap::new()));
+        Progress {
+            quiet,
+            bars,
+            last: BTreeMap::new(),
+        }
+    }
+
+    /// Shows `msg` for `name` if it changed.
+    pub fn update(&mut self, name: &str, msg: &str, done: bool) {
+        if self.quiet || self.last.get(name).map(String::as_str) == Some(msg) {
+            return;
+        }
+        self.last.insert(name.to_string(), msg.to_string());
+        match &mut self.bars {
+            Some((multi, bars)) => {
+                let bar = bars.entry(name.to_string()).or_insert_with(|| {
+                    let b = multi.add(indicatif::ProgressBar::new_spinner());
+                    b.enable_steady_tick(Duration::from_millis(120));
+                    b
+                });
+                if done {
+                    bar.finish_with_message(msg.to_string());
+                } else {
+                    bar.set_message(msg.to_string());
+                }
+            }
+            None => eprintln!("{msg}"),
+        }
+    }
+
+    pub fn finish(&mut self) {
+        if let Some((_, bars)) = &self.bars {
+            for b in bars.values() {
+                if !b.is_finished() {
+                    b.abandon();
+                }
+            }
+        }
+    }
+}
+
+/// Waits until every named Deployment of `ns` has rolled out, or fails:
+/// exit 4 on timeout or a passed progress deadline, with the condition's message.
+pub async fn wait_for_deployments(
+    cluster: &Cluster,
+    deployments_path: &str,
+    label_selector: Option<&str>,
+    names: &BTreeSet<String>,
+    timeout: Duration,
+    progress: &mut Progress,
+) -> Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let mut state: BTreeMap<String, Value> = BTreeMap::new();
+    let fut = watch_loop(
+        cluster,
+        deployments_path,
+        label_selector,
+        names,
+        &mut state,
+        progress,
+        started,
+        timeout,
+    );
+    let result = match tokio::time::timeout(timeout, fut).await {
+        Ok(r) => r,
+        Err(_) => {
+            let mut waiting = Vec::new();
+            for name in names {
+                match state.get(name) {
+                    Some(d) => match evaluate(d) {
+                        Rollout::Complete(_) => {}
+                        Rollout::Progressing(m) | Rollout::Failed(m) => {
+                            let cond = d["status"]["conditions"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter(|c| c["status"] != "True")
+                                .filter_map(|c| c["message"].as_str())
+                                .collect::<Vec<_>>()
+                                .join("; ");
+                            waiting.push(if cond.is_empty() {
+                                m
+                            } else {
+                                format!("{m} ({cond})")
+                            });
+                        }
+                    },
+                    None => waiting.push(format!("deployment \"{name}\" does not exist")),
+                }
+            }
+            Err(Error::WithCode {
+                code: exit::TIMEOUT,
+                message: format!(
+                    "timed out after {} waiting for the rollout: {}",
+                    crate::fleet::duration::format(timeout),
+                    waiting.join("; ")
+                ),
+            })
+        }
+    };
+    progress.finish();
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn watch_loop(
+    cluster: &Cluster,
+    path: &str,
+    label_selector: Option<&str>,
+    names: &BTreeSet<String>,
+    state: &mut BTreeMap<String, Value>,
+    progress: &mut Progress,
+    started: Instant,
+    timeout: Duration,
+) -> Result<()> {
+    'relist: loop {
+        // LIST for the current state and the resourceVersion to watch from.
+        let mut req = Req::get(path);
+        if let Some(s) = label_selector {
+            req = req.query("labelSelector", s);
+        }
+        let list = cluster.send_ok(&req).await?;
+        state.clear();
+        for item in list["items"].as_array().into_iter().flatten() {
+            if let Some(n) = item["metadata"]["name"].as_str()
+                && names.contains(n)
+            {
+                state.insert(n.to_string(), item.clone());
+            }
+        }
+        if check_all(names, state, progress)? {
+            return Ok(());
+        }
+        let mut rv = list["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        loop {
+            let left = timeout
+                .saturating_sub(started.elapsed())
+                .as_secs()
+                .clamp(1, 290);
+            let mut req = Req::get(path)
+                .query("watch", "true")
+                .query("allowWatchBookmarks", "true")
+                .query("timeoutSeconds", left.to_string());
+            if !rv.is_empty() {
+                req = req.query("resourceVersion", rv.clone());
+            }
+            if let Some(s) = label_selector {
+                req = req.query("labelSelector", s);
+            }
+            let body = cluster.stream(&req).await?;
+            let mut stream = body.into_data_stream();
+            let mut buf: Vec<u8> = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                let chunk = match chunk {
+                    Ok(c) => c,
+                    // A dropped stream is resumed from the last resourceVersion.
+                    Err(e) => {
+                        tracing::info!("watch of {path} interrupted ({e}); resuming");
+                        break;
+                    }
+                };
+                buf.extend_from_slice(&chunk);
+                while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
+                    let line: Vec<u8> = buf.drain(..=pos).collect();
+                    let Ok(ev) = serde_json::from_slice::<Value>(&line) else {
+                        continue;
+                    };
+                    let obj = &ev["object"];
+                    match ev["type"].as_str().unwrap_or("") {
+                        "ERROR" => {
+                            // 410 Expired: the resourceVersion is too old; list again.
+                            if obj["code"] == 410 {
+                                continue 'relist;
+                            }
+                            return Err(Error::Failed(format!(
+                                "watching {path} on {} failed: {}",
+                                cluster.where_(),
+                                obj["message"].as_str().unwrap_or("")
+                            )));
+                        }
+                        kind => {
+                            if let Some(r) = obj["metadata"]["resourceVersion"].as_str() {
+                                rv = r.to_string();
+                            }
+                            if kind == "BOOKMARK" {
+                                continue;
+                            }
+                            let Some(n) = obj["metadata"]["name"].as_str() else {
+                                continue;
+                            };
+                            if !names.contains(n) {
+                                continue;
+                            }
+                            if kind == "DELETED" {
+                                state.remove(n);
+                            } else {
+                                state.insert(n.to_string(), obj.clone());
+                            }
+                            if check_all(names, state, progress)? {
+                                return Ok(());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Shows each Deployment's state; true when all are complete, an error
+/// (exit 4) when one can no longer complete.
+fn check_all(
+    names: &BTreeSet<String>,
+    state: &BTreeMap<String, Value>,
+    progress: &mut Progress,
+) -> Result<bool> {
+    let mut all = true;
+    for name in names {
+        match state.get(name) {
+            None => {
+                all = false;
+                progress.update(
+                    name,
+                    &format!("Waiting for deployment \"{name}\" to exist..."),
+                    false,
+                );
+            }
+            Some(d) => match evaluate(d) {
+                Rollout::Complete(m) => progress.update(name, &m, true),
+                Rollout::Progressing(m) => {
+                    all = false;
+                    progress.update(name, &m, false);
+                }
+                Rollout::Failed(m) => {
+                    progress.update(name, &m, true);
+                    return Err(Error::WithCode {
+                        code: exit::TIMEOUT,
+                        message: m,
+                    });
+                }
+            },
+        }
+    }
+    Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transcript(name: &str) -> Option<Value> {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/apiserver-transcripts")
+            .join(name);
+        let text = std::fs::read_to_string(p).ok()?;
+        let v: Value = serde_json::from_str(&text).unwrap();
+        Some(v["response"]["body"].clone())
+    }
+
+    #[test]
+    fn mid_rollout_waits_for_old_replicas() {
+        let Some(d) = transcript("16-deploy-snapshot-mid-rollout.json") else {
+            return;
+        };
+        assert_eq!(
+            evaluate(&d),
+            Rollout::Progressing(
+                "Waiting for deployment \"mcp-github\" rollout to finish: 1 old replicas are pending termination..."
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn complete_snapshot_is_complete() {
+        let Some(d) = transcript("17-deploy-snapshot-complete.json") else {
+            return;
+        };
+        assert_eq!(
+            evaluate(&d),
+            Rollout::Complete("deployment \"mcp-github\" successfully rolled out".into())
+        );
+    }
+
+    #[test]
+    fn stuck_snapshot_fails_with_the_condition_message() {
+        let Some(d) = transcript("82-deploy-stuck-final.json") else {
+            return;
+        };
+        assert_eq!(
+            evaluate(&d),
+            Rollout::Failed(
+                "deployment \"mcp-stuck\" exceeded its progress deadline: ReplicaSet \"mcp-stuck-595f7d5fc8\" has timed out progressing."
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn stale_status_after_apply_is_not_complete() {
+        // Transcript 14: the apply answer carries the previous (complete) status.
+        let Some(mut d) = transcript("17-deploy-snapshot-complete.json") else {
+            return;
+        };
+        d["metadata"]["generation"] = 3.into();
+        assert!(
+            matches!(evaluate(&d), Rollout::Progressing(m) if m.contains("spec update to be observed"))
+        );
+        // And a stale ProgressDeadlineExceeded from the previous generation is not a failure yet.
+        let Some(mut s) = transcript("82-deploy-stuck-final.json") else {
+            return;
+        };
+        s["metadata"]["generation"] = 2.into();
+        assert!(matches!(evaluate(&s), Rollout::Progressing(_)));
+    }
+
+    #[test]
+    fn counts_are_checked_in_kubectl_order() {
+        let d = serde_json::json!({"metadata": {"name": "x", "generation": 1},
+            "spec": {"replicas": 3},
+            "status": {"observedGeneration": 1, "replicas": 3, "updatedReplicas": 3, "availableReplicas": 2}});
+        assert_eq!(
+            evaluate(&d),
+            Rollout::Progressing("Waiting for deployment \"x\" rollout to finish: 2 of 3 updated replicas are available...".into())
+        );
+        let d = serde_json::json!({"metadata": {"name": "x", "generation": 1},
+            "spec": {"replicas": 3}, "status": {"observedGeneration": 1, "updatedReplicas": 1}});
+        assert!(
+            matches!(evaluate(&d), Rollout::Progressing(m) if m.contains("1 out of 3 new replicas"))
+        );
+        let d = serde_json::json!({"metadata": {"name": "x", "generation": 1},
+            "spec": {"replicas": 0}, "status": {"observedGeneration": 1}});
+        assert!(matches!(evaluate(&d), Rollout::Complete(_)));
+    }
+}

@@ -1,0 +1,302 @@
+//! `mcpctl apply`: server-side apply of the rendered objects, under the lock
+//! of each server that changes, recorded in the journal; `--wait` waits like
+//! `kubectl rollout status`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::cli::{ApplyArgs, GlobalArgs, OutputFormat};
+use crate::cluster::apply::{self, Change, Planned};
+use crate::cluster::journal::{self, Inflight, Journal, Revision};
+use crate::cluster::lock::Locks;
+use crate::cluster::session::{self, Session};
+use crate::cluster::wait::{self, Progress};
+use crate::cluster::{identity, observe, runtime};
+use crate::error::{Error, Result, exit};
+use crate::output::Printer;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ObjectResult {
+    server: String,
+    kind: String,
+    name: String,
+    namespace: Option<String>,
+    change: Change,
+    dry_run: bool,
+}
+
+pub fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Result<u8> {
+    runtime()?.block_on(run_async(global, args, printer))
+}
+
+fn report(
+    printer: &Printer,
+    planned: &[Planned],
+    dry: bool,
+    ns_created: Option<&str>,
+) -> Result<()> {
+    let suffix = if dry { " (server dry run)" } else { "" };
+    let results: Vec<ObjectResult> = planned
+        .iter()
+        .map(|p| ObjectResult {
+            server: p.target.server().to_string(),
+            kind: p.target.res.kind.clone(),
+            name: p.target.name.clone(),
+            namespace: p.target.ns.clone(),
+            change: p.change,
+            dry_run: dry,
+        })
+        .collect();
+    match printer.format {
+        OutputFormat::Table => {
+            let mut out = String::new();
+            if let Some(ns) = ns_created {
+                out.push_str(&format!("namespace/{ns} created{suffix}\n"));
+            }
+            for p in planned {
+                out.push_str(&format!(
+                    "{} {}{suffix}\n",
+                    p.target.display(),
+                    p.change.as_str()
+                ));
+            }
+            printer.data(&out);
+        }
+        _ => printer.data(&printer.structured(&results)?),
+    }
+    Ok(())
+}
+
+async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Result<u8> {
+    let s = session::open(global, printer).await?;
+    let prepared = session::prepare(&s, &args.servers, args.templates.as_deref()).await?;
+    for w in &prepared.warnings {
+        printer.warn(&format!("warning: {w}"));
+    }
+    let dry = args.dry_run.is_some();
+    let ns = s.ns().to_string();
+    let ns_exists = apply::namespace_exists(&s.cluster, &ns).await?;
+    let mut ns_created = None;
+    if !ns_exists {
+        if !dry {
+            apply::create_namespace(&s.cluster, &ns).await?;
+        }
+        ns_created = Some(ns.as_str());
+    }
+    let deployments_path = prepared
+        .discovered
+        .resolve("apps/v1", "Deployment")
+        .map(|r| r.collection_path(Some(&ns)))
+        .unwrap_or_else(|| format!("/apis/apps/v1/namespaces/{ns}/deployments"));
+    let planned = apply::plan(
+        &s.cluster,
+        prepared.targets,
+        &prepared.live,
+        args.force_conflicts,
+        dry && !ns_exists,
+    )
+    .await?;
+    if dry {
+        report(printer, &planned, true, ns_created)?;
+        return Ok(exit::OK);
+    }
+
+    let changed: BTreeSet<String> = planned
+        .iter()
+        .filter(|p| p.change != Change::Unchanged)
+        .map(|p| p.target.server().to_string())
+        .collect();
+    let deployments: BTreeSet<String> = planned
+        .iter()
+        .filter(|p| p.target.res.kind == "Deployment" && p.target.res.group == "apps")
+        .map(|p| p.target.name.clone())
+        .collect();
+    let selector = format!("app.kubernetes.io/part-of={}", s.fleet.name);
+
+    if changed.is_empty() {
+        // Nothing to change: no lock, no journal, no write.
+        report(printer, &planned, false, ns_created)?;
+        if args.wait {
+            let mut progress = Progress::new(printer.quiet);
+            wait::wait_for_deployments(
+                &s.cluster,
+                &deployments_path,
+                Some(&selector),
+                &deployments,
+                args.timeout,
+                &mut progress,
+            )
+            .await?;
+        }
+        return Ok(exit::OK);
+    }
+
+    let me = identity::holder_identity();
+    let servers: Vec<String> = changed.iter().cloned().collect();
+    let locks = Locks::acquire(
+        &s.cluster,
+        &ns,
+        &s.fleet.name,
+        &servers,
+        &me,
+        args.force_unlock,
+    )
+    .await?;
+    let result = apply_locked(
+        &s,
+        args,
+        printer,
+        &planned,
+        &changed,
+        &deployments,
+        &deployments_path,
+        &selector,
+        &me,
+        ns_created,
+    )
+    .await;
+    let lost = locks.lost();
+    locks.release(&s.cluster, &me).await;
+    for (server, why) in lost {
+        printer.warn(&format!(
+            "warning: the lock of {server} was lost during the apply: {why}"
+        ));
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply_locked(
+    s: &Session,
+    args: &ApplyArgs,
+    printer: &Printer,
+    planned: &[Planned],
+    changed: &BTreeSet<String>,
+    deployments: &BTreeSet<String>,
+    deployments_path: &str,
+    selector: &str,
+    me: &str,
+    ns_created: Option<&str>,
+) -> Result<u8> {
+    let ns = s.ns();
+    let journal = Journal::new(&s.cluster, ns, &s.fleet.name);
+    let started = journal::now_rfc3339();
+    for server in changed {
+        let strategy = strategy_of(s, server);
+        journal
+            .set_inflight(
+                server,
+                &Inflight {
+                    operation: "apply".into(),
+                    strategy,
+                    step: "applying objects".into(),
+                    started: started.clone(),
+                    holder: me.to_string(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+    }
+    let written = apply::write(&s.cluster, planned).await;
+    let outcome: Result<()> = match written {
+        Err(e) => Err(e),
+        Ok(_) => {
+            report(printer, planned, false, ns_created)?;
+            if args.wait {
+                let mut progress = Progress::new(printer.quiet);
+                wait::wait_for_deployments(
+                    &s.cluster,
+                    deployments_path,
+                    Some(selector),
+                    deployments,
+                    args.timeout,
+                    &mut progress,
+                )
+                .await
+            } else {
+                Ok(())
+            }
+        }
+    };
+    let (label, message) = match &outcome {
+        Ok(()) => ("succeeded", String::new()),
+        Err(e) if e.exit_code() == exit::TIMEOUT => ("timed-out", e.to_string()),
+        Err(e) => ("failed", e.to_string()),
+    };
+    // Record a revision per changed server, with what is needed to roll back.
+    let mut by_server: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+    for p in planned {
+        by_server
+            .entry(p.target.server())
+            .or_default()
+            .push(p.target.obj.clone());
+    }
+    for server in changed {
+        let objects = by_server.get(server.as_str()).cloned().unwrap_or_default();
+        let rev = Revision {
+            server: server.clone(),
+            revision: 0,
+            operation: "apply".into(),
+            image: primary_image(s, server, &objects),
+            strategy: strategy_of(s, server),
+            who: identity::who(),
+            when: journal::now_rfc3339(),
+            outcome: label.into(),
+            message: message.clone(),
+            has_objects: true,
+        };
+        match journal.record(rev, &objects).await {
+            Ok(r) => tracing::info!("recorded revision {} of {server}", r.revision),
+            Err(e) => printer.warn(&format!(
+                "warning: could not record the revision of {server}: {e}"
+            )),
+        }
+    }
+    outcome.map(|_| exit::OK).map_err(|e| match e {
+        Error::WithCode { code, message } => Error::WithCode { code, message },
+        other => other,
+    })
+}
+
+fn strategy_of(s: &Session, server: &str) -> String {
+    s.fleet
+        .servers
+        .iter()
+        .find(|x| x.name == server)
+        .map(|x| match x.strategy {
+            crate::fleet::Strategy::Rolling => "rolling",
+            crate::fleet::Strategy::BlueGreen => "blue-green",
+            crate::fleet::Strategy::Canary => "canary",
+        })
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The image serving the main traffic among a server's objects.
+fn primary_image(s: &Session, server: &str, objects: &[Value]) -> String {
+    let colour = observe::active_colour(server, objects).map(|c| c.as_str().to_string());
+    let deps: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o["kind"] == "Deployment")
+        .collect();
+    let primary = deps
+        .iter()
+        .find(|d| match &colour {
+            Some(c) => d["metadata"]["labels"]["mcpctl.io/colour"].as_str() == Some(c),
+            None => d["metadata"]["labels"]["mcpctl.io/track"].as_str() != Some("canary"),
+        })
+        .or(deps.first());
+    primary
+        .and_then(|d| observe::deployment_image(d, server))
+        .or_else(|| {
+            s.fleet
+                .servers
+                .iter()
+                .find(|x| x.name == server)
+                .map(|x| x.image.clone())
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,66 @@
+//! `mcpctl diff`: what `apply` would change, from a server-side dry run.
+//! Exit codes as `kubectl diff`: 0 no differences, 1 differences, 2 or more
+//! an error (errors that would exit 1 elsewhere exit 2 here).
+
+use crate::cli::{DiffArgs, GlobalArgs};
+use crate::cluster::{apply, diff, runtime, session};
+use crate::error::{Error, Result, exit};
+use crate::output::Printer;
+
+/// Exit code of `diff` when objects differ.
+pub const DIFFERS: u8 = 1;
+
+pub fn run(global: &GlobalArgs, args: &DiffArgs, printer: &Printer) -> Result<u8> {
+    runtime()?
+        .block_on(run_async(global, args, printer))
+        .map_err(|e| match e.exit_code() {
+            exit::ERROR => Error::WithCode {
+                code: exit::USAGE,
+                message: e.to_string(),
+            },
+            _ => e,
+        })
+}
+
+async fn run_async(global: &GlobalArgs, args: &DiffArgs, printer: &Printer) -> Result<u8> {
+    let s = session::open(global, printer).await?;
+    let prepared = session::prepare(&s, &args.servers, args.templates.as_deref()).await?;
+    for w in &prepared.warnings {
+        printer.warn(&format!("warning: {w}"));
+    }
+    let ns_exists = apply::namespace_exists(&s.cluster, s.ns()).await?;
+    if !ns_exists {
+        printer.status(&format!(
+            "namespace {} does not exist yet: every object would be created",
+            s.ns()
+        ));
+    }
+    let planned = apply::plan(
+        &s.cluster,
+        prepared.targets,
+        &prepared.live,
+        args.force_conflicts,
+        !ns_exists,
+    )
+    .await?;
+    let mut out = String::new();
+    let mut differs = 0;
+    for p in &planned {
+        let name = match &p.target.ns {
+            Some(ns) => format!("{}/{}", ns, p.target.display()),
+            None => p.target.display(),
+        };
+        if let Some(d) = diff::object_diff(&name, p.live.as_ref(), &p.intended) {
+            differs += 1;
+            out.push_str(&d);
+        }
+    }
+    printer.data(&out);
+    if differs == 0 {
+        printer.status(&format!("no differences in {} objects", planned.len()));
+        Ok(exit::OK)
+    } else {
+        printer.status(&format!("{differs} of {} objects differ", planned.len()));
+        Ok(DIFFERS)
+    }
+}

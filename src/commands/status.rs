@@ -1,0 +1,77 @@
+//! `mcpctl status`: one row per server from a constant number of LIST calls;
+//! `--watch` prints again whenever a Deployment of the fleet changes.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use http_body_util::BodyExt;
+
+use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
+use crate::cluster::status::{self, ServerStatus};
+use crate::cluster::{Req, runtime, session};
+use crate::error::{Result, exit};
+use crate::output::Printer;
+
+pub fn run(global: &GlobalArgs, args: &StatusArgs, printer: &Printer) -> Result<u8> {
+    runtime()?.block_on(async {
+        let s = session::open(global, printer).await?;
+        s.check_servers(&args.servers)?;
+        let ns = s.ns().to_string();
+        loop {
+            let snap = status::snapshot(&s.cluster, &ns, &s.fleet.name).await?;
+            let rows = status::rows(&s.fleet, &ns, &args.servers, &snap, jiff::Timestamp::now());
+            print(printer, &rows)?;
+            if !args.watch {
+                return Ok(exit::OK);
+            }
+            wait_for_change(&s.cluster, &ns, &s.fleet.name).await?;
+        }
+    })
+}
+
+fn print(printer: &Printer, rows: &[ServerStatus]) -> Result<()> {
+    match printer.format {
+        OutputFormat::Table => printer.data(&status::table(rows)),
+        _ => printer.data(&printer.structured(&rows)?),
+    }
+    Ok(())
+}
+
+/// Blocks until a Deployment of the fleet changes (a watch, not a poll),
+/// or five minutes pass.
+async fn wait_for_change(cluster: &crate::cluster::Cluster, ns: &str, fleet: &str) -> Result<()> {
+    let path = format!("/apis/apps/v1/namespaces/{ns}/deployments");
+    let sel = format!("app.kubernetes.io/part-of={fleet}");
+    let list = cluster
+        .send_ok(
+            &Req::get(&path)
+                .query("labelSelector", sel.clone())
+                .query("limit", "1"),
+        )
+        .await?;
+    let rv = list["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let req = Req::get(&path)
+        .query("watch", "true")
+        .query("labelSelector", sel)
+        .query("resourceVersion", rv)
+        .query("timeoutSeconds", "300");
+    let body = cluster.stream(&req).await?;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else { break };
+        for line in chunk.split(|b| *b == b'\n') {
+            let Ok(ev) = serde_json::from_slice::<serde_json::Value>(line) else {
+                continue;
+            };
+            if ev["type"] != "BOOKMARK" {
+                // Let a burst of events settle before printing again.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
