@@ -461,6 +461,16 @@ impl Cluster {
             }
             src = s.source();
         }
+        let lower = msg.to_lowercase();
+        if matches!(e, kube::Error::Auth(_))
+            || lower.contains("auth")
+            || lower.contains("exec plugin")
+        {
+            return Error::Failed(format!(
+                "cannot get credentials of context \"{}\" for {}: {msg}; log in again or refresh them",
+                self.context, self.url
+            ));
+        }
         Error::Failed(format!(
             "cannot reach {} ({}): {msg}",
             self.where_(),
@@ -608,6 +618,22 @@ impl Cluster {
                 _ => return Ok(items),
             }
         }
+    }
+
+    /// Lists every object at `path` matching `label_selector` in one request
+    /// (no `limit`): one call per kind whatever the number of objects, which
+    /// is what `status` needs to stay constant in requests for any fleet size.
+    pub async fn list_unpaged(
+        &self,
+        path: &str,
+        label_selector: Option<&str>,
+    ) -> Result<Vec<Value>> {
+        let mut req = Req::get(path);
+        if let Some(s) = label_selector {
+            req = req.query("labelSelector", s);
+        }
+        let v = self.send_ok(&req).await?;
+        Ok(v["items"].as_array().cloned().unwrap_or_default())
     }
 
     /// A streaming GET (watch); the status is checked, the body left unread.

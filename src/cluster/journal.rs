@@ -234,9 +234,25 @@ impl<'a> Journal<'a> {
             let req = Req::new(Method::POST, cm_path(&self.ns)).json_body(&cm);
             let resp = self.cluster.send(&req).await?;
             if resp.status == 409 {
-                continue;
-            }
-            if !resp.ok() {
+                // Ours already, when the create was retried after a lost answer.
+                let path = format!(
+                    "{}/{}",
+                    cm_path(&self.ns),
+                    revision_name(&server, rev.revision)
+                );
+                let existing = self.cluster.send(&Req::get(&path)).await?;
+                let ours = existing.ok()
+                    && existing
+                        .json()
+                        .ok()
+                        .as_ref()
+                        .and_then(parse_revision)
+                        .as_ref()
+                        == Some(&rev);
+                if !ours {
+                    continue;
+                }
+            } else if !resp.ok() {
                 return Err(self.cluster.api_error(&req, &resp));
             }
             let mut all = existing;
@@ -333,7 +349,10 @@ impl<'a> Journal<'a> {
     /// State records of the whole fleet, by server (one LIST).
     pub async fn states(&self) -> Result<BTreeMap<String, State>> {
         let sel = format!("mcpctl.io/record=state,mcpctl.io/fleet={}", self.fleet);
-        let items = self.cluster.list(&cm_path(&self.ns), Some(&sel)).await?;
+        let items = self
+            .cluster
+            .list_unpaged(&cm_path(&self.ns), Some(&sel))
+            .await?;
         Ok(items
             .iter()
             .filter_map(|cm| {

@@ -177,8 +177,8 @@ pub async fn prepare(s: &Session, only: &[String], templates: Option<&Path>) -> 
         let t = apply::targets(&objects, &discovered, s.ns())?;
         // Names do not depend on the rollout state; fetch any that would.
         for x in &t {
-            if !live.contains_key(&x.path()) {
-                live.insert(x.path(), apply::get_live(&s.cluster, x).await?);
+            if let std::collections::btree_map::Entry::Vacant(e) = live.entry(x.path()) {
+                e.insert(apply::get_live(&s.cluster, x).await?);
             }
         }
         t
@@ -191,4 +191,28 @@ pub async fn prepare(s: &Session, only: &[String], templates: Option<&Path>) -> 
         discovered,
         warnings,
     })
+}
+
+/// Resolves on the first SIGINT or SIGTERM.
+pub async fn interrupted() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return "SIGINT";
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
 }

@@ -30,8 +30,7 @@ pub struct Snapshot {
     pub secrets: Vec<Value>,
 }
 
-/// Reads the snapshot: five LIST calls (more only when a kind has more than
-/// 500 objects and the server pages the answer).
+/// Reads the snapshot: five LIST calls, unpaged, whatever the fleet size.
 pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &str) -> Result<Snapshot> {
     let part_of = format!("app.kubernetes.io/part-of={fleet}");
     let leases_sel = format!("mcpctl.io/record=lock,mcpctl.io/fleet={fleet}");
@@ -41,11 +40,11 @@ pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &str) -> Result<Snapsh
     let lease_path = format!("/apis/coordination.k8s.io/v1/namespaces/{ns}/leases");
     let secret_path = format!("/api/v1/namespaces/{ns}/secrets");
     let (deployments, services, states, leases, secrets) = futures::try_join!(
-        cluster.list(&deps_path, Some(&part_of)),
-        cluster.list(&svc_path, Some(&part_of)),
+        cluster.list_unpaged(&deps_path, Some(&part_of)),
+        cluster.list_unpaged(&svc_path, Some(&part_of)),
         journal.states(),
-        cluster.list(&lease_path, Some(&leases_sel)),
-        cluster.list(&secret_path, Some(&part_of)),
+        cluster.list_unpaged(&lease_path, Some(&leases_sel)),
+        cluster.list_unpaged(&secret_path, Some(&part_of)),
     )?;
     Ok(Snapshot {
         deployments,

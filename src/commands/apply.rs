@@ -145,7 +145,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         args.force_unlock,
     )
     .await?;
-    let result = apply_locked(
+    let work = apply_locked(
         &s,
         args,
         printer,
@@ -156,8 +156,14 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         &selector,
         &me,
         ns_created,
-    )
-    .await;
+    );
+    let result = tokio::select! {
+        r = work => r,
+        sig = session::interrupted() => Err(Error::Failed(format!(
+            "interrupted by {sig}: the lock is released and the in-flight mark left in place, so \
+             `mcpctl status` shows the apply as interrupted; run `mcpctl apply` again to finish it"
+        ))),
+    };
     let lost = locks.lost();
     locks.release(&s.cluster, &me).await;
     for (server, why) in lost {
@@ -255,10 +261,7 @@ async fn apply_locked(
             )),
         }
     }
-    outcome.map(|_| exit::OK).map_err(|e| match e {
-        Error::WithCode { code, message } => Error::WithCode { code, message },
-        other => other,
-    })
+    outcome.map(|_| exit::OK)
 }
 
 fn strategy_of(s: &Session, server: &str) -> String {
