@@ -1,12 +1,24 @@
 //! The fleet file: model, loading, defaults and validation. Pure apart from
 //! reading the file.
+//!
+//! Loading goes: text → [`yaml`] (positioned node tree) → [`raw`] (settings as
+//! written, each value checked on its own) → [`resolve`] (defaults merged,
+//! built-in defaults filled in, cross-field checks) → [`model::Fleet`].
 
+mod decode;
 mod diagnostic;
 pub mod duration;
+pub mod image;
+mod load;
 pub mod model;
+pub mod names;
+pub mod quantity;
+mod raw;
+pub mod resolve;
+mod yaml;
 
 pub use diagnostic::{Diagnostic, Severity};
-pub use model::*;
-mod load;
-
 pub use load::{Loaded, load, load_str};
+pub use model::*;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,608 @@
+//! From the file as written to the resolved model: each server's settings
+//! merged over `defaults` (mappings key by key, lists replaced), built-in
+//! defaults filled in, and the checks that need more than one value made.
+
+use std::collections::BTreeMap;
+
+use super::decode::{At, Ctx};
+use super::model::*;
+use super::raw::*;
+
+/// Built-in defaults, used when neither the server nor `defaults` says.
+pub mod builtin {
+    use std::time::Duration;
+
+    pub const REPLICAS: u32 = 2;
+    pub const PORT: u16 = 8080;
+    pub const PATH: &str = "/mcp";
+    pub const CANARY_STEPS: [u32; 4] = [10, 25, 50, 100];
+    pub const STEP_DURATION: Duration = Duration::from_secs(60);
+    pub const INTERVAL: Duration = Duration::from_secs(30);
+    pub const MAX_ERROR_RATE: f64 = 0.01;
+    pub const MIN_REQUESTS: u32 = 20;
+    pub const FAILURE_LIMIT: u32 = 1;
+    pub const SCALE_DOWN_DELAY: Duration = Duration::from_secs(600);
+    pub const DRAIN_SECONDS: u32 = 15;
+    pub const CPU_REQUEST: &str = "100m";
+    pub const MEMORY_REQUEST: &str = "128Mi";
+    pub const CPU_LIMIT: &str = "500m";
+    pub const MEMORY_LIMIT: &str = "256Mi";
+    pub const TLS_WARN_DAYS: u32 = 30;
+    /// Target CPU utilisation when autoscaling names no target at all.
+    pub const TARGET_CPU: u32 = 80;
+}
+
+fn pick<T: Clone>(over: &Option<T>, under: &Option<T>) -> Option<T> {
+    over.clone().or_else(|| under.clone())
+}
+
+/// Mappings merge key by key; the server's value wins.
+fn merge_map(
+    over: &[(At<String>, At<String>)],
+    under: &[(At<String>, At<String>)],
+) -> Vec<(At<String>, At<String>)> {
+    let mut out: Vec<_> = over.to_vec();
+    for (k, v) in under {
+        if !over.iter().any(|(o, _)| o.value == k.value) {
+            out.push((k.clone(), v.clone()));
+        }
+    }
+    out
+}
+
+/// `over` (a server's settings) merged onto `under` (`defaults`).
+pub fn merge(over: &Settings, under: &Settings) -> Settings {
+    Settings {
+        replicas: pick(&over.replicas, &under.replicas),
+        port: pick(&over.port, &under.port),
+        path: pick(&over.path, &under.path),
+        router: pick(&over.router, &under.router),
+        strategy: pick(&over.strategy, &under.strategy),
+        canary: RawCanary {
+            steps: pick(&over.canary.steps, &under.canary.steps),
+            step_duration: pick(&over.canary.step_duration, &under.canary.step_duration),
+            analysis: {
+                let (o, u) = (&over.canary.analysis, &under.canary.analysis);
+                RawAnalysis {
+                    interval: pick(&o.interval, &u.interval),
+                    max_error_rate: pick(&o.max_error_rate, &u.max_error_rate),
+                    min_requests: pick(&o.min_requests, &u.min_requests),
+                    no_data: pick(&o.no_data, &u.no_data),
+                    failure_limit: pick(&o.failure_limit, &u.failure_limit),
+                    query: pick(&o.query, &u.query),
+                }
+            },
+        },
+        blue_green: RawBlueGreen {
+            scale_down_delay: pick(
+                &over.blue_green.scale_down_delay,
+                &under.blue_green.scale_down_delay,
+            ),
+        },
+        prometheus: match (&over.prometheus, &under.prometheus) {
+            (Some(o), Some(u)) => Some(RawPrometheus {
+                at: o.at.clone(),
+                url: pick(&o.url, &u.url),
+            }),
+            (o, u) => pick(o, u),
+        },
+        tls: match (&over.tls, &under.tls) {
+            (Some(o), Some(u)) => Some(RawTls {
+                at: o.at.clone(),
+                enabled: pick(&o.enabled, &u.enabled),
+                secret_name: pick(&o.secret_name, &u.secret_name),
+                ca_secret: pick(&o.ca_secret, &u.ca_secret),
+                warn_days: pick(&o.warn_days, &u.warn_days),
+            }),
+            (o, u) => pick(o, u),
+        },
+        resources: {
+            let list = |o: &RawResourceList, u: &RawResourceList| RawResourceList {
+                cpu: pick(&o.cpu, &u.cpu),
+                memory: pick(&o.memory, &u.memory),
+            };
+            RawResources {
+                requests: list(&over.resources.requests, &under.resources.requests),
+                limits: list(&over.resources.limits, &under.resources.limits),
+            }
+        },
+        autoscaling: match (&over.autoscaling, &under.autoscaling) {
+            (Some(o), Some(u)) => Some(RawAutoscaling {
+                at: o.at.clone(),
+                enabled: pick(&o.enabled, &u.enabled),
+                min_replicas: pick(&o.min_replicas, &u.min_replicas),
+                max_replicas: pick(&o.max_replicas, &u.max_replicas),
+                target_cpu: pick(&o.target_cpu, &u.target_cpu),
+                target_memory: pick(&o.target_memory, &u.target_memory),
+                custom_metric: match (&o.custom_metric, &u.custom_metric) {
+                    (Some(a), Some(b)) => Some(RawCustomMetric {
+                        at: a.at.clone(),
+                        name: pick(&a.name, &b.name),
+                        average_value: pick(&a.average_value, &b.average_value),
+                    }),
+                    (a, b) => pick(a, b),
+                },
+            }),
+            (o, u) => pick(o, u),
+        },
+        drain_seconds: pick(&over.drain_seconds, &under.drain_seconds),
+        ingress: RawIngress {
+            hosts: pick(&over.ingress.hosts, &under.ingress.hosts),
+            istio_gateways: pick(&over.ingress.istio_gateways, &under.ingress.istio_gateways),
+            gateway: match (&over.ingress.gateway, &under.ingress.gateway) {
+                (Some(o), Some(u)) => Some(RawGateway {
+                    at: o.at.clone(),
+                    name: pick(&o.name, &u.name),
+                    namespace: pick(&o.namespace, &u.namespace),
+                    section_name: pick(&o.section_name, &u.section_name),
+                }),
+                (o, u) => pick(o, u),
+            },
+        },
+        allow_from_namespaces: pick(&over.allow_from_namespaces, &under.allow_from_namespaces),
+        labels: merge_map(&over.labels, &under.labels),
+        pod_annotations: merge_map(&over.pod_annotations, &under.pod_annotations),
+        env: merge_map(&over.env, &under.env),
+        secret_env: pick(&over.secret_env, &under.secret_env),
+    }
+}
+
+fn val<T: Clone>(o: &Option<At<T>>, default: T) -> T {
+    o.as_ref().map_or(default, |a| a.value.clone())
+}
+
+fn strings(o: &Option<At<Vec<At<String>>>>) -> Vec<String> {
+    o.as_ref().map_or_else(Vec::new, |a| {
+        a.value.iter().map(|s| s.value.clone()).collect()
+    })
+}
+
+fn map(m: &[(At<String>, At<String>)]) -> BTreeMap<String, String> {
+    m.iter()
+        .map(|(k, v)| (k.value.clone(), v.value.clone()))
+        .collect()
+}
+
+/// Resolves the whole fleet, recording every problem in `cx`. Returns a
+/// model only when no error was found.
+pub fn resolve(cx: &mut Ctx, raw: &RawFleet) -> Option<Fleet> {
+    if !raw.is_mapping {
+        return None;
+    }
+    let fleet_name = required(cx, &raw.fleet, raw.pos, "", "fleet", "fleet: acme-tools");
+    let namespace = required(
+        cx,
+        &raw.namespace,
+        raw.pos,
+        "",
+        "namespace",
+        "namespace: mcp",
+    );
+    let mut servers = Vec::new();
+    match &raw.servers {
+        // A `servers` key of the wrong type has been reported already.
+        None if cx.diags.iter().any(|d| d.path == "servers") => {}
+        None => cx.error(
+            raw.pos,
+            "",
+            "missing required key `servers`",
+            Some("list the servers, each with at least `name` and `image`".into()),
+        ),
+        Some(list) if list.value.is_empty() => cx.error(
+            list.pos,
+            &list.path,
+            "the fleet has no servers",
+            Some("add at least one entry with `name` and `image`".into()),
+        ),
+        Some(list) => {
+            for s in &list.value {
+                if let Some(server) = resolve_server(
+                    cx,
+                    fleet_name.as_deref().unwrap_or("fleet"),
+                    s,
+                    &raw.defaults,
+                ) {
+                    servers.push(server);
+                }
+            }
+            unique_names(cx, &list.value);
+        }
+    }
+    if cx.has_errors() {
+        return None;
+    }
+    Some(Fleet {
+        name: fleet_name?,
+        namespace: namespace?,
+        servers,
+    })
+}
+
+fn required(
+    cx: &mut Ctx,
+    v: &Option<At<String>>,
+    pos: super::yaml::Pos,
+    path: &str,
+    key: &str,
+    example: &str,
+) -> Option<String> {
+    if v.is_none()
+        && !cx
+            .diags
+            .iter()
+            .any(|d| d.path == super::decode::join(path, key))
+    {
+        let at = if path.is_empty() {
+            String::new()
+        } else {
+            format!(" in `{path}`")
+        };
+        cx.error(
+            pos,
+            path,
+            format!("missing required key `{key}`{at}"),
+            Some(format!("add `{example}`")),
+        );
+    }
+    v.as_ref().map(|a| a.value.clone())
+}
+
+fn unique_names(cx: &mut Ctx, servers: &[RawServer]) {
+    let mut seen: BTreeMap<&str, &At<String>> = BTreeMap::new();
+    for s in servers {
+        let Some(name) = &s.name else { continue };
+        match seen.get(name.value.as_str()) {
+            Some(first) => cx.error(
+                name.pos,
+                &name.path,
+                format!(
+                    "duplicate server name `{}`: {} at line {}, column {} has the same name",
+                    name.value, first.path, first.pos.line, first.pos.column
+                ),
+                Some("server names must be unique within a fleet".into()),
+            ),
+            None => {
+                seen.insert(&name.value, name);
+            }
+        }
+    }
+}
+
+fn resolve_server(
+    cx: &mut Ctx,
+    fleet: &str,
+    raw: &RawServer,
+    defaults: &Settings,
+) -> Option<Server> {
+    let name = required(cx, &raw.name, raw.pos, &raw.path, "name", "name: github");
+    let image = required(
+        cx,
+        &raw.image,
+        raw.pos,
+        &raw.path,
+        "image",
+        "image: ghcr.io/acme/github-mcp:1.4.2",
+    );
+    let s = merge(&raw.settings, defaults);
+    let label = name.clone().unwrap_or_else(|| raw.path.clone());
+
+    let replicas = val(&s.replicas, builtin::REPLICAS);
+    let strategy = val(&s.strategy, Strategy::Rolling);
+    let router = val(&s.router, Router::Service);
+
+    let canary = Canary {
+        steps: s
+            .canary
+            .steps
+            .as_ref()
+            .map_or_else(|| builtin::CANARY_STEPS.to_vec(), |a| a.value.clone()),
+        step_duration: val(&s.canary.step_duration, builtin::STEP_DURATION),
+        analysis: Analysis {
+            interval: val(&s.canary.analysis.interval, builtin::INTERVAL),
+            max_error_rate: val(&s.canary.analysis.max_error_rate, builtin::MAX_ERROR_RATE),
+            min_requests: val(&s.canary.analysis.min_requests, builtin::MIN_REQUESTS),
+            no_data: val(&s.canary.analysis.no_data, NoDataPolicy::Fail),
+            failure_limit: val(&s.canary.analysis.failure_limit, builtin::FAILURE_LIMIT),
+            query: s.canary.analysis.query.as_ref().map(|a| a.value.clone()),
+        },
+    };
+
+    let prometheus = match &s.prometheus {
+        Some(p) => match &p.url {
+            Some(url) => Some(Prometheus {
+                url: url.value.clone(),
+            }),
+            None => {
+                if !cx.diags.iter().any(|d| d.path.starts_with(&p.at.path)) {
+                    cx.error(
+                        p.at.pos,
+                        &p.at.path,
+                        "`prometheus` needs a `url`",
+                        Some("add `url: http://prometheus.monitoring:9090`".into()),
+                    );
+                }
+                None
+            }
+        },
+        None => None,
+    };
+
+    if strategy == Strategy::Canary {
+        let at = s
+            .strategy
+            .as_ref()
+            .map_or((raw.pos, raw.path.as_str()), |a| (a.pos, a.path.as_str()));
+        if s.prometheus.is_none() {
+            cx.error(
+                at.0,
+                at.1,
+                format!("server `{label}` uses the canary strategy but no `prometheus.url` is set for its analysis"),
+                Some("set `prometheus: {url: http://prometheus.monitoring:9090}` in `defaults` or on the server".into()),
+            );
+        }
+        let interval = &canary.analysis.interval;
+        if *interval > canary.step_duration {
+            let (pos, path) = s
+                .canary
+                .analysis
+                .interval
+                .as_ref()
+                .map_or(at, |a| (a.pos, a.path.as_str()));
+            cx.error(
+                pos,
+                path,
+                format!(
+                    "server `{label}`: the analysis interval ({}) is longer than the canary stepDuration ({}), so no sample would be taken in a step",
+                    super::duration::format(*interval),
+                    super::duration::format(canary.step_duration)
+                ),
+                Some("shorten `canary.analysis.interval` or lengthen `canary.stepDuration`".into()),
+            );
+        }
+    }
+
+    let tls = match &s.tls {
+        Some(t) if val(&t.enabled, true) => Some(Tls {
+            secret_name: t
+                .secret_name
+                .as_ref()
+                .map_or_else(|| format!("{label}-tls"), |a| a.value.clone()),
+            ca_secret: t
+                .ca_secret
+                .as_ref()
+                .map_or_else(|| format!("{fleet}-ca"), |a| a.value.clone()),
+            warn_days: val(&t.warn_days, builtin::TLS_WARN_DAYS),
+        }),
+        _ => None,
+    };
+
+    let resources = resources(cx, &label, &s.resources);
+    let autoscaling = autoscaling(cx, &label, replicas, &s.autoscaling);
+
+    let gateway = s.ingress.gateway.as_ref().and_then(|g| {
+        let name = match &g.name {
+            Some(n) => n.value.clone(),
+            None => {
+                if !cx.diags.iter().any(|d| d.path.starts_with(&g.at.path)) {
+                    cx.error(
+                        g.at.pos,
+                        &g.at.path,
+                        "`gateway` needs a `name`",
+                        Some("add `name: <Gateway name>`".into()),
+                    );
+                }
+                return None;
+            }
+        };
+        Some(GatewayRef {
+            name,
+            namespace: g.namespace.as_ref().map(|a| a.value.clone()),
+            section_name: g.section_name.as_ref().map(|a| a.value.clone()),
+        })
+    });
+    if router == Router::GatewayApi && s.ingress.gateway.is_none() {
+        let (pos, path) = s
+            .router
+            .as_ref()
+            .map_or((raw.pos, raw.path.as_str()), |a| (a.pos, a.path.as_str()));
+        cx.error(
+            pos,
+            path,
+            format!("server `{label}` uses the gateway-api router but no `ingress.gateway` is set for its HTTPRoute"),
+            Some("add `ingress: {gateway: {name: <Gateway>, namespace: <its namespace>}}`".into()),
+        );
+    }
+
+    let secret_env: Vec<SecretEnv> = s
+        .secret_env
+        .as_ref()
+        .map(|list| {
+            list.value
+                .iter()
+                .filter_map(|e| {
+                    Some(SecretEnv {
+                        name: e.name.as_ref()?.value.clone(),
+                        secret: e.secret.as_ref()?.value.clone(),
+                        key: e.key.as_ref()?.value.clone(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(list) = &s.secret_env {
+        for e in &list.value {
+            let Some(n) = &e.name else { continue };
+            if let Some((k, _)) = s.env.iter().find(|(k, _)| k.value == n.value) {
+                cx.error(
+                    n.pos,
+                    &n.path,
+                    format!(
+                        "server `{label}`: `{}` is set both in `env` ({} at line {}) and in `secretEnv`",
+                        n.value, k.path, k.pos.line
+                    ),
+                    Some("keep one of them".into()),
+                );
+            }
+        }
+    }
+
+    Some(Server {
+        version: raw
+            .image_ref
+            .as_ref()
+            .map(|r| r.version())
+            .unwrap_or_default(),
+        name: name?,
+        image: image?,
+        replicas,
+        port: val(&s.port, builtin::PORT),
+        path: val(&s.path, builtin::PATH.to_string()),
+        env: map(&s.env),
+        secret_env,
+        resources,
+        autoscaling,
+        router,
+        strategy,
+        canary,
+        blue_green: BlueGreen {
+            scale_down_delay: val(&s.blue_green.scale_down_delay, builtin::SCALE_DOWN_DELAY),
+        },
+        prometheus,
+        tls,
+        drain_seconds: val(&s.drain_seconds, builtin::DRAIN_SECONDS),
+        ingress: Ingress {
+            hosts: strings(&s.ingress.hosts),
+            istio_gateways: strings(&s.ingress.istio_gateways),
+            gateway,
+        },
+        allow_from_namespaces: strings(&s.allow_from_namespaces),
+        labels: map(&s.labels),
+        pod_annotations: map(&s.pod_annotations),
+    })
+}
+
+fn resources(cx: &mut Ctx, label: &str, r: &RawResources) -> Resources {
+    let q = |o: &Option<At<String>>, d: &str| Some(val(o, d.to_string()));
+    let out = Resources {
+        requests: ResourceList {
+            cpu: q(&r.requests.cpu, builtin::CPU_REQUEST),
+            memory: q(&r.requests.memory, builtin::MEMORY_REQUEST),
+        },
+        limits: ResourceList {
+            cpu: q(&r.limits.cpu, builtin::CPU_LIMIT),
+            memory: q(&r.limits.memory, builtin::MEMORY_LIMIT),
+        },
+    };
+    // Kubernetes rejects a request above its limit; say so before it does.
+    for (what, req, lim, req_at, lim_at) in [
+        (
+            "cpu",
+            &out.requests.cpu,
+            &out.limits.cpu,
+            &r.requests.cpu,
+            &r.limits.cpu,
+        ),
+        (
+            "memory",
+            &out.requests.memory,
+            &out.limits.memory,
+            &r.requests.memory,
+            &r.limits.memory,
+        ),
+    ] {
+        let (Some(req), Some(lim)) = (req, lim) else {
+            continue;
+        };
+        let (Ok(a), Ok(b)) = (super::quantity::parse(req), super::quantity::parse(lim)) else {
+            continue;
+        };
+        if a > b {
+            let Some(at) = req_at.as_ref().or(lim_at.as_ref()) else {
+                continue;
+            };
+            cx.error(
+                at.pos,
+                &at.path,
+                format!(
+                    "server `{label}`: the {what} request ({req}) is above the {what} limit ({lim})"
+                ),
+                Some(format!(
+                    "raise `resources.limits.{what}` or lower `resources.requests.{what}`"
+                )),
+            );
+        }
+    }
+    out
+}
+
+fn autoscaling(
+    cx: &mut Ctx,
+    label: &str,
+    replicas: u32,
+    a: &Option<RawAutoscaling>,
+) -> Option<Autoscaling> {
+    let a = a.as_ref()?;
+    if !val(&a.enabled, true) {
+        return None;
+    }
+    let min = val(&a.min_replicas, replicas.max(1));
+    let Some(max) = &a.max_replicas else {
+        if !cx.diags.iter().any(|d| d.path.starts_with(&a.at.path)) {
+            cx.error(
+                a.at.pos,
+                &a.at.path,
+                format!("server `{label}`: `autoscaling` needs `maxReplicas`"),
+                Some("add `maxReplicas: 10` (or `enabled: false` to turn autoscaling off)".into()),
+            );
+        }
+        return None;
+    };
+    if min > max.value {
+        let at = a.min_replicas.as_ref().unwrap_or(max);
+        cx.error(
+            at.pos,
+            &at.path,
+            format!(
+                "server `{label}`: autoscaling minReplicas ({min}) is above maxReplicas ({})",
+                max.value
+            ),
+            None,
+        );
+    }
+    let custom_metric = match &a.custom_metric {
+        None => None,
+        Some(m) => match (&m.name, &m.average_value) {
+            (Some(n), Some(v)) => Some(CustomMetric {
+                name: n.value.clone(),
+                average_value: v.value.clone(),
+            }),
+            _ => {
+                if !cx.diags.iter().any(|d| d.path.starts_with(&m.at.path)) {
+                    cx.error(
+                        m.at.pos,
+                        &m.at.path,
+                        "`customMetric` needs both `name` and `averageValue`",
+                        Some(
+                            "for example `{name: mcp_active_sessions, averageValue: \"100\"}`"
+                                .into(),
+                        ),
+                    );
+                }
+                None
+            }
+        },
+    };
+    let mut target_cpu_percent = a.target_cpu.as_ref().map(|t| t.value);
+    let target_memory_percent = a.target_memory.as_ref().map(|t| t.value);
+    if target_cpu_percent.is_none() && target_memory_percent.is_none() && a.custom_metric.is_none()
+    {
+        target_cpu_percent = Some(builtin::TARGET_CPU);
+    }
+    Some(Autoscaling {
+        min_replicas: min,
+        max_replicas: max.value,
+        target_cpu_percent,
+        target_memory_percent,
+        custom_metric,
+    })
+}

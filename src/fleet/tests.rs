@@ -1,0 +1,479 @@
+//! Loading whole fleet files: defaults, merging, and the diagnostics of bad ones.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::*;
+use crate::error::Error;
+
+fn load(text: &str) -> Loaded {
+    match load_str(text, Path::new("f.yaml")) {
+        Ok(l) => l,
+        Err(e) => panic!("expected the fleet to load, got:\n{e}"),
+    }
+}
+
+/// The diagnostics of a fleet that must fail, as `line:col path: message`.
+fn errors(text: &str) -> Vec<String> {
+    match load_str(text, Path::new("f.yaml")) {
+        Ok(_) => panic!("expected errors"),
+        Err(Error::Invalid(ds)) => ds
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| {
+                format!(
+                    "{}:{} {}: {}",
+                    d.line.unwrap(),
+                    d.column.unwrap(),
+                    d.path,
+                    d.message
+                )
+            })
+            .collect(),
+        Err(e) => panic!("expected Error::Invalid, got {e:?}"),
+    }
+}
+
+fn hints(text: &str) -> Vec<Option<String>> {
+    match load_str(text, Path::new("f.yaml")) {
+        Err(Error::Invalid(ds)) => ds.into_iter().map(|d| d.hint).collect(),
+        other => panic!("expected errors, got {other:?}"),
+    }
+}
+
+const MINIMAL: &str = "fleet: acme\nnamespace: mcp\nservers:\n  - name: github\n    image: ghcr.io/acme/github-mcp:1.4.2\n";
+
+#[test]
+fn the_example_fleet_loads_without_warnings() {
+    let text = include_str!("../../examples/fleet.yaml");
+    let l = load(text);
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    let f = l.fleet;
+    assert_eq!(f.name, "acme-tools");
+    let strategies: Vec<_> = f.servers.iter().map(|s| s.strategy).collect();
+    let routers: Vec<_> = f.servers.iter().map(|s| s.router).collect();
+    for s in [Strategy::Rolling, Strategy::BlueGreen, Strategy::Canary] {
+        assert!(strategies.contains(&s), "{s:?} missing");
+    }
+    for r in [Router::Service, Router::Istio, Router::GatewayApi] {
+        assert!(routers.contains(&r), "{r:?} missing");
+    }
+    assert!(f.servers.iter().any(|s| {
+        s.autoscaling
+            .as_ref()
+            .is_some_and(|a| a.custom_metric.is_some())
+    }));
+    assert!(f.servers.iter().any(|s| s.tls.is_some()));
+    assert!(f.servers.iter().any(|s| s.tls.is_none()));
+    assert!(f.servers.iter().all(|s| !s.env.is_empty()));
+    assert!(f.servers.iter().any(|s| !s.secret_env.is_empty()));
+}
+
+#[test]
+fn built_in_defaults_fill_what_the_file_leaves_out() {
+    let s = &load(MINIMAL).fleet.servers[0];
+    assert_eq!(s.replicas, 2);
+    assert_eq!(s.port, 8080);
+    assert_eq!(s.path, "/mcp");
+    assert_eq!(s.router, Router::Service);
+    assert_eq!(s.strategy, Strategy::Rolling);
+    assert_eq!(s.version, "1.4.2");
+    assert_eq!(s.canary.steps, vec![10, 25, 50, 100]);
+    assert_eq!(s.canary.step_duration, Duration::from_secs(60));
+    let a = &s.canary.analysis;
+    assert_eq!(
+        (a.interval, a.max_error_rate, a.min_requests),
+        (Duration::from_secs(30), 0.01, 20)
+    );
+    assert_eq!(
+        (a.no_data, a.failure_limit, a.query.clone()),
+        (NoDataPolicy::Fail, 1, None)
+    );
+    assert_eq!(s.blue_green.scale_down_delay, Duration::from_secs(600));
+    assert_eq!(s.drain_seconds, 15);
+    assert_eq!(s.resources.requests.cpu.as_deref(), Some("100m"));
+    assert_eq!(s.resources.requests.memory.as_deref(), Some("128Mi"));
+    assert_eq!(s.resources.limits.cpu.as_deref(), Some("500m"));
+    assert_eq!(s.resources.limits.memory.as_deref(), Some("256Mi"));
+    assert_eq!(
+        (s.tls.clone(), s.autoscaling.clone(), s.prometheus.clone()),
+        (None, None, None)
+    );
+}
+
+#[test]
+fn servers_override_defaults_maps_merge_and_lists_replace() {
+    let f = load(
+        r#"
+fleet: acme
+namespace: mcp
+defaults:
+  replicas: 3
+  strategy: canary
+  prometheus: {url: "http://prom:9090"}
+  canary: {steps: [10, 100], stepDuration: 2m, analysis: {interval: 20s, maxErrorRate: 0.02}}
+  env: {LOG_LEVEL: info, REGION: eu}
+  labels: {team: platform}
+  allowFromNamespaces: [agents, ci]
+  resources: {requests: {cpu: 200m}, limits: {memory: 1Gi}}
+  tls: {caSecret: mcp-ca}
+servers:
+  - name: a
+    image: ghcr.io/acme/a:1
+    replicas: 5
+    canary: {steps: [50, 100], analysis: {maxErrorRate: 0.05}}
+    env: {LOG_LEVEL: debug}
+    allowFromNamespaces: [only]
+    resources: {requests: {memory: 64Mi}}
+    tls: {warnDays: 10}
+  - name: b
+    image: ghcr.io/acme/b:2
+"#,
+    )
+    .fleet;
+    let (a, b) = (&f.servers[0], &f.servers[1]);
+    assert_eq!((a.replicas, b.replicas), (5, 3));
+    assert_eq!(a.canary.steps, vec![50, 100]);
+    assert_eq!(a.canary.step_duration, Duration::from_secs(120));
+    assert_eq!(a.canary.analysis.interval, Duration::from_secs(20));
+    assert_eq!(
+        (
+            a.canary.analysis.max_error_rate,
+            b.canary.analysis.max_error_rate
+        ),
+        (0.05, 0.02)
+    );
+    assert_eq!(a.env.get("LOG_LEVEL").map(String::as_str), Some("debug"));
+    assert_eq!(a.env.get("REGION").map(String::as_str), Some("eu"));
+    assert_eq!(b.env.get("LOG_LEVEL").map(String::as_str), Some("info"));
+    assert_eq!(a.labels.get("team").map(String::as_str), Some("platform"));
+    assert_eq!(a.allow_from_namespaces, vec!["only"]);
+    assert_eq!(b.allow_from_namespaces, vec!["agents", "ci"]);
+    assert_eq!(a.resources.requests.cpu.as_deref(), Some("200m"));
+    assert_eq!(a.resources.requests.memory.as_deref(), Some("64Mi"));
+    assert_eq!(b.resources.requests.memory.as_deref(), Some("128Mi"));
+    assert_eq!(a.resources.limits.memory.as_deref(), Some("1Gi"));
+    let (ta, tb) = (a.tls.as_ref().unwrap(), b.tls.as_ref().unwrap());
+    assert_eq!(
+        (ta.secret_name.as_str(), ta.ca_secret.as_str(), ta.warn_days),
+        ("a-tls", "mcp-ca", 10)
+    );
+    assert_eq!((tb.secret_name.as_str(), tb.warn_days), ("b-tls", 30));
+}
+
+#[test]
+fn tls_and_autoscaling_can_be_switched_off_per_server() {
+    let f = load(
+        "fleet: acme\nnamespace: mcp\ndefaults:\n  tls: {}\n  autoscaling: {maxReplicas: 5}\nservers:\n  - {name: a, image: 'x/a:1'}\n  - {name: b, image: 'x/b:1', tls: {enabled: false}, autoscaling: {enabled: false}}\n",
+    )
+    .fleet;
+    let tls = f.servers[0].tls.as_ref().unwrap();
+    assert_eq!(
+        (tls.secret_name.as_str(), tls.ca_secret.as_str()),
+        ("a-tls", "acme-ca")
+    );
+    let auto = f.servers[0].autoscaling.as_ref().unwrap();
+    assert_eq!(
+        (
+            auto.min_replicas,
+            auto.max_replicas,
+            auto.target_cpu_percent
+        ),
+        (2, 5, Some(80))
+    );
+    assert_eq!(
+        (f.servers[1].tls.clone(), f.servers[1].autoscaling.clone()),
+        (None, None)
+    );
+}
+
+#[test]
+fn unknown_keys_get_a_did_you_mean_or_the_valid_list() {
+    let text = "fleet: acme\nnamespace: mcp\nservers:\n  - name: a\n    image: x/a:1\n    replica: 3\n    colour: blue\n";
+    assert_eq!(
+        errors(text),
+        vec![
+            "6:5 servers[0].replica: unknown key `replica` in `servers[0]`",
+            "7:5 servers[0].colour: unknown key `colour` in `servers[0]`",
+        ]
+    );
+    let h = hints(text);
+    assert_eq!(h[0].as_deref(), Some("did you mean `replicas`?"));
+    assert!(
+        h[1].as_deref()
+            .unwrap()
+            .starts_with("valid keys here: `name`, `image`, `replicas`"),
+        "{h:?}"
+    );
+}
+
+#[test]
+fn wrong_types_say_what_was_expected_and_found() {
+    let text = "fleet: acme\nnamespace: mcp\ndefaults:\n  replicas: three\n  port: \"8080\"\n  canary: [10]\n  env: {A: [1]}\nservers: {name: a}\n";
+    assert_eq!(
+        errors(text),
+        vec![
+            "4:13 defaults.replicas: expected a whole number, found string \"three\"",
+            "5:9 defaults.port: expected a whole number, found string \"8080\"",
+            "6:11 defaults.canary: expected a mapping of `key: value`, found a list",
+            "7:12 defaults.env.A: expected a string, found a list",
+            "8:10 servers: expected a list, found a mapping",
+        ]
+    );
+}
+
+#[test]
+fn values_are_range_checked() {
+    let text = "fleet: acme\nnamespace: mcp\ndefaults:\n  port: 70000\n  replicas: -1\n  path: mcp\n  drainSeconds: 5000\n  canary:\n    stepDuration: 2x\n    analysis: {maxErrorRate: 1.5, failureLimit: 0, noData: skip}\n  tls: {warnDays: 0}\n  prometheus: {url: prometheus:9090}\nservers:\n  - {name: a, image: x/a:1}\n";
+    assert_eq!(
+        errors(text),
+        vec![
+            "4:9 defaults.port: must be between 1 and 65535, found 70000",
+            "5:13 defaults.replicas: must be 0 or more, found -1",
+            "6:9 defaults.path: path `mcp` must start with `/`",
+            "7:17 defaults.drainSeconds: must be between 0 and 3600, found 5000",
+            "9:19 defaults.canary.stepDuration: invalid duration: `2x` has an unknown unit `x`; use ms, s, m or h",
+            "10:30 defaults.canary.analysis.maxErrorRate: must be between 0 and 1, found 1.5",
+            "10:49 defaults.canary.analysis.failureLimit: must be 1 or more, found 0",
+            "10:60 defaults.canary.analysis.noData: `skip` is not one of `fail`, `pass`, `ignore`",
+            "11:19 defaults.tls.warnDays: must be 1 or more, found 0",
+            "12:21 defaults.prometheus.url: URL `prometheus:9090` must start with `http://` or `https://`",
+        ]
+    );
+}
+
+#[test]
+fn canary_steps_increase_and_end_at_100() {
+    let base = "fleet: acme\nnamespace: mcp\nservers:\n  - name: a\n    image: x/a:1\n    canary:\n      steps: ";
+    assert_eq!(
+        errors(&format!("{base}[10, 50, 90]\n")),
+        vec!["7:23 servers[0].canary.steps[2]: the last canary step must be 100, found 90"]
+    );
+    assert_eq!(
+        errors(&format!("{base}[10, 50, 50, 100]\n")),
+        vec!["7:23 servers[0].canary.steps[2]: canary steps must strictly increase: 50 follows 50"]
+    );
+    assert_eq!(
+        errors(&format!("{base}[0, 150]\n")),
+        vec![
+            "7:15 servers[0].canary.steps[0]: must be between 1 and 100, found 0",
+            "7:18 servers[0].canary.steps[1]: must be between 1 and 100, found 150",
+        ]
+    );
+    assert_eq!(
+        errors(&format!("{base}[]\n")),
+        vec!["7:14 servers[0].canary.steps: canary steps must not be empty"]
+    );
+}
+
+#[test]
+fn names_must_be_dns_labels_and_unique() {
+    let long = "a".repeat(56);
+    let text = format!(
+        "fleet: Acme\nnamespace: my_ns\nservers:\n  - {{name: github, image: x/a:1}}\n  - {{name: {long}, image: x/b:1}}\n  - {{name: github, image: x/c:1}}\n"
+    );
+    let errs = errors(&text);
+    assert_eq!(errs.len(), 4, "{errs:#?}");
+    assert_eq!(
+        errs[0],
+        "1:8 fleet: fleet name `Acme` contains an upper-case letter; use only lower-case letters, digits and `-` (a DNS-1123 label)"
+    );
+    assert_eq!(
+        errs[1],
+        "2:12 namespace: namespace `my_ns` contains `_`; use only lower-case letters, digits and `-` (a DNS-1123 label)"
+    );
+    assert!(
+        errs[2].starts_with("5:12 servers[1].name: server name `aaaa"),
+        "{}",
+        errs[2]
+    );
+    assert!(errs[2].ends_with(
+        "is 56 characters long; the limit is 55, leaving room for the `-preview` suffix mcpctl adds"
+    ));
+    assert_eq!(
+        errs[3],
+        "6:12 servers[2].name: duplicate server name `github`: servers[0].name at line 4, column 12 has the same name"
+    );
+}
+
+#[test]
+fn images_are_checked_and_unpinned_ones_warned_about() {
+    let errs =
+        errors("fleet: a\nnamespace: b\nservers:\n  - {name: x, image: 'ghcr.io/Acme/x:1'}\n");
+    assert_eq!(
+        errs,
+        vec![
+            "4:22 servers[0].image: invalid image reference `ghcr.io/Acme/x:1`: repository part `Acme` has upper-case letters; repositories are lower-case"
+        ]
+    );
+    let l = load(
+        "fleet: a\nnamespace: b\nservers:\n  - {name: x, image: 'ghcr.io/acme/x:latest'}\n  - {name: y, image: ghcr.io/acme/y}\n",
+    );
+    let w: Vec<_> = l
+        .warnings
+        .iter()
+        .map(|d| (d.line, d.severity, d.message.clone()))
+        .collect();
+    assert_eq!(w.len(), 2);
+    assert_eq!(w[0].0, Some(4));
+    assert_eq!(w[0].1, Severity::Warning);
+    assert!(w[0].2.contains("uses the `latest` tag"));
+    assert!(w[1].2.contains("has no tag"));
+    assert_eq!(l.fleet.servers[1].version, "latest");
+}
+
+#[test]
+fn required_keys_are_named() {
+    assert_eq!(
+        errors("fleet: a\nservers:\n  - name: x\n"),
+        vec![
+            "1:1 : missing required key `namespace`",
+            "3:5 servers[0]: missing required key `image` in `servers[0]`",
+        ]
+    );
+    assert_eq!(
+        errors("fleet: a\nnamespace: b\n"),
+        vec!["1:1 : missing required key `servers`"]
+    );
+    assert_eq!(
+        errors("fleet: a\nnamespace: b\nservers: []\n"),
+        vec!["3:10 servers: the fleet has no servers"]
+    );
+}
+
+#[test]
+fn cross_field_checks_name_the_server() {
+    let text = "fleet: a\nnamespace: b\ndefaults:\n  strategy: canary\n  canary: {stepDuration: 30s, analysis: {interval: 1m}}\nservers:\n  - name: x\n    image: x/a:1\n    router: gateway-api\n    autoscaling: {minReplicas: 5, maxReplicas: 3}\n    resources: {requests: {cpu: '2'}}\n    env: {TOKEN: a}\n    secretEnv: [{name: TOKEN, secret: s, key: k}]\n";
+    let errs = errors(text);
+    assert_eq!(
+        errs,
+        vec![
+            "4:13 defaults.strategy: server `x` uses the canary strategy but no `prometheus.url` is set for its analysis",
+            "5:52 defaults.canary.analysis.interval: server `x`: the analysis interval (1m) is longer than the canary stepDuration (30s), so no sample would be taken in a step",
+            "9:13 servers[0].router: server `x` uses the gateway-api router but no `ingress.gateway` is set for its HTTPRoute",
+            "10:32 servers[0].autoscaling.minReplicas: server `x`: autoscaling minReplicas (5) is above maxReplicas (3)",
+            "11:33 servers[0].resources.requests.cpu: server `x`: the cpu request (2) is above the cpu limit (500m)",
+            "13:24 servers[0].secretEnv[0].name: server `x`: `TOKEN` is set both in `env` (servers[0].env.TOKEN at line 12) and in `secretEnv`",
+        ]
+    );
+}
+
+#[test]
+fn every_error_is_reported_at_once() {
+    let text = "fleet: acme\nnamespace: mcp\ndefaults:\n  replicas: three\n  stratgy: canary\nservers:\n  - name: a\n    image: x/a:1\n    canary: {stepDuration: 5}\n  - name: a\n    image: 'x/b:'\n";
+    let errs = errors(text);
+    assert_eq!(errs.len(), 5, "{errs:#?}");
+    assert!(errs[0].starts_with("4:13 defaults.replicas: expected a whole number"));
+    assert!(errs[1].starts_with("5:3 defaults.stratgy: unknown key"));
+    assert!(
+        errs[2]
+            .starts_with("9:28 servers[0].canary.stepDuration: invalid duration: `5` has no unit")
+    );
+    assert!(errs[3].starts_with("10:11 servers[1].name: duplicate server name `a`"));
+    assert!(errs[4].starts_with("11:12 servers[1].image: invalid image reference"));
+}
+
+#[test]
+fn yaml_problems_and_empty_files() {
+    assert_eq!(errors(""), vec!["1:1 : the fleet file is empty"]);
+    assert_eq!(
+        errors("# nothing yet\n"),
+        vec!["1:1 : the fleet file is empty"]
+    );
+    let errs = errors("fleet: a\nnamespace: [b\n");
+    assert_eq!(errs.len(), 1);
+    assert!(errs[0].contains("YAML syntax error"), "{errs:?}");
+    assert_eq!(
+        errors("- a\n- b\n"),
+        vec![
+            "1:1 : the fleet file must be a mapping with `fleet`, `namespace` and `servers`, found a list"
+        ]
+    );
+    assert_eq!(
+        errors("fleet: a\nfleet: b\nnamespace: c\nservers: [{name: x, image: x/a:1}]\n"),
+        vec!["2:1 : duplicate key `fleet` (first set at line 1, column 1)"]
+    );
+}
+
+#[test]
+fn server_only_keys_are_refused_in_defaults() {
+    assert_eq!(
+        errors(
+            "fleet: a\nnamespace: b\ndefaults: {image: x/a:1}\nservers: [{name: x, image: x/a:1}]\n"
+        ),
+        vec!["3:12 defaults.image: `image` cannot be set in `defaults`"]
+    );
+}
+
+#[test]
+fn every_documented_key_is_decoded() {
+    // A file that sets every key once: nothing may come back as unknown.
+    let text = r#"
+fleet: acme
+namespace: mcp
+defaults:
+  replicas: 2
+  port: 8080
+  path: /mcp
+  router: istio
+  strategy: canary
+  canary:
+    steps: [50, 100]
+    stepDuration: 1m
+    analysis: {interval: 30s, maxErrorRate: 0.1, minRequests: 5, noData: ignore, failureLimit: 2, query: "up"}
+  blueGreen: {scaleDownDelay: 5m}
+  prometheus: {url: "http://p:9090"}
+  tls: {enabled: true, secretName: s, caSecret: c, warnDays: 3}
+  resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {cpu: 200m, memory: 128Mi}}
+  autoscaling: {enabled: true, minReplicas: 2, maxReplicas: 4, targetCPU: 50, targetMemory: 60, customMetric: {name: m, averageValue: "5"}}
+  drainSeconds: 10
+  ingress: {hosts: [a.example], istioGateways: [gw], gateway: {name: g, namespace: n, sectionName: https}}
+  allowFromNamespaces: [x]
+  labels: {a: b}
+  podAnnotations: {"example.com/x": "y z"}
+  env: {A: "1"}
+  secretEnv: [{name: B, secret: s, key: k}]
+servers:
+  - name: x
+    image: x/a:1
+"#;
+    let s = &load(text).fleet.servers[0];
+    assert_eq!(s.canary.analysis.no_data, NoDataPolicy::Ignore);
+    assert_eq!(s.canary.analysis.query.as_deref(), Some("up"));
+    assert_eq!(s.tls.as_ref().unwrap().secret_name, "s");
+    let a = s.autoscaling.as_ref().unwrap();
+    assert_eq!(
+        (a.target_cpu_percent, a.target_memory_percent),
+        (Some(50), Some(60))
+    );
+    assert_eq!(
+        s.ingress.gateway.as_ref().unwrap().section_name.as_deref(),
+        Some("https")
+    );
+    assert_eq!(
+        s.pod_annotations.get("example.com/x").map(String::as_str),
+        Some("y z")
+    );
+    assert_eq!(s.secret_env[0].key, "k");
+    assert_eq!(s.blue_green.scale_down_delay, Duration::from_secs(300));
+}
+
+#[test]
+fn missing_and_unreadable_files_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.yaml");
+    match super::load(&missing) {
+        Err(Error::Usage(m)) => {
+            assert!(m.starts_with("no fleet file at "), "{m}");
+            assert!(
+                m.ends_with("; pass -f FILE, set MCPCTL_FLEET, or run `mcpctl init`"),
+                "{m}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match super::load(dir.path()) {
+        Err(e @ Error::Usage(_)) => assert!(e.to_string().contains("is a directory"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+}
