@@ -9,6 +9,14 @@ pub fn parse(s: &str) -> Result<Duration, String> {
     if s.is_empty() {
         return Err("empty duration; write it like `30s`, `5m` or `1h30m`".into());
     }
+    if s.contains(char::is_whitespace)
+        || s.contains(|c: char| c.is_ascii_alphabetic() && c.is_ascii_uppercase())
+    {
+        return Err(match suggest(s) {
+            Some(fix) => format!("`{s}` is not in the short form; write `{fix}`"),
+            None => format!("`{s}` is not a duration; write it like `30s`, `5m` or `1h30m`"),
+        });
+    }
     let mut total = Duration::ZERO;
     let mut rest = s;
     while !rest.is_empty() {
@@ -50,6 +58,32 @@ pub fn parse(s: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
+/// Rewrites `5 minutes`, `90 Seconds`, `1 hour 30 min` in the short form, if
+/// every part reads as a number and a unit word.
+fn suggest(s: &str) -> Option<String> {
+    let mut out = String::new();
+    let lower = s.to_ascii_lowercase();
+    let mut words = lower.split_whitespace().peekable();
+    while let Some(w) = words.next() {
+        let digits = w.find(|c: char| !c.is_ascii_digit()).unwrap_or(w.len());
+        if digits == 0 {
+            return None;
+        }
+        let (n, unit) = w.split_at(digits);
+        let unit = if unit.is_empty() { words.next()? } else { unit };
+        let short = match unit {
+            "ms" | "millisecond" | "milliseconds" => "ms",
+            "s" | "sec" | "secs" | "second" | "seconds" => "s",
+            "m" | "min" | "mins" | "minute" | "minutes" => "m",
+            "h" | "hr" | "hrs" | "hour" | "hours" => "h",
+            _ => return None,
+        };
+        out.push_str(n);
+        out.push_str(short);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 /// Formats a duration the way `parse` reads it, largest units first.
 pub fn format(d: Duration) -> String {
     let ms = d.as_millis();
@@ -89,6 +123,19 @@ mod tests {
         assert!(parse("2d").unwrap_err().contains("unknown unit `d`"));
         assert!(parse("").is_err());
         assert!(parse("m5").is_err());
+        assert_eq!(
+            parse("5 minutes").unwrap_err(),
+            "`5 minutes` is not in the short form; write `5m`"
+        );
+        assert_eq!(
+            parse("1 hour 30 min").unwrap_err(),
+            "`1 hour 30 min` is not in the short form; write `1h30m`"
+        );
+        assert_eq!(
+            parse("5M").unwrap_err(),
+            "`5M` is not in the short form; write `5m`"
+        );
+        assert!(parse("5 fortnights").unwrap_err().contains("write it like"));
     }
 
     #[test]

@@ -20,5 +20,8 @@ mod yaml;
 pub use diagnostic::{Diagnostic, Severity};
 pub use load::{Loaded, load, load_str};
 pub use model::*;
+
+/// The commented example fleet file `mcpctl init` writes.
+pub const INIT_TEMPLATE: &str = include_str!("init_template.yaml");
 #[cfg(test)]
 mod tests;

@@ -477,3 +477,10 @@ fn missing_and_unreadable_files_are_usage_errors() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn the_init_template_loads_without_warnings() {
+    let l = load(INIT_TEMPLATE);
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    assert_eq!(l.fleet.servers.len(), 2);
+}
