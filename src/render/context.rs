@@ -216,11 +216,14 @@ pub struct Alert {
     pub description: String,
 }
 
-/// A label value from an image version: a tag as is (cut to 63 characters),
-/// a digest as its first 12 hex digits.
+/// A label value from an image version as the model holds it (already
+/// label-shaped by the loader: a tag, or `sha256-` and 12 hex digits); made
+/// safe here too, since rollout state can carry versions from elsewhere.
 pub fn version_label(version: &str) -> String {
     let v = match version.split_once(':') {
-        Some((algo, hex)) if algo.starts_with("sha") => hex.chars().take(12).collect::<String>(),
+        Some((algo, hex)) if algo.starts_with("sha") => {
+            format!("{algo}-{}", hex.chars().take(12).collect::<String>())
+        }
         _ => version.to_string(),
     };
     let v: String = v
@@ -238,15 +241,12 @@ pub fn version_label(version: &str) -> String {
         .to_string()
 }
 
-/// The version part of an image reference: digest if any, else tag, else `latest`.
+/// The version label of an image reference, computed as the fleet loader
+/// does (tag, else short digest, else `latest`).
 pub fn image_version(image: &str) -> String {
-    if let Some((_, digest)) = image.split_once('@') {
-        return digest.to_string();
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    match last.split_once(':') {
-        Some((_, tag)) => tag.to_string(),
-        None => "latest".to_string(),
+    match crate::fleet::image::parse(image) {
+        Ok(r) => r.version(),
+        Err(_) => version_label(image.rsplit(['@', ':']).next().unwrap_or(image)),
     }
 }
 
@@ -748,8 +748,9 @@ mod tests {
             version_label(
                 "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
             ),
-            "0123456789ab"
+            "sha256-0123456789ab"
         );
+        assert_eq!(version_label("sha256-0123456789ab"), "sha256-0123456789ab");
         assert_eq!(version_label("v1+build"), "v1-build");
         assert_eq!(version_label(&"a".repeat(100)).len(), 63);
         assert_eq!(version_label("_x_"), "x");
@@ -760,7 +761,8 @@ mod tests {
         assert_eq!(image_version("ghcr.io/acme/x:1.2"), "1.2");
         assert_eq!(image_version("localhost:5000/x"), "latest");
         assert_eq!(image_version("localhost:5000/x:2"), "2");
-        assert_eq!(image_version("x@sha256:abc"), "sha256:abc");
+        let digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        assert_eq!(image_version(&format!("x@{digest}")), "sha256-0123456789ab");
     }
 
     #[test]

@@ -221,12 +221,29 @@ impl Renderer {
                 .env
                 .get_template(name)
                 .map_err(|e| template_error(origin, &e))?;
-            let text = tmpl
-                .render(&value)
-                .map_err(|e| template_error(origin, &e))?;
+            let text = tmpl.render(&value).map_err(|e| {
+                let mut err = template_error(origin, &e);
+                if e.kind() == minijinja::ErrorKind::UndefinedError
+                    && let Error::Template(msg) = &mut err
+                {
+                    msg.push_str(&format!(
+                        "\n  hint: the context has: {}",
+                        context_keys(&ctx)
+                    ));
+                }
+                err
+            })?;
             out.extend(parse_documents(&text, origin, &server.name)?);
         }
         Ok(out)
+    }
+}
+
+/// Top-level names a template can use, for the hint of an undefined-value error.
+fn context_keys(ctx: &ServerContext<'_>) -> String {
+    match serde_json::to_value(ctx) {
+        Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect::<Vec<_>>().join(", "),
+        _ => String::new(),
     }
 }
 
@@ -255,8 +272,8 @@ fn template_error(origin: &str, e: &minijinja::Error) -> Error {
 fn parse_documents(text: &str, origin: &str, server: &str) -> Result<Vec<Object>> {
     let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(text).map_err(|e| {
         Error::Template(format!(
-            "template {origin} produced invalid YAML for server `{server}`: {e}\nrendered output:\n{}",
-            numbered(text)
+            "template {origin} produced invalid YAML for server `{server}` \
+             (line numbers are of the rendered output): {e}"
         ))
     })?;
     let mut out = Vec::new();
@@ -279,13 +296,6 @@ fn parse_documents(text: &str, origin: &str, server: &str) -> Result<Vec<Object>
         out.push(obj);
     }
     Ok(out)
-}
-
-fn numbered(text: &str) -> String {
-    text.lines()
-        .enumerate()
-        .map(|(i, l)| format!("{:4} | {l}\n", i + 1))
-        .collect()
 }
 
 /// Multi-document YAML, each document starting with `---`. Deterministic:

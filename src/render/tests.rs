@@ -444,7 +444,7 @@ fn blue_green_fresh_install_and_switched_state() {
     state.tracks.insert(
         Track::Green,
         TrackState {
-            image: Some("ghcr.io/acme/pg-mcp@sha256:0123456789abcdef0123".into()),
+            image: Some("ghcr.io/acme/pg-mcp@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef".into()),
             replicas: None,
         },
     );
@@ -460,11 +460,11 @@ fn blue_green_fresh_install_and_switched_state() {
     assert_eq!(green["spec"]["replicas"], 3);
     assert_eq!(
         green["metadata"]["labels"]["app.kubernetes.io/version"],
-        "0123456789ab"
+        "sha256-0123456789ab"
     );
     assert_eq!(
         green["spec"]["template"]["spec"]["containers"][0]["image"],
-        "ghcr.io/acme/pg-mcp@sha256:0123456789abcdef0123"
+        "ghcr.io/acme/pg-mcp@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
     );
     assert_eq!(
         find(&objs, "Deployment", "pg-blue").value["spec"]["replicas"],
@@ -700,4 +700,39 @@ fn a_missing_template_dir_is_a_usage_error_naming_it() {
     let e = Renderer::new(Some(std::path::Path::new("/nonexistent/tpl"))).unwrap_err();
     assert_eq!(e.exit_code(), 2);
     assert!(e.to_string().contains("/nonexistent/tpl"), "{e}");
+}
+
+fn example_objects() -> Vec<Object> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet.yaml");
+    let loaded = crate::fleet::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    Renderer::new(None)
+        .unwrap()
+        .render_fleet(&loaded.fleet, &[], &RenderOptions::default())
+        .unwrap()
+}
+
+#[test]
+fn snapshot_example_fleet() {
+    insta::assert_snapshot!("example-fleet", to_yaml(&example_objects()));
+}
+
+#[test]
+fn example_fleet_objects_round_trip_and_match_the_crds() {
+    let crds = test_apiserver::schema::load_crds(crd_dir());
+    let objs = example_objects();
+    assert!(objs.len() > 40, "{}", objs.len());
+    for o in &objs {
+        if typed::is_core(o) {
+            typed::check(o).unwrap_or_else(|e| panic!("{e}"));
+        } else {
+            let (group, version) = o.api_version().split_once('/').unwrap();
+            let crd = crds
+                .iter()
+                .find(|c| c.group == group && c.kind == o.kind())
+                .unwrap();
+            let errors =
+                test_apiserver::schema::validate(crd.schema_for(version).unwrap(), &o.value);
+            assert!(errors.is_empty(), "{} {}: {errors:#?}", o.kind(), o.name());
+        }
+    }
 }
