@@ -92,10 +92,12 @@ impl Ctx {
         );
     }
 
-    /// The entries of a mapping; anything else is a type error.
+    /// The entries of a mapping; anything else is a type error. A key left
+    /// empty (`defaults:` with everything commented out) is an empty mapping.
     pub fn entries<'n>(&mut self, node: &'n Node, path: &str) -> Option<&'n [super::yaml::Entry]> {
         match &node.value {
             Value::Map(entries) => Some(entries),
+            Value::Null => Some(&[]),
             _ => {
                 self.type_error(node, path, "a mapping of `key: value`");
                 None
@@ -129,9 +131,10 @@ impl Ctx {
         );
     }
 
-    /// The items of a list, each with its path.
+    /// The items of a list, each with its path; a key left empty is an empty list.
     pub fn list<'n>(&mut self, node: &'n Node, path: &str) -> Option<Vec<(&'n Node, String)>> {
         match &node.value {
+            Value::Null => Some(Vec::new()),
             Value::Seq(items) => Some(
                 items
                     .iter()

@@ -26,7 +26,10 @@ pub struct Server {
     pub name: String,
     /// Image reference as written (`registry/repo:tag` or `@sha256:...`).
     pub image: String,
-    /// Tag or digest part of the image, used as `app.kubernetes.io/version`.
+    /// Tag or digest part of the image, used as `app.kubernetes.io/version`:
+    /// the tag when there is one, else `sha256-` and the first 12 hex digits
+    /// of the digest, else `latest`. Always a valid label value (at most 63
+    /// characters).
     pub version: String,
     pub replicas: u32,
     /// Container port the MCP endpoint listens on.

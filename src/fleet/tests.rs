@@ -396,6 +396,27 @@ fn yaml_problems_and_empty_files() {
 }
 
 #[test]
+fn keys_left_empty_are_empty_mappings_and_lists() {
+    let f = load(
+        "fleet: a\nnamespace: b\ndefaults:\n  # all commented out\nservers:\n  - name: x\n    image: x/a:1\n    env:\n    tls:\n",
+    );
+    let s = &f.fleet.servers[0];
+    assert!(s.env.is_empty());
+    assert_eq!(
+        s.tls.as_ref().map(|t| t.secret_name.as_str()),
+        Some("x-tls")
+    );
+    assert_eq!(
+        errors("fleet: a\nnamespace: b\nservers:\n"),
+        vec!["3:1 servers: the fleet has no servers"]
+    );
+    assert_eq!(
+        errors("fleet: a\nnamespace: b\nservers:\n  - name: x\n    image:\n"),
+        vec!["5:5 servers[0].image: expected a string, found nothing (null)"]
+    );
+}
+
+#[test]
 fn server_only_keys_are_refused_in_defaults() {
     assert_eq!(
         errors(

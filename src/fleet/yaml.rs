@@ -130,6 +130,7 @@ pub fn parse(text: &str) -> (Option<Node>, Vec<YamlProblem>) {
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
+                let tag_pos = span.tag_start.as_ref().map_or(pos, Pos::from_marker);
                 let tag = tag.map(|t| {
                     t.core_suffix()
                         .map(str::to_owned)
@@ -138,7 +139,7 @@ pub fn parse(text: &str) -> (Option<Node>, Vec<YamlProblem>) {
                 let node = match tag {
                     Some(Err(original)) => {
                         b.problems.push(YamlProblem {
-                            pos,
+                            pos: tag_pos,
                             message: format!("unsupported YAML tag `{original}`"),
                             hint: Some("remove the tag; fleet files use plain values".into()),
                             fatal: false,
@@ -183,15 +184,26 @@ pub fn parse(text: &str) -> (Option<Node>, Vec<YamlProblem>) {
 }
 
 fn syntax_hint(info: &str) -> Option<String> {
-    if info.contains("tab") {
-        Some("indent with spaces, not tabs".into())
+    let hint = if info.contains("tab") {
+        "indent with spaces, not tabs"
     } else if info.contains("mapping values are not allowed") {
-        Some("a `key: value` is indented or placed where a plain value was expected; check indentation and quote values that contain `: `".into())
-    } else if info.contains("did not find expected") || info.contains("while parsing") {
-        Some("check the indentation and the brackets on this line and the one before".into())
+        "a `key: value` is indented deeper than its siblings, or follows a plain value; check the indentation, and quote values that contain `: `"
+    } else if info.contains("flow mapping") {
+        "a `{` opened earlier is not closed with `}`, or a `,` is missing between its entries"
+    } else if info.contains("flow sequence") || info.contains("illegal placement of ':'") {
+        "a `[` or `{` opened earlier is not closed, or a `,` is missing between its items"
+    } else if info.contains("block collection") || info.contains("block mapping") {
+        "line this entry up with its siblings: keys of one mapping start in the same column, and so do the `-` of one list"
+    } else if info.contains("unknown anchor") {
+        "define the anchor (`&name`) before an alias (`*name`) uses it"
+    } else if info.contains("escape") {
+        "inside double quotes write a backslash as `\\\\`, or use single quotes"
+    } else if info.contains("quoted scalar") {
+        "a quote opened here is not closed"
     } else {
-        None
-    }
+        "check the indentation and the brackets on this line and the one before"
+    };
+    Some(hint.to_string())
 }
 
 enum Frame {
@@ -270,6 +282,11 @@ impl Builder {
                     *pending = Some((key, node.pos));
                 }
                 Some((key, key_pos)) => {
+                    let mut node = node;
+                    // `key:` with nothing after it: point at the key.
+                    if node.value == Value::Null {
+                        node.pos = key_pos;
+                    }
                     if let Some(first) = entries.iter().find(|e| e.key == key && key != "<<") {
                         self.problems.push(YamlProblem {
                             pos: key_pos,
@@ -506,6 +523,24 @@ mod tests {
             problems[0]
         );
         assert_eq!(problems[0].pos.line, 2);
+    }
+
+    #[test]
+    fn syntax_errors_get_specific_hints() {
+        let hint = |t: &str| parse(t).1[0].hint.clone().unwrap();
+        assert_eq!(hint("a:\n\tb: 1\n"), "indent with spaces, not tabs");
+        assert!(hint("a: {b: 1\nc: 2\n").starts_with("a `{` opened earlier"));
+        assert!(hint("a: [1, 2\nb: 3\n").starts_with("a `[` or `{` opened earlier"));
+        assert!(hint("servers:\n  - name: a\n   image: b\n").starts_with("line this entry up"));
+        assert!(hint("a: *nope\n").starts_with("define the anchor"));
+        assert!(hint("a: 1\n  b: 2\n").starts_with("a `key: value` is indented deeper"));
+    }
+
+    #[test]
+    fn custom_tags_are_refused_at_the_tag() {
+        let (_, problems) = parse("a: !custom x\n");
+        assert_eq!(problems[0].message, "unsupported YAML tag `!custom`");
+        assert_eq!(problems[0].pos, Pos::new(1, 4));
     }
 
     #[test]

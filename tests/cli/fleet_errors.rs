@@ -112,7 +112,7 @@ fn yaml_syntax_error_has_line_and_column() {
         &validate("syntax_error.yaml"),
         "error: F/syntax_error.yaml:7:9: YAML syntax error: while parsing a flow mapping, \
          did not find expected ',' or '}'\n  \
-         hint: check the indentation and the brackets on this line and the one before\n",
+         hint: a `{` opened earlier is not closed with `}`, or a `,` is missing between its entries\n",
     );
 }
 
