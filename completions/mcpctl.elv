@@ -40,6 +40,10 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand lint 'Check the rendered objects against a production checklist'
             cand render 'Render Kubernetes manifests as multi-document YAML'
             cand completions 'Print shell completions'
+            cand diff 'Show what `apply` would change (server-side dry run); exit 1 when it differs'
+            cand apply 'Server-side apply the rendered objects to the cluster'
+            cand status 'Fleet status: version, traffic, replicas, last rollout, certificates'
+            cand history 'Recorded revisions of a server'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpctl;init'= {
@@ -144,12 +148,101 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcpctl;diff'= {
+            cand --templates 'Directory of templates overriding the embedded ones by file name'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --force-conflicts 'Diff as if fields owned by other field managers were taken'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;apply'= {
+            cand --templates 'Directory of templates overriding the embedded ones by file name'
+            cand --dry-run 'Only validate with the API server; change nothing'
+            cand --timeout 'How long --wait waits (exit 4 when it runs out)'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --wait 'Wait until the Deployments have rolled out (like `kubectl rollout status`)'
+            cand --force-conflicts 'Take fields owned by other field managers instead of failing on the conflict'
+            cand --force-unlock 'Break a lock held by another operation (dangerous: both may then change the server)'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;status'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --watch 'Keep watching and print again on every change'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;history'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpctl;help'= {
             cand init 'Write a commented example fleet file'
             cand validate 'Parse and check the fleet file, reporting every problem'
             cand lint 'Check the rendered objects against a production checklist'
             cand render 'Render Kubernetes manifests as multi-document YAML'
             cand completions 'Print shell completions'
+            cand diff 'Show what `apply` would change (server-side dry run); exit 1 when it differs'
+            cand apply 'Server-side apply the rendered objects to the cluster'
+            cand status 'Fleet status: version, traffic, replicas, last rollout, certificates'
+            cand history 'Recorded revisions of a server'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpctl;help;init'= {
@@ -161,6 +254,14 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
         &'mcpctl;help;render'= {
         }
         &'mcpctl;help;completions'= {
+        }
+        &'mcpctl;help;diff'= {
+        }
+        &'mcpctl;help;apply'= {
+        }
+        &'mcpctl;help;status'= {
+        }
+        &'mcpctl;help;history'= {
         }
         &'mcpctl;help;help'= {
         }

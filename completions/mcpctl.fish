@@ -41,6 +41,10 @@ complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "validate" -d 'Parse a
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "lint" -d 'Check the rendered objects against a production checklist'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "render" -d 'Render Kubernetes manifests as multi-document YAML'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "diff" -d 'Show what `apply` would change (server-side dry run); exit 1 when it differs'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "apply" -d 'Server-side apply the rendered objects to the cluster'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "status" -d 'Fleet status: version, traffic, replicas, last rollout, certificates'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "history" -d 'Recorded revisions of a server'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l context -d 'Kubeconfig context to use (default: the current context)' -r
@@ -109,9 +113,70 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s q -l quiet
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -l no-color -d 'Disable colours (also honours NO_COLOR)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions help" -f -a "init" -d 'Write a commented example fleet file'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions help" -f -a "validate" -d 'Parse and check the fleet file, reporting every problem'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions help" -f -a "lint" -d 'Check the rendered objects against a production checklist'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions help" -f -a "render" -d 'Render Kubernetes manifests as multi-document YAML'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions help" -f -a "completions" -d 'Print shell completions'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -l templates -d 'Directory of templates overriding the embedded ones by file name' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -l force-conflicts -d 'Diff as if fields owned by other field managers were taken'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l templates -d 'Directory of templates overriding the embedded ones by file name' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l dry-run -d 'Only validate with the API server; change nothing' -r -f -a "server\t'Send every change to the API server as a dry run (`dryRun=All`)'"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l timeout -d 'How long --wait waits (exit 4 when it runs out)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l wait -d 'Wait until the Deployments have rolled out (like `kubectl rollout status`)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l force-conflicts -d 'Take fields owned by other field managers instead of failing on the conflict'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l force-unlock -d 'Break a lock held by another operation (dangerous: both may then change the server)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -l watch -d 'Keep watching and print again on every change'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "init" -d 'Write a commented example fleet file'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "validate" -d 'Parse and check the fleet file, reporting every problem'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "lint" -d 'Check the rendered objects against a production checklist'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "render" -d 'Render Kubernetes manifests as multi-document YAML'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "completions" -d 'Print shell completions'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "diff" -d 'Show what `apply` would change (server-side dry run); exit 1 when it differs'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "apply" -d 'Server-side apply the rendered objects to the cluster'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "status" -d 'Fleet status: version, traffic, replicas, last rollout, certificates'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "history" -d 'Recorded revisions of a server'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

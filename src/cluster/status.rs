@@ -143,23 +143,29 @@ pub fn rows(
     snap: &Snapshot,
     now: Timestamp,
 ) -> Vec<ServerStatus> {
+    // Index by server once: the rows are then linear in the fleet size.
+    let mut deps_by: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+    for d in &snap.deployments {
+        deps_by.entry(name_label(d)).or_default().push(d);
+    }
+    let mut svcs_by: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+    for s in &snap.services {
+        svcs_by.entry(name_label(s)).or_default().push(s);
+    }
     let mut out = Vec::new();
     for server in &fleet.servers {
         if !only.is_empty() && !only.contains(&server.name) {
             continue;
         }
         let name = server.name.as_str();
-        let deps: Vec<&Value> = snap
-            .deployments
-            .iter()
-            .filter(|d| name_label(d) == name)
-            .collect();
+        let deps: Vec<&Value> = deps_by.get(name).cloned().unwrap_or_default();
         let mut live: Vec<Value> = deps.iter().map(|d| (*d).clone()).collect();
         live.extend(
-            snap.services
-                .iter()
-                .filter(|s| name_label(s) == name || s["metadata"]["name"] == name)
-                .cloned(),
+            svcs_by
+                .get(name)
+                .into_iter()
+                .flatten()
+                .map(|s| (*s).clone()),
         );
         let state = snap.states.get(name).cloned().unwrap_or_default();
 

@@ -350,11 +350,12 @@ fn check_all(
 mod tests {
     use super::*;
 
+    /// A recorded response body (real kube-apiserver v1.28.7 with its controller manager).
     fn transcript(name: &str) -> Option<Value> {
         let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/apiserver-transcripts")
+            .join("tests/apiserver/fixtures/transcripts")
             .join(name);
-        let text = std::fs::read_to_string(p).ok()?;
+        let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         let v: Value = serde_json::from_str(&text).unwrap();
         Some(v["response"]["body"].clone())
     }

@@ -3,6 +3,11 @@
 
 mod support;
 
+mod cluster_apply;
+mod cluster_diff;
+mod cluster_history;
+mod cluster_status;
+mod cluster_support;
 mod completions;
 mod fleet_errors;
 mod lint;

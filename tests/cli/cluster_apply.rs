@@ -1,0 +1,449 @@
+//! `mcpctl apply` against the fake API server: create, no-op without writes,
+//! update, dry run, --wait, missing CRDs, connection and context errors,
+//! retries, and the per-server lock.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use test_apiserver::{Behaviour, Fault, FaultAction, Method};
+
+use crate::cluster_support::*;
+
+#[test]
+fn apply_creates_then_is_a_no_op_then_updates() {
+    let env = Env::start(&[]);
+    env.srv.clear_requests();
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("namespace/mcp created"), "{}", out(&o));
+    assert!(
+        stdout.contains("deployment.apps/github created"),
+        "{}",
+        out(&o)
+    );
+    assert!(stdout.contains("service/github created"), "{}", out(&o));
+    let reqs = env.srv.requests();
+    eprintln!(
+        "BENCH apply of one server (create): {} requests, {} writes",
+        reqs.len(),
+        writes(&reqs).len()
+    );
+    let dep = env.deployment("github").expect("deployment created");
+    assert_eq!(dep["spec"]["replicas"], 2);
+    let managers: Vec<&str> = dep["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["manager"].as_str())
+        .collect();
+    assert!(managers.contains(&"mcpctl"), "{managers:?}");
+    let rv = dep["metadata"]["resourceVersion"].clone();
+    // The lock was released.
+    assert!(
+        env.srv
+            .get(&format!(
+                "/apis/coordination.k8s.io/v1/namespaces/{NS}/leases/mcpctl-lock-github"
+            ))
+            .is_none()
+    );
+
+    // Same fleet again: nothing changes, nothing is written.
+    env.srv.clear_requests();
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("deployment.apps/github unchanged"),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        !stdout.contains("configured") && !stdout.contains("created"),
+        "{}",
+        out(&o)
+    );
+    let reqs = env.srv.requests();
+    eprintln!(
+        "BENCH apply of one server (no-op): {} requests, {} writes",
+        reqs.len(),
+        writes(&reqs).len()
+    );
+    assert!(
+        writes(&reqs).is_empty(),
+        "a no-op apply wrote:\n{}",
+        describe(&reqs)
+    );
+    assert_eq!(
+        env.deployment("github").unwrap()["metadata"]["resourceVersion"],
+        rv
+    );
+
+    // A new image: configured, generation bumped.
+    env.write_fleet(&fleet_yaml("ghcr.io/acme/github-mcp:1.5.0", 2));
+    env.srv.clear_requests();
+    let o = env.run(&["apply", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("deployment.apps/github configured"),
+        "{}",
+        out(&o)
+    );
+    assert!(stdout.contains("service/github unchanged"), "{}", out(&o));
+    let reqs = env.srv.requests();
+    eprintln!(
+        "BENCH apply of one server (update): {} requests, {} writes",
+        reqs.len(),
+        writes(&reqs).len()
+    );
+    let dep = env.deployment("github").unwrap();
+    assert_eq!(
+        dep["spec"]["template"]["spec"]["containers"][0]["image"],
+        "ghcr.io/acme/github-mcp:1.5.0"
+    );
+    assert_eq!(dep["metadata"]["generation"], 2);
+    // Only the changed object was applied for real.
+    let object_writes: Vec<_> = writes(&reqs)
+        .into_iter()
+        .filter(|r| r.method == "PATCH" && !r.path.contains("/configmaps/mcpctl."))
+        .collect();
+    assert_eq!(object_writes.len(), 1, "{}", describe(&reqs));
+    assert!(object_writes[0].path.ends_with("/deployments/github"));
+}
+
+#[test]
+fn dry_run_server_writes_nothing() {
+    let env = Env::start(&[]);
+    env.write_fleet(
+        &fleet_yaml("ghcr.io/acme/github-mcp:1.4.2", 2)
+            .replace("namespace: mcp", "namespace: default"),
+    );
+    env.srv.clear_requests();
+    let o = env.run(&["apply", "--dry-run=server"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("deployment.apps/github created (server dry run)"),
+        "{}",
+        out(&o)
+    );
+    let reqs = env.srv.requests();
+    assert!(writes(&reqs).is_empty(), "{}", describe(&reqs));
+    let dry: Vec<_> = reqs
+        .iter()
+        .filter(|r| r.query_param("dryRun").as_deref() == Some("All"))
+        .collect();
+    assert!(
+        dry.len() >= 8,
+        "each object is sent as a dry run:\n{}",
+        describe(&reqs)
+    );
+    assert!(
+        env.srv
+            .get("/apis/apps/v1/namespaces/default/deployments/github")
+            .is_none()
+    );
+}
+
+#[test]
+fn wait_until_rolled_out() {
+    let env = Env::start(&[]);
+    env.srv.set_deployment_behaviour(
+        NS,
+        "github",
+        Behaviour::ReadyAfter(Duration::from_millis(800)),
+    );
+    let o = env.run(&["apply", "--wait", "--timeout", "30s"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("deployment \"github\" successfully rolled out"),
+        "{}",
+        out(&o)
+    );
+    let dep = env.deployment("github").unwrap();
+    assert_eq!(dep["status"]["availableReplicas"], 2, "{dep}");
+    // Watched, not polled: a handful of requests to the Deployments collection.
+    let reqs = env.srv.requests();
+    let watches = reqs.iter().filter(|r| r.is_watch()).count();
+    assert!(watches >= 1, "{}", describe(&reqs));
+    let gets = reqs
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/deployments/github"))
+        .count();
+    assert!(gets <= 2, "polled the Deployment:\n{}", describe(&reqs));
+}
+
+#[test]
+fn wait_for_a_stuck_rollout_times_out_with_exit_4() {
+    let env = Env::start(&[]);
+    env.srv
+        .set_deployment_behaviour(NS, "github", Behaviour::NeverReady);
+    let started = Instant::now();
+    let o = env.run(&["apply", "--wait", "--timeout", "3s"]);
+    assert_eq!(o.status.code(), Some(4), "{}", out(&o));
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("timed out after 3s"), "{}", out(&o));
+    assert!(stderr.contains("deployment \"github\""), "{}", out(&o));
+    // The revision records the outcome.
+    let o = env.run(&["history", "github", "-o", "json"]);
+    let revs: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    assert_eq!(revs[0]["outcome"], "timed-out", "{revs}");
+}
+
+#[test]
+fn a_missing_crd_is_named_and_nothing_is_applied() {
+    let env = Env::start(&["servicemonitors.monitoring.coreos.com"]);
+    env.srv.clear_requests();
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("the CRD servicemonitors.monitoring.coreos.com is not installed"),
+        "{}",
+        out(&o)
+    );
+    assert!(stderr.contains("prometheus-operator"), "{}", out(&o));
+    let reqs = env.srv.requests();
+    assert!(writes(&reqs).is_empty(), "{}", describe(&reqs));
+    assert!(
+        reqs.iter().all(|r| r.method == "GET"),
+        "{}",
+        describe(&reqs)
+    );
+}
+
+#[test]
+fn an_unreachable_server_is_one_line_naming_url_and_context() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let kc = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: lab\nclusters:\n- name: c\n  cluster: {{server: \"http://127.0.0.1:{port}\"}}\n\
+         contexts:\n- name: lab\n  context: {{cluster: c, user: u}}\nusers:\n- name: u\n  user: {{token: t}}\n"
+    );
+    std::fs::write(dir.path().join("kc"), kc).unwrap();
+    std::fs::write(dir.path().join("mcpctl.yaml"), fleet_yaml("x/y:1", 1)).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_mcpctl"))
+        .args(["apply", "--kubeconfig", "kc"])
+        .current_dir(dir.path())
+        .env("MCPCTL_RETRY_ATTEMPTS", "2")
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out(&o));
+    assert!(
+        lines[0].contains(&format!("http://127.0.0.1:{port}")) && lines[0].contains("\"lab\""),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{}",
+        out(&o)
+    );
+}
+
+#[test]
+fn a_bad_context_names_the_available_ones() {
+    let env = Env::start(&[]);
+    let o = env.run(&["apply", "--context", "prod"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("context \"prod\" not found") && stderr.contains("available: test"),
+        "{}",
+        out(&o)
+    );
+    assert!(env.srv.requests().is_empty());
+}
+
+#[test]
+fn retries_500_and_429_then_succeeds() {
+    let env = Env::start(&[]);
+    env.srv.inject(Fault::new(
+        Some(Method::GET),
+        "/version",
+        2,
+        FaultAction::Status(500),
+    ));
+    env.srv.inject(Fault::new(
+        Some(Method::PATCH),
+        "/deployments/github",
+        1,
+        FaultAction::Status(503),
+    ));
+    env.srv.inject(Fault::new(
+        Some(Method::POST),
+        "/leases",
+        1,
+        FaultAction::TooManyRequests {
+            retry_after_secs: 1,
+        },
+    ));
+    let started = Instant::now();
+    let o = env.run(&["apply", "-v"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("retrying GET /version after 500"),
+        "{}",
+        out(&o)
+    );
+    assert!(stderr.contains("429"), "{}", out(&o));
+    assert!(env.deployment("github").is_some());
+    let reqs = env.srv.requests();
+    let version_calls: Vec<u16> = reqs
+        .iter()
+        .filter(|r| r.path == "/version")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(version_calls, vec![500, 500, 200]);
+}
+
+#[test]
+fn retries_are_bounded() {
+    let env = Env::start(&[]);
+    env.srv.inject(Fault::new(
+        Some(Method::GET),
+        "/version",
+        50,
+        FaultAction::Status(500),
+    ));
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("500 Internal Server Error after 5 attempts"),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(env.srv.requests().len(), 5);
+}
+
+fn lease(holder: &str, renew: &str) -> serde_json::Value {
+    json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": "mcpctl-lock-github", "namespace": NS},
+        "spec": {"holderIdentity": holder, "leaseDurationSeconds": 30,
+            "acquireTime": "2026-01-01T00:00:00.000000Z", "renewTime": renew}})
+}
+
+fn micro_now() -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%S.%6NZ"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn a_held_lock_fails_fast_with_exit_5() {
+    let env = Env::start(&[]);
+    assert_eq!(env.run(&["apply"]).status.code(), Some(0));
+    env.srv.put_object(lease("ci:deploy/7", &micro_now()));
+    env.write_fleet(&fleet_yaml("ghcr.io/acme/github-mcp:2.0.0", 2));
+    env.srv.clear_requests();
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(5), "{}", out(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("locked by ci:deploy/7 since 2026-01-01T00:00:00.000000Z"),
+        "{}",
+        out(&o)
+    );
+    let reqs = env.srv.requests();
+    let w = writes(&reqs);
+    assert!(
+        w.iter().all(|r| r.path.contains("/leases")),
+        "wrote while locked:\n{}",
+        describe(&reqs)
+    );
+
+    // --force-unlock takes it, loudly.
+    let o = env.run(&["apply", "--force-unlock"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("WARNING: --force-unlock"),
+        "{}",
+        out(&o)
+    );
+}
+
+#[test]
+fn an_expired_lock_is_taken_over() {
+    let env = Env::start(&[]);
+    assert_eq!(env.run(&["apply"]).status.code(), Some(0));
+    env.srv
+        .put_object(lease("crashed@ci/1", "2026-01-01T00:00:00.000000Z"));
+    env.write_fleet(&fleet_yaml("ghcr.io/acme/github-mcp:2.0.0", 2));
+    env.srv.clear_requests();
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let reqs = env.srv.requests();
+    assert!(
+        reqs.iter().any(|r| r.method == "PUT"
+            && r.path.ends_with("/leases/mcpctl-lock-github")
+            && r.status == 200),
+        "{}",
+        describe(&reqs)
+    );
+    assert!(
+        env.srv
+            .get(&format!(
+                "/apis/coordination.k8s.io/v1/namespaces/{NS}/leases/mcpctl-lock-github"
+            ))
+            .is_none()
+    );
+}
+
+#[test]
+fn two_concurrent_applies_never_both_write() {
+    let env = Env::start(&[]);
+    assert_eq!(env.run(&["apply"]).status.code(), Some(0));
+    env.write_fleet(&fleet_yaml("ghcr.io/acme/github-mcp:3.0.0", 2));
+    // Whoever takes the lock first is slowed down while holding it.
+    env.srv.inject(Fault::new(
+        Some(Method::PATCH),
+        "/configmaps/mcpctl.state.github",
+        1,
+        FaultAction::Delay(Duration::from_secs(3)),
+    ));
+    env.srv.clear_requests();
+    let a = env.command(&["apply"]).spawn().unwrap();
+    let b = env.command(&["apply"]).spawn().unwrap();
+    let oa = a.wait_with_output().unwrap();
+    let ob = b.wait_with_output().unwrap();
+    let mut codes = vec![oa.status.code(), ob.status.code()];
+    codes.sort();
+    assert_eq!(codes, vec![Some(0), Some(5)], "{}\n{}", out(&oa), out(&ob));
+    let loser = if oa.status.code() == Some(5) {
+        &oa
+    } else {
+        &ob
+    };
+    assert!(
+        String::from_utf8_lossy(&loser.stderr).contains("is locked by tester@"),
+        "{}",
+        out(loser)
+    );
+    let reqs = env.srv.requests();
+    let real_applies = writes(&reqs)
+        .into_iter()
+        .filter(|r| r.method == "PATCH" && r.path.ends_with("/deployments/github"))
+        .count();
+    assert_eq!(real_applies, 1, "{}", describe(&reqs));
+}

@@ -1,0 +1,121 @@
+//! `mcpctl status`: table and JSON, and a constant number of requests for a
+//! fleet of 1,000 servers.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use test_apiserver::Behaviour;
+
+use crate::cluster_support::*;
+
+#[test]
+fn status_table_and_json() {
+    let env = Env::start(&[]);
+    env.srv.set_deployment_behaviour(
+        NS,
+        "github",
+        Behaviour::ReadyAfter(Duration::from_millis(200)),
+    );
+    let o = env.run(&["apply", "--wait", "--timeout", "30s"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+
+    let o = env.run(&["status"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let row = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("github"))
+        .unwrap_or_else(|| panic!("{}", out(&o)));
+    for cell in ["1.4.2", "rolling", "2/2", "succeeded"] {
+        assert!(row.contains(cell), "{cell} missing from row: {row}");
+    }
+
+    let o = env.run(&["status", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    let s = &v[0];
+    assert_eq!(s["server"], "github");
+    assert_eq!(s["image"], "ghcr.io/acme/github-mcp:1.4.2");
+    assert_eq!(s["ready"], 2);
+    assert_eq!(s["desired"], 2);
+    assert_eq!(s["deployments"][0]["rollout"], "complete");
+    assert_eq!(s["lastRollout"]["revision"], 1);
+    assert_eq!(s["lastRollout"]["outcome"], "succeeded");
+    assert!(s["inflight"].is_null());
+}
+
+#[test]
+fn status_of_an_interrupted_operation_shows_it() {
+    let env = Env::start(&[]);
+    assert_eq!(env.run(&["apply"]).status.code(), Some(0));
+    let inflight = json!({"operation": "deploy", "strategy": "canary", "step": "canary step 2/5",
+        "weights": {"canary": 25, "stable": 75}, "started": "2026-01-01T00:00:00Z", "holder": "ci:job/9"});
+    let mut cm = env
+        .srv
+        .get(&format!(
+            "/api/v1/namespaces/{NS}/configmaps/mcpctl.state.github"
+        ))
+        .unwrap();
+    cm["data"]["inflight"] = json!(inflight.to_string());
+    env.srv.put_object(cm);
+    let o = env.run(&["status"]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("deploy canary step 2/5 by ci:job/9"),
+        "{}",
+        out(&o)
+    );
+    assert!(stdout.contains("(interrupted)"), "{}", out(&o));
+}
+
+#[test]
+fn status_of_1000_servers_makes_a_constant_number_of_requests() {
+    let env = Env::start(&[]);
+    let n = 1000;
+    let mut fleet = format!(
+        "fleet: big\nnamespace: {NS}\ndefaults:\n  replicas: 1\n  router: service\n  strategy: rolling\nservers:\n"
+    );
+    for i in 0..n {
+        fleet.push_str(&format!(
+            "  - name: s{i}\n    image: ghcr.io/acme/s:1.0.{i}\n"
+        ));
+    }
+    env.write_fleet(&fleet);
+    env.srv
+        .put_object(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}));
+    for i in 0..n {
+        let name = format!("s{i}");
+        let labels = json!({"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "big",
+            "app.kubernetes.io/managed-by": "mcpctl", "mcpctl.io/track": "stable"});
+        env.srv.put_object(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": NS, "labels": labels, "generation": 1},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+                "template": {"metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": name, "image": format!("ghcr.io/acme/s:1.0.{i}")}]}}},
+            "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}}));
+        env.srv
+            .put_object(json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": NS, "labels": labels},
+            "spec": {"selector": {"app.kubernetes.io/name": name}, "ports": [{"port": 8080}]}}));
+    }
+    env.srv.clear_requests();
+    let started = Instant::now();
+    let o = env.run(&["status", "-o", "json"]);
+    let wall = started.elapsed();
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), n);
+    assert_eq!(v[999]["version"], "1.0.999");
+    assert_eq!(v[999]["desired"], 1);
+    assert_eq!(v[999]["deployed"], true);
+    let reqs = env.srv.requests();
+    eprintln!(
+        "BENCH status of {n} servers: {} requests in {:.2}s:\n{}",
+        reqs.len(),
+        wall.as_secs_f64(),
+        describe(&reqs)
+    );
+    assert!(reqs.len() <= 6, "{}", describe(&reqs));
+    assert!(reqs.iter().all(|r| r.method == "GET"));
+}

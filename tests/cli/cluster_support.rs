@@ -1,0 +1,95 @@
+//! Helpers for the cluster tests: a fake API server with the real CRDs, a
+//! kubeconfig pointing at it, a fleet file, and request-log queries.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use test_apiserver::{ApiServer, RequestRecord};
+
+use crate::support::repo_root;
+
+pub const NS: &str = "mcp";
+
+/// A one-server rolling fleet (router `service`), `replicas` and `image` as given.
+pub fn fleet_yaml(image: &str, replicas: u32) -> String {
+    format!(
+        "fleet: acme\nnamespace: {NS}\ndefaults:\n  replicas: {replicas}\n  router: service\n  strategy: rolling\n\
+         servers:\n  - name: github\n    image: {image}\n"
+    )
+}
+
+pub struct Env {
+    pub srv: ApiServer,
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    /// A server with every CRD of `tests/fixtures/crds` except `without`.
+    pub fn start(without: &[&str]) -> Env {
+        let mut b = ApiServer::builder().crds_from_dir(repo_root().join("tests/fixtures/crds"));
+        for w in without {
+            b = b.without_crd(w);
+        }
+        let srv = b.start_blocking();
+        let dir = tempfile::tempdir().unwrap();
+        srv.write_kubeconfig(dir.path().join("kubeconfig"), "test", "default");
+        let env = Env { srv, dir };
+        env.write_fleet(&fleet_yaml("ghcr.io/acme/github-mcp:1.4.2", 2));
+        env
+    }
+
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    pub fn write_fleet(&self, text: &str) {
+        std::fs::write(self.dir.path().join("mcpctl.yaml"), text).unwrap();
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mcpctl"));
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env_remove("MCPCTL_FLEET")
+            .env("KUBECONFIG", self.kubeconfig())
+            .env("NO_COLOR", "1")
+            .env("USER", "tester")
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITLAB_CI");
+        c
+    }
+
+    /// Runs mcpctl with this env's kubeconfig and fleet.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run mcpctl")
+    }
+
+    pub fn deployment(&self, name: &str) -> Option<serde_json::Value> {
+        self.srv
+            .get(&format!("/apis/apps/v1/namespaces/{NS}/deployments/{name}"))
+    }
+}
+
+/// Requests that change something (dry runs and reads excluded).
+pub fn writes(reqs: &[RequestRecord]) -> Vec<&RequestRecord> {
+    reqs.iter()
+        .filter(|r| matches!(r.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE"))
+        .filter(|r| r.query_param("dryRun").is_none())
+        .collect()
+}
+
+pub fn describe(reqs: &[RequestRecord]) -> String {
+    reqs.iter()
+        .map(|r| format!("{} {}?{} -> {}", r.method, r.path, r.query, r.status))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn out(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
