@@ -32,6 +32,18 @@ impl<T> At<T> {
 pub struct Ctx {
     pub file: PathBuf,
     pub diags: Vec<Diagnostic>,
+    /// Problems found per server at one place (often a value in `defaults`
+    /// that many servers inherit), reported once with the servers named.
+    groups: Vec<Group>,
+}
+
+#[derive(Debug)]
+struct Group {
+    pos: Pos,
+    path: String,
+    message: String,
+    hint: Option<String>,
+    servers: Vec<String>,
 }
 
 impl Ctx {
@@ -39,6 +51,7 @@ impl Ctx {
         Ctx {
             file: file.to_path_buf(),
             diags: Vec::new(),
+            groups: Vec::new(),
         }
     }
 
@@ -79,16 +92,70 @@ impl Ctx {
         }
     }
 
+    /// An error that concerns `server`, found at `pos`; the same error at the
+    /// same place for several servers becomes one diagnostic naming them all.
+    pub fn server_error(
+        &mut self,
+        server: &str,
+        pos: Pos,
+        path: &str,
+        message: String,
+        hint: Option<String>,
+    ) {
+        match self
+            .groups
+            .iter_mut()
+            .find(|g| g.pos == pos && g.path == path && g.message == message)
+        {
+            Some(g) => g.servers.push(server.to_string()),
+            None => self.groups.push(Group {
+                pos,
+                path: path.to_string(),
+                message,
+                hint,
+                servers: vec![server.to_string()],
+            }),
+        }
+    }
+
+    /// Turns the grouped server errors into diagnostics.
+    pub fn flush_server_errors(&mut self) {
+        const SHOWN: usize = 5;
+        for g in std::mem::take(&mut self.groups) {
+            let names: Vec<String> = g
+                .servers
+                .iter()
+                .take(SHOWN)
+                .map(|s| format!("`{s}`"))
+                .collect();
+            let which = match g.servers.len() {
+                1 => format!("server {}", names[0]),
+                n if n <= SHOWN => format!("servers {}", names.join(", ")),
+                n => format!("servers {} and {} more", names.join(", "), n - SHOWN),
+            };
+            self.error(g.pos, &g.path, format!("{} ({which})", g.message), g.hint);
+        }
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diags.iter().any(|d| d.severity == Severity::Error)
     }
 
     fn type_error(&mut self, node: &Node, path: &str, expected: &str) {
+        let hint = match &node.value {
+            Value::Str(s) if expected.contains("number") && s.trim().parse::<f64>().is_ok() => {
+                Some(format!("write it without quotes: `{}`", s.trim()))
+            }
+            Value::Str(s) if expected.contains("number") && s.trim().ends_with('%') => {
+                Some("write a fraction without `%`: 0.01 for 1%".to_string())
+            }
+            _ => None,
+        };
         self.error(
             node.pos,
             path,
             format!("expected {expected}, found {}", node.describe()),
-            None,
+            hint,
         );
     }
 

@@ -124,6 +124,40 @@ pub fn qualified_name(s: &str) -> Result<(), String> {
     name_chars(name)
 }
 
+/// Label keys mcpctl sets on every object itself; selectors depend on some of
+/// them, so a fleet file may not set them.
+pub const RESERVED_LABELS: &[&str] = &[
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/managed-by",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/component",
+];
+
+/// Prefix of mcpctl's own labels and annotations (track, colour, config hash).
+pub const RESERVED_PREFIX: &str = "mcpctl.io/";
+
+/// A label key a fleet file may set: valid, and not one mcpctl sets itself.
+pub fn user_label_key(s: &str) -> Result<(), String> {
+    qualified_name(s)?;
+    if RESERVED_LABELS.contains(&s) || s.starts_with(RESERVED_PREFIX) {
+        return Err("is set by mcpctl itself; choose another key".into());
+    }
+    Ok(())
+}
+
+/// An annotation key a fleet file may set: valid, and not under `mcpctl.io/`.
+pub fn user_annotation_key(s: &str) -> Result<(), String> {
+    qualified_name(s)?;
+    if s.starts_with(RESERVED_PREFIX) {
+        return Err(format!(
+            "is reserved: mcpctl sets the `{RESERVED_PREFIX}` annotations itself"
+        ));
+    }
+    Ok(())
+}
+
 /// A label value: empty, or at most 63 characters of `[A-Za-z0-9._-]`,
 /// starting and ending alphanumeric.
 pub fn label_value(s: &str) -> Result<(), String> {
@@ -201,6 +235,15 @@ mod tests {
         assert!(qualified_name("team").is_ok());
         assert!(qualified_name("team/").is_err());
         assert!(qualified_name("Bad Prefix/x").is_err());
+        assert!(user_label_key("team").is_ok());
+        assert!(
+            user_label_key("app.kubernetes.io/name")
+                .unwrap_err()
+                .contains("set by mcpctl")
+        );
+        assert!(user_label_key("mcpctl.io/track").is_err());
+        assert!(user_annotation_key("prometheus.io/scrape").is_ok());
+        assert!(user_annotation_key("mcpctl.io/config-hash").is_err());
         assert!(label_value("").is_ok());
         assert!(label_value("v1.4.2").is_ok());
         assert!(label_value("a b").is_err());

@@ -430,14 +430,16 @@ fn settings_entry(cx: &mut Ctx, e: &Entry, parent: &str, s: &mut Settings) -> bo
         }
         "labels" => {
             if let Some(m) =
-                cx.string_map(v, p, "label key", names::qualified_name, names::label_value)
+                cx.string_map(v, p, "label key", names::user_label_key, names::label_value)
             {
                 s.labels = m;
             }
         }
         "podAnnotations" => {
             if let Some(m) =
-                cx.string_map(v, p, "annotation key", names::qualified_name, |_| Ok(()))
+                cx.string_map(v, p, "annotation key", names::user_annotation_key, |_| {
+                    Ok(())
+                })
             {
                 s.pod_annotations = m;
             }

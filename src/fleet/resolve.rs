@@ -208,6 +208,7 @@ pub fn resolve(cx: &mut Ctx, raw: &RawFleet) -> Option<Fleet> {
             unique_names(cx, &list.value);
         }
     }
+    cx.flush_server_errors();
     if cx.has_errors() {
         return None;
     }
@@ -333,10 +334,11 @@ fn resolve_server(
             .as_ref()
             .map_or((raw.pos, raw.path.as_str()), |a| (a.pos, a.path.as_str()));
         if s.prometheus.is_none() {
-            cx.error(
+            cx.server_error(
+                &label,
                 at.0,
                 at.1,
-                format!("server `{label}` uses the canary strategy but no `prometheus.url` is set for its analysis"),
+                "the canary strategy needs `prometheus.url` for its analysis, and none is set".into(),
                 Some("set `prometheus: {url: http://prometheus.monitoring:9090}` in `defaults` or on the server".into()),
             );
         }
@@ -348,11 +350,12 @@ fn resolve_server(
                 .interval
                 .as_ref()
                 .map_or(at, |a| (a.pos, a.path.as_str()));
-            cx.error(
+            cx.server_error(
+                &label,
                 pos,
                 path,
                 format!(
-                    "server `{label}`: the analysis interval ({}) is longer than the canary stepDuration ({}), so no sample would be taken in a step",
+                    "the analysis interval ({}) is longer than the canary stepDuration ({}), so no sample would be taken in a step",
                     super::duration::format(*interval),
                     super::duration::format(canary.step_duration)
                 ),
@@ -405,10 +408,12 @@ fn resolve_server(
             .router
             .as_ref()
             .map_or((raw.pos, raw.path.as_str()), |a| (a.pos, a.path.as_str()));
-        cx.error(
+        cx.server_error(
+            &label,
             pos,
             path,
-            format!("server `{label}` uses the gateway-api router but no `ingress.gateway` is set for its HTTPRoute"),
+            "the gateway-api router needs `ingress.gateway` for its HTTPRoute, and none is set"
+                .into(),
             Some("add `ingress: {gateway: {name: <Gateway>, namespace: <its namespace>}}`".into()),
         );
     }
@@ -433,11 +438,12 @@ fn resolve_server(
         for e in &list.value {
             let Some(n) = &e.name else { continue };
             if let Some((k, _)) = s.env.iter().find(|(k, _)| k.value == n.value) {
-                cx.error(
+                cx.server_error(
+                    &label,
                     n.pos,
                     &n.path,
                     format!(
-                        "server `{label}`: `{}` is set both in `env` ({} at line {}) and in `secretEnv`",
+                        "`{}` is set both in `env` ({} at line {}) and in `secretEnv`",
                         n.value, k.path, k.pos.line
                     ),
                     Some("keep one of them".into()),
@@ -520,12 +526,11 @@ fn resources(cx: &mut Ctx, label: &str, r: &RawResources) -> Resources {
             let Some(at) = req_at.as_ref().or(lim_at.as_ref()) else {
                 continue;
             };
-            cx.error(
+            cx.server_error(
+                label,
                 at.pos,
                 &at.path,
-                format!(
-                    "server `{label}`: the {what} request ({req}) is above the {what} limit ({lim})"
-                ),
+                format!("the {what} request ({req}) is above the {what} limit ({lim})"),
                 Some(format!(
                     "raise `resources.limits.{what}` or lower `resources.requests.{what}`"
                 )),
@@ -548,10 +553,11 @@ fn autoscaling(
     let min = val(&a.min_replicas, replicas.max(1));
     let Some(max) = &a.max_replicas else {
         if !cx.diags.iter().any(|d| d.path.starts_with(&a.at.path)) {
-            cx.error(
+            cx.server_error(
+                label,
                 a.at.pos,
                 &a.at.path,
-                format!("server `{label}`: `autoscaling` needs `maxReplicas`"),
+                "`autoscaling` needs `maxReplicas`".into(),
                 Some("add `maxReplicas: 10` (or `enabled: false` to turn autoscaling off)".into()),
             );
         }
@@ -559,11 +565,12 @@ fn autoscaling(
     };
     if min > max.value {
         let at = a.min_replicas.as_ref().unwrap_or(max);
-        cx.error(
+        cx.server_error(
+            label,
             at.pos,
             &at.path,
             format!(
-                "server `{label}`: autoscaling minReplicas ({min}) is above maxReplicas ({})",
+                "autoscaling minReplicas ({min}) is above maxReplicas ({})",
                 max.value
             ),
             None,

@@ -223,6 +223,18 @@ fn wrong_types_say_what_was_expected_and_found() {
 }
 
 #[test]
+fn quoted_numbers_and_percentages_get_a_hint() {
+    let text = "fleet: a\nnamespace: b\ndefaults:\n  port: \"8080\"\n  canary: {analysis: {maxErrorRate: 1%}}\nservers: [{name: x, image: x/a:1}]\n";
+    assert_eq!(
+        hints(text),
+        vec![
+            Some("write it without quotes: `8080`".to_string()),
+            Some("write a fraction without `%`: 0.01 for 1%".to_string())
+        ]
+    );
+}
+
+#[test]
 fn values_are_range_checked() {
     let text = "fleet: acme\nnamespace: mcp\ndefaults:\n  port: 70000\n  replicas: -1\n  path: mcp\n  drainSeconds: 5000\n  canary:\n    stepDuration: 2x\n    analysis: {maxErrorRate: 1.5, failureLimit: 0, noData: skip}\n  tls: {warnDays: 0}\n  prometheus: {url: prometheus:9090}\nservers:\n  - {name: a, image: x/a:1}\n";
     assert_eq!(
@@ -348,12 +360,29 @@ fn cross_field_checks_name_the_server() {
     assert_eq!(
         errs,
         vec![
-            "4:13 defaults.strategy: server `x` uses the canary strategy but no `prometheus.url` is set for its analysis",
-            "5:52 defaults.canary.analysis.interval: server `x`: the analysis interval (1m) is longer than the canary stepDuration (30s), so no sample would be taken in a step",
-            "9:13 servers[0].router: server `x` uses the gateway-api router but no `ingress.gateway` is set for its HTTPRoute",
-            "10:32 servers[0].autoscaling.minReplicas: server `x`: autoscaling minReplicas (5) is above maxReplicas (3)",
-            "11:33 servers[0].resources.requests.cpu: server `x`: the cpu request (2) is above the cpu limit (500m)",
-            "13:24 servers[0].secretEnv[0].name: server `x`: `TOKEN` is set both in `env` (servers[0].env.TOKEN at line 12) and in `secretEnv`",
+            "4:13 defaults.strategy: the canary strategy needs `prometheus.url` for its analysis, and none is set (server `x`)",
+            "5:52 defaults.canary.analysis.interval: the analysis interval (1m) is longer than the canary stepDuration (30s), so no sample would be taken in a step (server `x`)",
+            "9:13 servers[0].router: the gateway-api router needs `ingress.gateway` for its HTTPRoute, and none is set (server `x`)",
+            "10:32 servers[0].autoscaling.minReplicas: autoscaling minReplicas (5) is above maxReplicas (3) (server `x`)",
+            "11:33 servers[0].resources.requests.cpu: the cpu request (2) is above the cpu limit (500m) (server `x`)",
+            "13:24 servers[0].secretEnv[0].name: `TOKEN` is set both in `env` (servers[0].env.TOKEN at line 12) and in `secretEnv` (server `x`)",
+        ]
+    );
+}
+
+#[test]
+fn an_inherited_problem_is_reported_once_naming_the_servers() {
+    let mut text = String::from(
+        "fleet: a\nnamespace: b\ndefaults:\n  autoscaling: {minReplicas: 2}\nservers:\n",
+    );
+    for i in 0..7 {
+        text.push_str(&format!("  - {{name: s{i}, image: x/a:1}}\n"));
+    }
+    text.push_str("  - {name: own, image: x/a:1, autoscaling: {maxReplicas: 4}}\n");
+    assert_eq!(
+        errors(&text),
+        vec![
+            "4:16 defaults.autoscaling: `autoscaling` needs `maxReplicas` (servers `s0`, `s1`, `s2`, `s3`, `s4` and 2 more)"
         ]
     );
 }
@@ -413,6 +442,18 @@ fn keys_left_empty_are_empty_mappings_and_lists() {
     assert_eq!(
         errors("fleet: a\nnamespace: b\nservers:\n  - name: x\n    image:\n"),
         vec!["5:5 servers[0].image: expected a string, found nothing (null)"]
+    );
+}
+
+#[test]
+fn labels_mcpctl_sets_itself_are_refused() {
+    assert_eq!(
+        errors(
+            "fleet: a\nnamespace: b\ndefaults:\n  labels: {app.kubernetes.io/name: x, team: y}\nservers: [{name: x, image: x/a:1}]\n"
+        ),
+        vec![
+            "4:12 defaults.labels[\"app.kubernetes.io/name\"]: label key `app.kubernetes.io/name` is set by mcpctl itself; choose another key"
+        ]
     );
 }
 
