@@ -736,3 +736,78 @@ fn example_fleet_objects_round_trip_and_match_the_crds() {
         }
     }
 }
+
+/// Phase timings for 1,000 servers (run with `--ignored --nocapture`).
+#[test]
+#[ignore]
+fn timing_1000_servers() {
+    let servers: Vec<Server> = (0..1000)
+        .map(|i| {
+            let strategy = [Strategy::Rolling, Strategy::BlueGreen, Strategy::Canary][i % 3];
+            let router = [Router::Service, Router::Istio, Router::GatewayApi][(i / 3) % 3];
+            server(&format!("srv-{i}"), strategy, router)
+        })
+        .collect();
+    let f = fleet(servers);
+    let r = Renderer::new(None).unwrap();
+    let t = std::time::Instant::now();
+    let ctxs: Vec<_> = f
+        .servers
+        .iter()
+        .map(|s| {
+            context::ServerContext::build(&f, s, KubeVersion::default(), &RenderOptions::default())
+                .unwrap()
+        })
+        .collect();
+    eprintln!("context: {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let values: Vec<_> = ctxs
+        .iter()
+        .map(|c| minijinja::Value::from(minijinja::value::Serde(c)))
+        .collect();
+    eprintln!("to minijinja value: {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let mut texts = Vec::new();
+    for (s, v) in f.servers.iter().zip(&values) {
+        for name in templates_for(s) {
+            texts.push(r.env.get_template(name).unwrap().render(v).unwrap());
+        }
+    }
+    eprintln!("template render: {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let n: usize = texts
+        .iter()
+        .map(|t| serde_saphyr::from_multiple::<Value>(t).unwrap().len())
+        .sum();
+    eprintln!("yaml parse ({n} docs): {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let n: usize = texts
+        .iter()
+        .map(|t| {
+            let o = serde_saphyr::options! { budget: None, emit_comments: false };
+            serde_saphyr::from_multiple_with_options::<Value>(t, o)
+                .unwrap()
+                .len()
+        })
+        .sum();
+    eprintln!(
+        "yaml parse, no budget/comments ({n} docs): {:?}",
+        t.elapsed()
+    );
+    let t = std::time::Instant::now();
+    let n: usize = texts
+        .iter()
+        .map(|t| {
+            serde_saphyr::from_multiple::<serde::de::IgnoredAny>(t)
+                .unwrap()
+                .len()
+        })
+        .sum();
+    eprintln!("yaml parse, ignored ({n} docs): {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let objs = r.render_fleet(&f, &[], &RenderOptions::default()).unwrap();
+    eprintln!("render_fleet: {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let y = to_yaml(&objs);
+    eprintln!("to_yaml ({} bytes): {:?}", y.len(), t.elapsed());
+}
