@@ -161,7 +161,7 @@ fn pod_ready(p: &Value) -> bool {
 fn set_counters(status: &mut Map<String, Value>, pairs: &[(&str, i64)]) {
     for (k, v) in pairs {
         if *v == 0 {
-            status.remove(*k);
+            status.shift_remove(*k);
         } else {
             status.insert(k.to_string(), json!(v));
         }
@@ -461,7 +461,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
                 .cloned()
                 .unwrap_or_else(|| json!({}));
             if let Some(m) = tmeta.as_object_mut() {
-                m.remove("creationTimestamp");
+                m.shift_remove("creationTimestamp");
             }
             let mut meta = json!({"name": name, "generateName": format!("{}-", rkey.name), "namespace": ns, "uid": new_uid(), "creationTimestamp": now_rfc3339()});
             if let Some(l) = tmeta.get("labels") {
@@ -565,7 +565,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
         ];
         let mut sorted = Map::new();
         for k in order {
-            if let Some(v) = status.remove(k) {
+            if let Some(v) = status.shift_remove(k) {
                 sorted.insert(k.into(), v);
             }
         }

@@ -177,23 +177,8 @@ pub fn builtin(group: &str, kind: &str, obj: &mut Value) {
             }
             set_default(spec, "type", json!("ClusterIP"));
             set_default(spec, "sessionAffinity", json!("None"));
-            if spec.get("clusterIP").and_then(Value::as_str) != Some("None") {
-                if !spec.contains_key("clusterIP") {
-                    let ip = format!(
-                        "10.96.{}.{}",
-                        rand::random_range(0..=255u8),
-                        rand::random_range(1..=254u8)
-                    );
-                    spec.insert("clusterIP".into(), json!(ip));
-                }
-                let ip = spec["clusterIP"].clone();
-                set_default(spec, "clusterIPs", json!([ip]));
-            }
-            set_default(spec, "ipFamilies", json!(["IPv4"]));
             set_default(spec, "ipFamilyPolicy", json!("SingleStack"));
             set_default(spec, "internalTrafficPolicy", json!("Cluster"));
-            let st = crate::util::obj_mut(obj, &["status"]);
-            set_default(st, "loadBalancer", json!({}));
         }
         ("", "Secret") => {
             if let Some(m) = obj.as_object_mut() {
@@ -207,10 +192,6 @@ pub fn builtin(group: &str, kind: &str, obj: &mut Value) {
                 .unwrap_or(Value::Null);
             let labels = crate::util::obj_mut(obj, &["metadata", "labels"]);
             labels.insert("kubernetes.io/metadata.name".into(), name);
-            let spec = crate::util::obj_mut(obj, &["spec"]);
-            set_default(spec, "finalizers", json!(["kubernetes"]));
-            let st = crate::util::obj_mut(obj, &["status"]);
-            set_default(st, "phase", json!("Active"));
         }
         ("", "ServiceAccount") | ("", "ConfigMap") => {}
         ("policy", "PodDisruptionBudget") => {}
@@ -223,6 +204,65 @@ pub fn builtin(group: &str, kind: &str, obj: &mut Value) {
                 }
                 spec.insert("policyTypes".into(), Value::Array(types));
             }
+        }
+        _ => {}
+    }
+}
+
+/// Fields the registry strategies and allocators set after decoding (so they are not owned by
+/// the writer in managedFields): a Namespace's finalizer and phase, a Service's cluster IP.
+pub fn strategy(group: &str, kind: &str, obj: &mut Value, create: bool) {
+    match (group, kind) {
+        ("", "Namespace") if create => {
+            let spec = crate::util::obj_mut(obj, &["spec"]);
+            set_default(spec, "finalizers", json!(["kubernetes"]));
+            let st = crate::util::obj_mut(obj, &["status"]);
+            set_default(st, "phase", json!("Active"));
+        }
+        ("", "Service") => {
+            let spec = crate::util::obj_mut(obj, &["spec"]);
+            let external = spec.get("type").and_then(Value::as_str) == Some("ExternalName");
+            if !external && spec.get("clusterIP").and_then(Value::as_str) != Some("None") {
+                if spec
+                    .get("clusterIP")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+                {
+                    let ip = format!(
+                        "10.96.{}.{}",
+                        rand::random_range(0..=255u8),
+                        rand::random_range(1..=254u8)
+                    );
+                    spec.insert("clusterIP".into(), json!(ip));
+                }
+                let ip = spec["clusterIP"].clone();
+                set_default(spec, "clusterIPs", json!([ip]));
+            }
+            // The order the real server answers with.
+            let order = [
+                "ports",
+                "selector",
+                "clusterIP",
+                "clusterIPs",
+                "type",
+                "sessionAffinity",
+                "ipFamilies",
+                "ipFamilyPolicy",
+                "internalTrafficPolicy",
+            ];
+            if !external {
+                set_default(spec, "ipFamilies", json!(["IPv4"]));
+            }
+            let mut sorted = serde_json::Map::new();
+            for k in order {
+                if let Some(v) = spec.shift_remove(k) {
+                    sorted.insert(k.into(), v);
+                }
+            }
+            sorted.append(spec);
+            *spec = sorted;
+            let st = crate::util::obj_mut(obj, &["status"]);
+            set_default(st, "loadBalancer", json!({}));
         }
         _ => {}
     }

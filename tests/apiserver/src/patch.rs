@@ -19,7 +19,7 @@ pub fn merge_patch(target: &Value, patch: &Value) -> Value {
             };
             for (k, v) in p {
                 if v.is_null() {
-                    out.remove(k);
+                    out.shift_remove(k);
                 } else {
                     let merged = merge_patch(out.get(k).unwrap_or(&Value::Null), v);
                     out.insert(k.clone(), merged);
@@ -112,7 +112,7 @@ fn remove(doc: &mut Value, toks: &[String]) -> Result<Value, JsonPatchError> {
         .ok_or_else(|| JsonPatchError("remove: parent does not exist".into()))?;
     match p {
         Value::Object(m) => m
-            .remove(last)
+            .shift_remove(last)
             .ok_or_else(|| JsonPatchError("remove: no such member".into())),
         Value::Array(a) => {
             let i: usize = last
@@ -196,7 +196,7 @@ pub fn strategic_merge(target: &Value, patch: &Value, ty: Ty) -> Value {
         (Value::Object(t), Value::Object(p)) => {
             if p.get("$patch").and_then(Value::as_str) == Some("replace") {
                 let mut c = p.clone();
-                c.remove("$patch");
+                c.shift_remove("$patch");
                 return Value::Object(c);
             }
             let mut out = t.clone();
@@ -211,7 +211,7 @@ pub fn strategic_merge(target: &Value, patch: &Value, ty: Ty) -> Value {
                     continue;
                 }
                 if v.is_null() {
-                    out.remove(k);
+                    out.shift_remove(k);
                     continue;
                 }
                 let ft = ty.field(k).unwrap_or_else(crate::typed::untyped);

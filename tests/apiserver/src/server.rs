@@ -563,6 +563,8 @@ enum Op {
 }
 
 struct WriteCtx {
+    /// Writes through /scale are not recorded in managedFields (as observed in transcript 79).
+    track: bool,
     op: Op,
     scope: Scope,
     manager: String,
@@ -573,10 +575,10 @@ struct WriteCtx {
 fn spec_like(res: &Resource, v: &Value) -> Value {
     let mut out = v.clone();
     if let Some(m) = out.as_object_mut() {
-        m.remove("metadata");
-        m.remove("status");
-        m.remove("apiVersion");
-        m.remove("kind");
+        m.shift_remove("metadata");
+        m.shift_remove("status");
+        m.shift_remove("apiVersion");
+        m.shift_remove("kind");
     }
     if res.kind == "Deployment" {
         out["__annotations"] = v
@@ -609,7 +611,7 @@ fn finish_write(
             Some(s) => merged["status"] = s.clone(),
             None => {
                 if let Some(m) = merged.as_object_mut() {
-                    m.remove("status");
+                    m.shift_remove("status");
                 }
             }
         }
@@ -705,7 +707,7 @@ fn finish_write(
                 // PrepareForCreate resets status.
                 if res.is_crd() {
                     if let Some(m) = obj.as_object_mut() {
-                        m.remove("status");
+                        m.shift_remove("status");
                     }
                 } else if matches!(
                     res.kind.as_str(),
@@ -724,7 +726,7 @@ fn finish_write(
                 Some(s) => obj["status"] = s.clone(),
                 None => {
                     if let Some(m) = obj.as_object_mut() {
-                        m.remove("status");
+                        m.shift_remove("status");
                     }
                 }
             },
@@ -732,7 +734,7 @@ fn finish_write(
     }
     if res.kind == "Namespace" && old.is_none() {
         if let Some(m) = obj.as_object_mut() {
-            m.remove("status");
+            m.shift_remove("status");
         }
     }
 
@@ -747,7 +749,7 @@ fn finish_write(
     let causes: Vec<Cause> = if let Some(schema) = &res.crd_schema {
         let mut body = obj.clone();
         if let Some(m) = body.as_object_mut() {
-            m.remove("metadata");
+            m.shift_remove("metadata");
         }
         let errs = crate::schema::validate(schema, &body);
         let mut cs: Vec<Cause> = Vec::new();
@@ -789,7 +791,7 @@ fn finish_write(
     }
 
     // Field ownership.
-    if ctx.op != Op::Apply {
+    if ctx.op != Op::Apply && ctx.track {
         if obj.pointer("/metadata/managedFields").is_none() {
             if let Some(mf) = old.and_then(|o| o.pointer("/metadata/managedFields")) {
                 obj["metadata"]["managedFields"] = mf.clone();
@@ -804,6 +806,9 @@ fn finish_write(
             &res.api_version(),
             ctx.scope,
         );
+    }
+    if !res.is_crd() {
+        crate::defaults::strategy(&res.group, &res.kind, &mut obj, old.is_none());
     }
     normalize(res, &mut obj);
 
@@ -831,7 +836,7 @@ fn finish_write(
     if ctx.dry_run {
         if old.is_none() {
             if let Some(m) = obj["metadata"].as_object_mut() {
-                m.remove("resourceVersion");
+                m.shift_remove("resourceVersion");
             }
         }
         return Ok(Outcome::Json(code, obj, headers));
@@ -855,6 +860,7 @@ fn finish_write(
 
 fn ctx(r: &Req, op: Op, scope: Scope) -> WriteCtx {
     WriteCtx {
+        track: true,
         op,
         scope,
         manager: r.manager(),
@@ -890,7 +896,7 @@ fn create(shared: &Shared, res: &Resource, ns: &str, r: &Req) -> Res<Outcome> {
         }
     }
     if let Some(m) = obj["metadata"].as_object_mut() {
-        m.remove("managedFields");
+        m.shift_remove("managedFields");
     }
     check_namespace(shared, res, ns, &name)?;
     let key = Key::new(res, ns, &name);
@@ -1134,8 +1140,8 @@ fn apply(
         check_namespace(shared, res, ns, name)?;
     }
     if let Some(m) = config["metadata"].as_object_mut() {
-        m.remove("managedFields");
-        m.remove("resourceVersion");
+        m.shift_remove("managedFields");
+        m.shift_remove("resourceVersion");
     }
     let applied = crate::ssa::apply(
         live.as_ref(),
@@ -1252,6 +1258,11 @@ fn delete(shared: &Arc<Shared>, res: &Resource, ns: &str, name: &str, r: &Req) -
         if obj.pointer("/metadata/deletionTimestamp").is_none() {
             obj["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
             obj["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+            // rest.BeforeDelete: "if the object has a generation, increment it" when the
+            // deletion is graceful (the object stays, marked).
+            if let Some(g) = obj.pointer("/metadata/generation").and_then(Value::as_i64) {
+                obj["metadata"]["generation"] = json!(g + 1);
+            }
         }
         let mut f = finalizers.clone();
         if !f.iter().any(|x| x == "foregroundDeletion") {
@@ -1295,6 +1306,11 @@ fn delete(shared: &Arc<Shared>, res: &Resource, ns: &str, name: &str, r: &Req) -
         if obj.pointer("/metadata/deletionTimestamp").is_none() {
             obj["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
             obj["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+            // rest.BeforeDelete: "if the object has a generation, increment it" when the
+            // deletion is graceful (the object stays, marked).
+            if let Some(g) = obj.pointer("/metadata/generation").and_then(Value::as_i64) {
+                obj["metadata"]["generation"] = json!(g + 1);
+            }
         }
         normalize(res, &mut obj);
         if dry {
@@ -1412,8 +1428,8 @@ fn list_doc(res: &Resource, items: Vec<Value>, rv: u64, cont: Option<String>) ->
         .map(|mut v| {
             if !res.is_crd() {
                 if let Some(m) = v.as_object_mut() {
-                    m.remove("kind");
-                    m.remove("apiVersion");
+                    m.shift_remove("kind");
+                    m.shift_remove("apiVersion");
                 }
             }
             v
@@ -1579,7 +1595,18 @@ fn scale(shared: &Shared, res: &Resource, ns: &str, name: &str, r: &Req) -> Res<
     }
     let mut obj = live.clone();
     obj["spec"]["replicas"] = json!(replicas);
+    // A scale write takes spec.replicas from its owners and records no entry of its own
+    // (transcript 79 shows no owner of spec.replicas after two /scale patches).
+    if live.pointer("/spec/replicas").and_then(Value::as_i64) != Some(replicas) {
+        let mut entries = crate::ssa::read_entries(&obj);
+        let p = vec!["f:spec".to_string(), "f:replicas".to_string()];
+        for e in entries.iter_mut() {
+            e.set.remove(&p);
+        }
+        crate::ssa::write_entries(&mut obj, &entries);
+    }
     let c = WriteCtx {
+        track: false,
         op: Op::Update,
         scope: Scope::Main {
             has_status: res.has_status(),

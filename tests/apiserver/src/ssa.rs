@@ -47,19 +47,19 @@ pub enum Scope {
 pub fn strip_for_tracking(v: &Value, scope: Scope) -> Value {
     let mut out = v.clone();
     if let Some(m) = out.as_object_mut() {
-        m.remove("apiVersion");
-        m.remove("kind");
+        m.shift_remove("apiVersion");
+        m.shift_remove("kind");
         if let Some(meta) = m.get_mut("metadata").and_then(Value::as_object_mut) {
             for k in IGNORED_META {
                 meta.remove(*k);
             }
             if meta.is_empty() {
-                m.remove("metadata");
+                m.shift_remove("metadata");
             }
         }
         match scope {
             Scope::Main { has_status: true } => {
-                m.remove("status");
+                m.shift_remove("status");
             }
             Scope::Main { has_status: false } => {}
             Scope::Status => m.retain(|k, _| k == "status" || k == "metadata"),
@@ -111,6 +111,9 @@ pub fn apply_set(v: &Value, ty: Ty) -> FieldSet {
 }
 
 fn leaves(v: &Value, ty: Ty, prefix: &mut Path, out: &mut FieldSet) {
+    if v.is_null() {
+        return;
+    }
     if is_granular_object(v, ty) {
         for (k, c) in v.as_object().expect("object") {
             let ft = ty.field(k).unwrap_or_else(crate::typed::untyped);
@@ -148,6 +151,7 @@ fn leaves_children(v: &Value, ty: Ty, prefix: &mut Path, out: &mut FieldSet) {
 /// Update never "adds" them and FieldsV1 shows no `.` for them (transcript 30: `f:spec`,
 /// `f:strategy` without `.`, `f:rollingUpdate` with it).
 const VALUE_STRUCTS: &[&str] = &[
+    "containers",
     "metadata",
     "spec",
     "status",
@@ -160,6 +164,9 @@ const VALUE_STRUCTS: &[&str] = &[
 
 /// Everything under a node that an Update added: every node, with `.` for maps and items.
 fn added(v: &Value, ty: Ty, prefix: &mut Path, out: &mut FieldSet) {
+    if v.is_null() {
+        return;
+    }
     let last_is_value_struct = prefix
         .last()
         .map(|l| VALUE_STRUCTS.iter().any(|s| l == &format!("f:{s}")))
@@ -170,7 +177,9 @@ fn added(v: &Value, ty: Ty, prefix: &mut Path, out: &mut FieldSet) {
         }
         leaves_children_added(v, ty, prefix, out);
     } else if is_granular_list(v, ty) {
-        out.insert(prefix.clone());
+        if !last_is_value_struct {
+            out.insert(prefix.clone());
+        }
         let it = ty.items();
         for (i, item) in v.as_array().expect("array").iter().enumerate() {
             prefix.push(item_elem(item, ty, i));
@@ -302,7 +311,7 @@ fn remove_path(v: &mut Value, path: &[String], ty: Ty) {
     }
     if let Some(f) = last.strip_prefix("f:") {
         if let Some(m) = cur.as_object_mut() {
-            m.remove(f);
+            m.shift_remove(f);
         }
     } else if let Some(arr) = cur.as_array_mut() {
         if let Some(i) = (0..arr.len()).find(|i| &item_elem(&arr[*i], t, *i) == last) {
@@ -684,7 +693,7 @@ pub fn apply(
             }
             None => {
                 if let Some(m) = object.as_object_mut() {
-                    m.remove("status");
+                    m.shift_remove("status");
                 }
             }
         }
@@ -751,7 +760,7 @@ fn scope_filter(config: &Value, scope: Scope) -> Value {
     if let Some(m) = out.as_object_mut() {
         match scope {
             Scope::Main { has_status: true } => {
-                m.remove("status");
+                m.shift_remove("status");
             }
             Scope::Main { has_status: false } => {}
             Scope::Status => {

@@ -162,23 +162,36 @@ const META_ORDER: &[&str] = &[
 /// unstructured JSON with every key sorted (transcript 66).
 pub fn normalize(res: &Resource, obj: &mut Value) {
     if res.is_crd() {
+        if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.entry("resourceVersion").or_insert(json!(""));
+        }
         sort_keys_deep(obj);
         return;
     }
     let Some(m) = obj.as_object_mut() else { return };
     let mut out = Map::new();
     for k in ["kind", "apiVersion", "metadata"] {
-        if let Some(v) = m.remove(k) {
+        if let Some(v) = m.shift_remove(k) {
             out.insert(k.into(), v);
         }
     }
-    let status = m.remove("status");
+    let status = m.shift_remove("status");
+    // Go struct order of the kinds whose fields come in a different order than sent.
+    for k in ["immutable", "data", "binaryData", "stringData", "type"] {
+        if matches!(res.kind.as_str(), "Secret" | "ConfigMap") {
+            if let Some(v) = m.shift_remove(k) {
+                out.insert(k.into(), v);
+            }
+        }
+    }
     let rest = std::mem::take(m);
     out.extend(rest);
     if let Some(s) = status {
         out.insert("status".into(), s);
     }
     if let Some(meta) = out.get_mut("metadata").and_then(Value::as_object_mut) {
+        // Keep a slot for resourceVersion where the server prints it; the write fills it in.
+        meta.entry("resourceVersion").or_insert(json!(""));
         let mut nm = Map::new();
         for k in META_ORDER {
             if let Some(v) = meta.remove(*k) {

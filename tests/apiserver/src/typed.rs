@@ -358,7 +358,7 @@ pub fn unknown_fields(v: &mut Value, ty: Ty, path: &str, prune: bool, out: &mut 
             }
             if prune {
                 for k in drop {
-                    m.remove(&k);
+                    m.shift_remove(&k);
                 }
             }
         }

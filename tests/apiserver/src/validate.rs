@@ -401,7 +401,10 @@ pub fn decode_errors(group: &str, kind: &str, obj: &mut Value) -> Option<String>
                 }
             }
             // stringData is write-only: merged into data, base64-encoded (transcript 62).
-            if let Some(sd) = obj.as_object_mut().and_then(|m| m.remove("stringData")) {
+            if let Some(sd) = obj
+                .as_object_mut()
+                .and_then(|m| m.shift_remove("stringData"))
+            {
                 if let Some(sd) = sd.as_object() {
                     let data = crate::util::obj_mut(obj, &["data"]);
                     for (k, v) in sd {

@@ -143,7 +143,8 @@ pub fn start(
                 _ = tx.closed() => return,
                 _ = stop.changed() => return,
                 _ = tick.tick(), if bookmarks => {
-                    if seen > sent {
+                    {
+                        let _ = sent;
                         let mut b = bookmark_skeleton.clone();
                         b["metadata"]["resourceVersion"] = json!(seen.to_string());
                         if tx.send(Ok(line("BOOKMARK", &b))).await.is_err() { return; }

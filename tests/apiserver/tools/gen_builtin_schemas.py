@@ -78,6 +78,8 @@ KEY_DEFAULTS = {("V1Container", "ports"): {"protocol": "TCP"},
                 ("V1ServiceSpec", "ports"): {"protocol": "TCP"},
                 ("V1EphemeralContainer", "ports"): {"protocol": "TCP"}}
 
+INT_OR_STRING = {"port", "targetPort", "maxSurge", "maxUnavailable", "minAvailable"}
+
 # resource.Quantity is a string in the client models but accepts numbers on the wire.
 QUANTITY_MAPS = {("V1ResourceRequirements", "limits"), ("V1ResourceRequirements", "requests")}
 QUANTITIES = {("V1EmptyDirVolumeSource", "sizeLimit")}
@@ -118,7 +120,11 @@ def ty_schema(t, owner, field):
     if t == "bool":
         return {"type": "boolean"}
     if t == "object":
-        return {"x-kubernetes-int-or-string": True}
+        # The client uses "object" both for intstr.IntOrString and for free-form JSON
+        # (FieldsV1, RawExtension): only the IntOrString fields are typed.
+        if field in INT_OR_STRING:
+            return {"x-kubernetes-int-or-string": True}
+        return {}
     if t.startswith("list["):
         inner = t[5:-1]
         s = {"type": "array", "items": ty_schema(inner, owner, field)}
