@@ -5,7 +5,7 @@ use std::path::Path;
 use super::decode::Ctx;
 use super::diagnostic::Severity;
 use super::yaml::{self, Pos};
-use super::{Diagnostic, Fleet, raw, resolve};
+use super::{Diagnostic, Fleet, read, resolve};
 use crate::error::{Error, Result};
 
 /// A fleet that loaded, with the warnings found on the way (`:latest`, no tag…).
@@ -70,7 +70,7 @@ pub fn load_str(text: &str, file: &Path) -> Result<Loaded> {
         );
         return Err(Error::Invalid(finish(cx.diags)));
     };
-    let raw = raw::decode(&mut cx, &root);
+    let raw = read::decode(&mut cx, &root);
     let fleet = resolve::resolve(&mut cx, &raw);
     let diags = finish(cx.diags);
     match fleet {
