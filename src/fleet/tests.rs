@@ -546,3 +546,64 @@ fn the_init_template_loads_without_warnings() {
     assert!(l.warnings.is_empty(), "{:?}", l.warnings);
     assert_eq!(l.fleet.servers.len(), 2);
 }
+
+#[test]
+fn byte_order_marks_and_crlf_line_ends_are_accepted() {
+    let text = format!("\u{feff}{}", MINIMAL.replace('\n', "\r\n"));
+    let f = load(&text).fleet;
+    assert_eq!(f.servers[0].image, "ghcr.io/acme/github-mcp:1.4.2");
+    let errs = errors(
+        "fleet: a\r\nnamespace: b\r\nservers:\r\n  - name: x\r\n    image: x/a:1\r\n    replica: 2\r\n",
+    );
+    assert_eq!(
+        errs,
+        vec!["6:5 servers[0].replica: unknown key `replica` in `servers[0]`"]
+    );
+}
+
+/// Uncomments the optional settings of the `init` template (`# key: …` lines
+/// and their `#   …` continuation lines), leaving prose comments alone.
+fn uncomment_settings(template: &str) -> String {
+    let mut out = String::new();
+    let mut in_setting = false;
+    for line in template.lines() {
+        let indent = &line[..line.len() - line.trim_start().len()];
+        let body = line.trim_start().strip_prefix("# ");
+        let key = body.filter(|b| {
+            b.split_once(':').is_some_and(|(k, _)| {
+                k.starts_with(|c: char| c.is_ascii_lowercase())
+                    && k.chars().all(|c| c.is_ascii_alphanumeric())
+            })
+        });
+        let continuation = body
+            .and_then(|b| b.strip_prefix("  "))
+            .filter(|b| in_setting && !b.starts_with(' '));
+        let uncommented = match (key, continuation) {
+            (Some(k), _) => Some(format!("{indent}{k}")),
+            (None, Some(c)) => Some(format!("{indent}  {c}")),
+            _ => None,
+        };
+        in_setting = uncommented.is_some();
+        out.push_str(uncommented.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn the_init_template_loads_with_every_optional_setting_uncommented() {
+    let text = uncomment_settings(INIT_TEMPLATE);
+    assert!(
+        text.contains("\n  autoscaling:\n    minReplicas: 2\n"),
+        "{text}"
+    );
+    assert!(text.contains("\n      query: '...'"), "{text}");
+    let s = &load(&text).fleet.servers[0];
+    assert!(s.tls.is_some() && s.autoscaling.is_some());
+    assert_eq!(
+        s.ingress.gateway.as_ref().map(|g| g.name.as_str()),
+        Some("public")
+    );
+    assert_eq!(s.canary.analysis.query.as_deref(), Some("..."));
+    assert_eq!(s.pod_annotations.len(), 1);
+}
