@@ -79,14 +79,13 @@ fn write_as(
     key: Key,
     old: Option<&Value>,
     mut new: Value,
-    manager: &str,
-    scope: Scope,
+    (manager, scope): (&str, Scope),
 ) -> Value {
     let ty = crate::server::ty_for(r);
-    if new.pointer("/metadata/managedFields").is_none() {
-        if let Some(mf) = old.and_then(|o| o.pointer("/metadata/managedFields")) {
-            new["metadata"]["managedFields"] = mf.clone();
-        }
+    if new.pointer("/metadata/managedFields").is_none()
+        && let Some(mf) = old.and_then(|o| o.pointer("/metadata/managedFields"))
+    {
+        new["metadata"]["managedFields"] = mf.clone();
     }
     let empty = json!({});
     track_update(
@@ -279,8 +278,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
                     key.clone(),
                     None,
                     rs,
-                    MANAGER,
-                    Scope::Main { has_status: false },
+                    (MANAGER, Scope::Main { has_status: false }),
                 );
                 rss.push((key, stored));
                 created_new = true;
@@ -360,8 +358,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
                     key.clone(),
                     Some(&old),
                     n,
-                    MANAGER,
-                    Scope::Main { has_status: false },
+                    (MANAGER, Scope::Main { has_status: false }),
                 );
             }
         }
@@ -385,8 +382,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
                 dkey.clone(),
                 Some(d),
                 nd,
-                MANAGER,
-                Scope::Status,
+                (MANAGER, Scope::Status),
             );
         } else if d
             .pointer("/metadata/annotations/deployment.kubernetes.io~1revision")
@@ -408,8 +404,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
                 k,
                 Some(&r),
                 nr,
-                MANAGER,
-                Scope::Main { has_status: false },
+                (MANAGER, Scope::Main { has_status: false }),
             );
             let cur = st.get(dkey).cloned().unwrap_or_else(|| d.clone());
             let mut nd = cur.clone();
@@ -422,8 +417,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
                 dkey.clone(),
                 Some(&cur),
                 nd,
-                MANAGER,
-                Scope::Status,
+                (MANAGER, Scope::Status),
             );
         }
     }
@@ -485,8 +479,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
                 key.clone(),
                 None,
                 pod,
-                MANAGER,
-                Scope::Main { has_status: false },
+                (MANAGER, Scope::Main { has_status: false }),
             );
             mem.pod_born.insert(
                 stored["metadata"]["uid"]
@@ -534,8 +527,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
                     k.clone(),
                     Some(&old),
                     np,
-                    "kubelet",
-                    Scope::Status,
+                    ("kubelet", Scope::Status),
                 );
             }
         }
@@ -578,8 +570,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
                 rkey.clone(),
                 Some(rs),
                 nrs,
-                MANAGER,
-                Scope::Status,
+                (MANAGER, Scope::Status),
             );
         }
     }
@@ -745,8 +736,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
                 dkey.clone(),
                 Some(d),
                 nd,
-                MANAGER,
-                Scope::Status,
+                (MANAGER, Scope::Status),
             );
         }
     }

@@ -110,10 +110,9 @@ fn pod_template(t: &mut Value) {
     if let Some(meta) = t
         .as_object_mut()
         .map(|m| m.entry("metadata").or_insert_with(|| json!({})))
+        && let Some(mm) = meta.as_object_mut()
     {
-        if let Some(mm) = meta.as_object_mut() {
-            mm.entry("creationTimestamp").or_insert(Value::Null);
-        }
+        mm.entry("creationTimestamp").or_insert(Value::Null);
     }
     if let Some(spec) = t.get_mut("spec") {
         pod_spec(spec);
@@ -279,19 +278,19 @@ pub fn from_schema(v: &mut Value, ty: Ty) {
                 .and_then(Value::as_object)
             {
                 for (k, p) in props {
-                    if !m.contains_key(k) {
-                        if let Some(d) = p.get("default") {
-                            m.insert(k.clone(), d.clone());
-                        }
+                    if !m.contains_key(k)
+                        && let Some(d) = p.get("default")
+                    {
+                        m.insert(k.clone(), d.clone());
                     }
                 }
             }
             let keys: Vec<String> = m.keys().cloned().collect();
             for k in keys {
-                if let Some(ft) = ty.field(&k) {
-                    if let Some(c) = m.get_mut(&k) {
-                        from_schema(c, ft);
-                    }
+                if let Some(ft) = ty.field(&k)
+                    && let Some(c) = m.get_mut(&k)
+                {
+                    from_schema(c, ft);
                 }
             }
         }

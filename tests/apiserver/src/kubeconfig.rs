@@ -27,10 +27,10 @@ preferences: {{}}
 }
 
 pub fn write(path: &Path, url: &str, context: &str, namespace: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir)?;
-        }
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)?;
     }
     std::fs::write(path, render(url, context, namespace))
 }

@@ -383,10 +383,11 @@ fn resource_route(
     if res.namespaced && ns.is_none() && name.is_some() {
         return Err(status::page_not_found(&r.path));
     }
-    if let Some(s) = sub {
-        if !res.has_sub(s) && !(plural == "namespaces" && s == "finalize") {
-            return Err(status::page_not_found(&r.path));
-        }
+    if let Some(s) = sub
+        && !res.has_sub(s)
+        && !(plural == "namespaces" && s == "finalize")
+    {
+        return Err(status::page_not_found(&r.path));
     }
     let ns_s = ns.unwrap_or("");
     match (name, sub, &r.method) {
@@ -615,10 +616,10 @@ fn finish_write(
                 }
             }
         }
-        if !res.is_crd() {
-            if let Some(a) = obj.pointer("/metadata/annotations") {
-                merged["metadata"]["annotations"] = a.clone();
-            }
+        if !res.is_crd()
+            && let Some(a) = obj.pointer("/metadata/annotations")
+        {
+            merged["metadata"]["annotations"] = a.clone();
         }
         if let Some(mf) = obj.pointer("/metadata/managedFields") {
             merged["metadata"]["managedFields"] = mf.clone();
@@ -629,10 +630,10 @@ fn finish_write(
     if let Some(msg) = crate::validate::decode_errors(&res.group, &res.kind, &mut obj) {
         return Err(cannot_handle(res, &msg));
     }
-    if !res.is_crd() {
-        if let Some(msg) = crate::typed::decode_type_error(&obj, ty, "") {
-            return Err(cannot_handle(res, &msg));
-        }
+    if !res.is_crd()
+        && let Some(msg) = crate::typed::decode_type_error(&obj, ty, "")
+    {
+        return Err(cannot_handle(res, &msg));
     }
     if ctx.op != Op::Apply {
         let mut unknown = Vec::new();
@@ -732,10 +733,11 @@ fn finish_write(
             },
         }
     }
-    if res.kind == "Namespace" && old.is_none() {
-        if let Some(m) = obj.as_object_mut() {
-            m.shift_remove("status");
-        }
+    if res.kind == "Namespace"
+        && old.is_none()
+        && let Some(m) = obj.as_object_mut()
+    {
+        m.shift_remove("status");
     }
 
     // Defaulting.
@@ -780,22 +782,22 @@ fn finish_write(
 
     // Generation: bumped when the desired state changes (API conventions: "metadata.generation
     // ... a sequence number representing a specific generation of the desired state").
-    if let (Some(o), true) = (old, has_generation(res)) {
-        if spec_like(res, o) != spec_like(res, &obj) {
-            let g = o
-                .pointer("/metadata/generation")
-                .and_then(Value::as_i64)
-                .unwrap_or(1);
-            obj["metadata"]["generation"] = json!(g + 1);
-        }
+    if let (Some(o), true) = (old, has_generation(res))
+        && spec_like(res, o) != spec_like(res, &obj)
+    {
+        let g = o
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        obj["metadata"]["generation"] = json!(g + 1);
     }
 
     // Field ownership.
     if ctx.op != Op::Apply && ctx.track {
-        if obj.pointer("/metadata/managedFields").is_none() {
-            if let Some(mf) = old.and_then(|o| o.pointer("/metadata/managedFields")) {
-                obj["metadata"]["managedFields"] = mf.clone();
-            }
+        if obj.pointer("/metadata/managedFields").is_none()
+            && let Some(mf) = old.and_then(|o| o.pointer("/metadata/managedFields"))
+        {
+            obj["metadata"]["managedFields"] = mf.clone();
         }
         let empty = json!({});
         crate::ssa::track_update(
@@ -813,31 +815,30 @@ fn finish_write(
     normalize(res, &mut obj);
 
     // Foreground/finalizer deletion completes when the last finalizer goes.
-    if let Some(o) = old {
-        if o.pointer("/metadata/deletionTimestamp").is_some()
-            && obj
-                .pointer("/metadata/finalizers")
-                .and_then(Value::as_array)
-                .is_none_or(|f| f.is_empty())
-            && !ctx.dry_run
-        {
-            let mut st = shared.store.lock().unwrap();
-            st.delete(shared, &key);
-            return Ok(Outcome::Json(200, obj, headers));
-        }
+    if let Some(o) = old
+        && o.pointer("/metadata/deletionTimestamp").is_some()
+        && obj
+            .pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .is_none_or(|f| f.is_empty())
+        && !ctx.dry_run
+    {
+        let mut st = shared.store.lock().unwrap();
+        st.delete(shared, &key);
+        return Ok(Outcome::Json(200, obj, headers));
     }
 
-    if let Some(o) = old {
-        if *o == obj {
-            return Ok(Outcome::Json(200, obj, headers));
-        }
+    if let Some(o) = old
+        && *o == obj
+    {
+        return Ok(Outcome::Json(200, obj, headers));
     }
     let code = if old.is_none() { 201 } else { 200 };
     if ctx.dry_run {
-        if old.is_none() {
-            if let Some(m) = obj["metadata"].as_object_mut() {
-                m.shift_remove("resourceVersion");
-            }
+        if old.is_none()
+            && let Some(m) = obj["metadata"].as_object_mut()
+        {
+            m.shift_remove("resourceVersion");
         }
         return Ok(Outcome::Json(code, obj, headers));
     }
@@ -885,15 +886,14 @@ fn create(shared: &Shared, res: &Resource, ns: &str, r: &Req) -> Res<Outcome> {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    if name.is_empty() {
-        if let Some(g) = obj
+    if name.is_empty()
+        && let Some(g) = obj
             .pointer("/metadata/generateName")
             .and_then(Value::as_str)
             .filter(|g| !g.is_empty())
-        {
-            name = format!("{g}{}", random_suffix(5));
-            obj["metadata"]["name"] = json!(name);
-        }
+    {
+        name = format!("{g}{}", random_suffix(5));
+        obj["metadata"]["name"] = json!(name);
     }
     if let Some(m) = obj["metadata"].as_object_mut() {
         m.shift_remove("managedFields");
@@ -980,10 +980,10 @@ fn update(
     if let (Some(u), Some(lu)) = (
         obj.pointer("/metadata/uid").and_then(Value::as_str),
         live.pointer("/metadata/uid").and_then(Value::as_str),
-    ) {
-        if !u.is_empty() && u != lu {
-            return Err(status::precondition_uid(&res.target(name), u, lu));
-        }
+    ) && !u.is_empty()
+        && u != lu
+    {
+        return Err(status::precondition_uid(&res.target(name), u, lu));
     }
     finish_write(
         shared,
@@ -1190,18 +1190,17 @@ fn delete(shared: &Arc<Shared>, res: &Resource, ns: &str, name: &str, r: &Req) -
         .pointer("/metadata/uid")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    if let Some(want) = opts.pointer("/preconditions/uid").and_then(Value::as_str) {
-        if want != have_uid {
-            return Err(status::precondition_uid(&t, want, have_uid));
-        }
+    if let Some(want) = opts.pointer("/preconditions/uid").and_then(Value::as_str)
+        && want != have_uid
+    {
+        return Err(status::precondition_uid(&t, want, have_uid));
     }
     if let Some(want) = opts
         .pointer("/preconditions/resourceVersion")
         .and_then(Value::as_str)
+        && want != have_rv
     {
-        if want != have_rv {
-            return Err(status::precondition_rv(&t, want, have_rv));
-        }
+        return Err(status::precondition_rv(&t, want, have_rv));
     }
     let dry = opts.get("dryRun").is_some();
     let policy = opts
@@ -1426,11 +1425,11 @@ fn list_doc(res: &Resource, items: Vec<Value>, rv: u64, cont: Option<String>) ->
     let items: Vec<Value> = items
         .into_iter()
         .map(|mut v| {
-            if !res.is_crd() {
-                if let Some(m) = v.as_object_mut() {
-                    m.shift_remove("kind");
-                    m.shift_remove("apiVersion");
-                }
+            if !res.is_crd()
+                && let Some(m) = v.as_object_mut()
+            {
+                m.shift_remove("kind");
+                m.shift_remove("apiVersion");
             }
             v
         })
@@ -1490,13 +1489,13 @@ fn list(shared: &Shared, res: &Resource, ns: Option<&str>, r: &Req) -> Res<Outco
         .and_then(|l| l.parse::<usize>().ok())
         .filter(|l| *l > 0);
     let mut cont = None;
-    if let Some(l) = limit {
-        if items.len() > l {
-            items.truncate(l);
-            let last = item_key(items.last().expect("item"), across);
-            let tok = json!({"v": "meta.k8s.io/v1", "rv": rv, "start": format!("{last}\u{0}")});
-            cont = Some(b64.encode(tok.to_string()));
-        }
+    if let Some(l) = limit
+        && items.len() > l
+    {
+        items.truncate(l);
+        let last = item_key(items.last().expect("item"), across);
+        let tok = json!({"v": "meta.k8s.io/v1", "rv": rv, "start": format!("{last}\u{0}")});
+        cont = Some(b64.encode(tok.to_string()));
     }
     ok(list_doc(res, items, rv, cont))
 }
@@ -1551,14 +1550,12 @@ fn scale(shared: &Shared, res: &Resource, ns: &str, name: &str, r: &Req) -> Res<
         if let Some(rv) = body
             .pointer("/metadata/resourceVersion")
             .and_then(Value::as_str)
-        {
-            if Some(rv)
+            && Some(rv)
                 != live
                     .pointer("/metadata/resourceVersion")
                     .and_then(Value::as_str)
-            {
-                return Err(status::conflict(&res.target(name)));
-            }
+        {
+            return Err(status::conflict(&res.target(name)));
         }
         body
     } else if ct.starts_with("application/json-patch+json") {

@@ -313,10 +313,10 @@ fn remove_path(v: &mut Value, path: &[String], ty: Ty) {
         if let Some(m) = cur.as_object_mut() {
             m.shift_remove(f);
         }
-    } else if let Some(arr) = cur.as_array_mut() {
-        if let Some(i) = (0..arr.len()).find(|i| &item_elem(&arr[*i], t, *i) == last) {
-            arr.remove(i);
-        }
+    } else if let Some(arr) = cur.as_array_mut()
+        && let Some(i) = (0..arr.len()).find(|i| &item_elem(&arr[*i], t, *i) == last)
+    {
+        arr.remove(i);
     }
 }
 
@@ -736,7 +736,7 @@ pub fn apply(
             e.set = s;
         }
         None => entries.insert(
-            0.min(entries.len()),
+            0,
             Entry {
                 manager: manager.to_string(),
                 operation: "Apply".into(),

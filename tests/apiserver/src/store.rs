@@ -178,10 +178,10 @@ pub fn normalize(res: &Resource, obj: &mut Value) {
     let status = m.shift_remove("status");
     // Go struct order of the kinds whose fields come in a different order than sent.
     for k in ["immutable", "data", "binaryData", "stringData", "type"] {
-        if matches!(res.kind.as_str(), "Secret" | "ConfigMap") {
-            if let Some(v) = m.shift_remove(k) {
-                out.insert(k.into(), v);
-            }
+        if matches!(res.kind.as_str(), "Secret" | "ConfigMap")
+            && let Some(v) = m.shift_remove(k)
+        {
+            out.insert(k.into(), v);
         }
     }
     let rest = std::mem::take(m);
@@ -221,10 +221,10 @@ pub fn normalize(res: &Resource, obj: &mut Value) {
                 .and_then(|c| c.get_mut(*p))
                 .and_then(Value::as_object_mut);
         }
-        if let Some(Value::Object(x)) = cur.and_then(|c| c.get_mut(path[path.len() - 1])) {
-            if !(path.len() == 2 && path[1] == "selector" && res.kind != "Service") {
-                sort_map(x);
-            }
+        if let Some(Value::Object(x)) = cur.and_then(|c| c.get_mut(path[path.len() - 1]))
+            && !(path.len() == 2 && path[1] == "selector" && res.kind != "Service")
+        {
+            sort_map(x);
         }
     }
     *m = out;

@@ -43,10 +43,10 @@ fn is_qualified_name(s: &str) -> bool {
         Some((p, n)) => (Some(p), n),
         None => (None, s),
     };
-    if let Some(p) = prefix {
-        if !is_dns_subdomain(p) {
-            return false;
-        }
+    if let Some(p) = prefix
+        && !is_dns_subdomain(p)
+    {
+        return false;
     }
     !name.is_empty() && is_label_value(name)
 }
@@ -133,10 +133,10 @@ fn check_labels(labels: Option<&Value>, field: &str, causes: &mut Vec<Cause>) {
 }
 
 fn selector_matches(sel: &Value, labels: &serde_json::Map<String, Value>) -> bool {
-    if let Some(ml) = sel.get("matchLabels").and_then(Value::as_object) {
-        if ml.iter().any(|(k, v)| labels.get(k) != Some(v)) {
-            return false;
-        }
+    if let Some(ml) = sel.get("matchLabels").and_then(Value::as_object)
+        && ml.iter().any(|(k, v)| labels.get(k) != Some(v))
+    {
+        return false;
     }
     if let Some(exprs) = sel.get("matchExpressions").and_then(Value::as_array) {
         for e in exprs {
@@ -241,14 +241,14 @@ pub fn builtin(group: &str, kind: &str, obj: &Value) -> Vec<Cause> {
         | ("apps", "StatefulSet")
         | ("apps", "DaemonSet") => {
             let spec = obj.get("spec");
-            if let Some(r) = spec.and_then(|s| s.get("replicas")).and_then(Value::as_i64) {
-                if r < 0 {
-                    causes.push(Cause::new(
-                        "FieldValueInvalid",
-                        "spec.replicas",
-                        format!("Invalid value: {r}: must be greater than or equal to 0"),
-                    ));
-                }
+            if let Some(r) = spec.and_then(|s| s.get("replicas")).and_then(Value::as_i64)
+                && r < 0
+            {
+                causes.push(Cause::new(
+                    "FieldValueInvalid",
+                    "spec.replicas",
+                    format!("Invalid value: {r}: must be greater than or equal to 0"),
+                ));
             }
             let sel = spec.and_then(|s| s.get("selector"));
             let tlabels = spec
@@ -377,10 +377,10 @@ pub fn decode_errors(group: &str, kind: &str, obj: &mut Value) -> Option<String>
     match (group, kind) {
         ("coordination.k8s.io", "Lease") => {
             for f in ["acquireTime", "renewTime"] {
-                if let Some(t) = obj.pointer(&format!("/spec/{f}")).and_then(Value::as_str) {
-                    if let Some(e) = micro_time_error(t) {
-                        return Some(e);
-                    }
+                if let Some(t) = obj.pointer(&format!("/spec/{f}")).and_then(Value::as_str)
+                    && let Some(e) = micro_time_error(t)
+                {
+                    return Some(e);
                 }
             }
             None
@@ -404,16 +404,15 @@ pub fn decode_errors(group: &str, kind: &str, obj: &mut Value) -> Option<String>
             if let Some(sd) = obj
                 .as_object_mut()
                 .and_then(|m| m.shift_remove("stringData"))
+                && let Some(sd) = sd.as_object()
             {
-                if let Some(sd) = sd.as_object() {
-                    let data = crate::util::obj_mut(obj, &["data"]);
-                    for (k, v) in sd {
-                        let enc = base64::engine::general_purpose::STANDARD
-                            .encode(v.as_str().unwrap_or_default());
-                        data.insert(k.clone(), Value::String(enc));
-                    }
-                    crate::util::sort_map(data);
+                let data = crate::util::obj_mut(obj, &["data"]);
+                for (k, v) in sd {
+                    let enc = base64::engine::general_purpose::STANDARD
+                        .encode(v.as_str().unwrap_or_default());
+                    data.insert(k.clone(), Value::String(enc));
                 }
+                crate::util::sort_map(data);
             }
             None
         }

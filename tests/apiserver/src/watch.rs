@@ -94,13 +94,13 @@ pub fn start(
     let bookmark_skeleton = json!({"kind": res.kind, "apiVersion": res.api_version(), "metadata": {"resourceVersion": "", "creationTimestamp": null}});
 
     let st = shared.store.lock().unwrap();
-    if let Some(rv) = from {
-        if rv < st.oldest {
-            let s = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+    if let Some(rv) = from
+        && rv < st.oldest
+    {
+        let s = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                 "message": format!("too old resource version: {rv} ({})", st.oldest), "reason": "Expired", "code": 410});
-            let _ = tx.try_send(Ok(line("ERROR", &s)));
-            return Ok(rx);
-        }
+        let _ = tx.try_send(Ok(line("ERROR", &s)));
+        return Ok(rx);
     }
     let mut initial: Vec<Bytes> = Vec::new();
     match from {

@@ -608,20 +608,19 @@ async fn replays_the_recorded_exchanges() {
                 .and_then(|b| b.pointer("/metadata/resourceVersion"))
                 .and_then(Value::as_str)
                 .map(String::from)
+                && !rp.map.contains_key(&rv)
             {
-                if !rp.map.contains_key(&rv) {
-                    if path.contains("/deployments/") {
-                        wait_complete(&rp.base, &path).await;
-                    }
-                    let cur = common::send(&rp.base, "GET", &path, &[], &[], None)
-                        .await
-                        .json();
-                    if let Some(c) = cur
-                        .pointer("/metadata/resourceVersion")
-                        .and_then(Value::as_str)
-                    {
-                        rp.map.insert(rv, c.to_string());
-                    }
+                if path.contains("/deployments/") {
+                    wait_complete(&rp.base, &path).await;
+                }
+                let cur = common::send(&rp.base, "GET", &path, &[], &[], None)
+                    .await
+                    .json();
+                if let Some(c) = cur
+                    .pointer("/metadata/resourceVersion")
+                    .and_then(Value::as_str)
+                {
+                    rp.map.insert(rv, c.to_string());
                 }
             }
         }
@@ -741,65 +740,65 @@ async fn replays_the_recorded_exchanges() {
             compare_object(&mut rp, want, &gj);
         }
 
-        if name.starts_with("47-") {
-            if let (Some(t), Some(wf)) = (watch_task.take(), watch_expect.take()) {
-                rp.file = "46-deploy-watch.json".into();
-                let (status, got_ct, events) = t.await.unwrap();
-                rp.check_eq("watch status", &wf["response"]["status"], &json!(status));
-                rp.check_eq(
-                    "watch Content-Type",
-                    &wf["response"]["headers"]["Content-Type"],
-                    &json!(got_ct),
-                );
-                let types: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
-                if types.first() != Some(&"MODIFIED")
-                    || types.iter().any(|t| !matches!(*t, "MODIFIED" | "BOOKMARK"))
+        if name.starts_with("47-")
+            && let (Some(t), Some(wf)) = (watch_task.take(), watch_expect.take())
+        {
+            rp.file = "46-deploy-watch.json".into();
+            let (status, got_ct, events) = t.await.unwrap();
+            rp.check_eq("watch status", &wf["response"]["status"], &json!(status));
+            rp.check_eq(
+                "watch Content-Type",
+                &wf["response"]["headers"]["Content-Type"],
+                &json!(got_ct),
+            );
+            let types: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+            if types.first() != Some(&"MODIFIED")
+                || types.iter().any(|t| !matches!(*t, "MODIFIED" | "BOOKMARK"))
+            {
+                rp.fail(format!("watch event types {types:?}: want MODIFIED first, then only MODIFIED and BOOKMARK"));
+            }
+            if !types.contains(&"BOOKMARK") {
+                rp.fail(format!(
+                    "watch with allowWatchBookmarks sent no BOOKMARK: {types:?}"
+                ));
+            }
+            let none = Value::Null;
+            let first = events.first().map(|e| &e["object"]).unwrap_or(&none);
+            rp.check_eq(
+                "first event generation",
+                &wf["response"]["body"][0]["object"]["metadata"]["generation"],
+                &first["metadata"]["generation"],
+            );
+            if let Some(b) = events.iter().find(|e| e["type"] == "BOOKMARK") {
+                rp.check_eq("bookmark kind", &json!("Deployment"), &b["object"]["kind"]);
+                if b["object"]["metadata"]["resourceVersion"]
+                    .as_str()
+                    .is_none()
                 {
-                    rp.fail(format!("watch event types {types:?}: want MODIFIED first, then only MODIFIED and BOOKMARK"));
+                    rp.fail("bookmark without metadata.resourceVersion".into());
                 }
-                if !types.contains(&"BOOKMARK") {
-                    rp.fail(format!(
-                        "watch with allowWatchBookmarks sent no BOOKMARK: {types:?}"
-                    ));
-                }
-                let none = Value::Null;
-                let first = events.first().map(|e| &e["object"]).unwrap_or(&none);
-                rp.check_eq(
-                    "first event generation",
-                    &wf["response"]["body"][0]["object"]["metadata"]["generation"],
-                    &first["metadata"]["generation"],
-                );
-                if let Some(b) = events.iter().find(|e| e["type"] == "BOOKMARK") {
-                    rp.check_eq("bookmark kind", &json!("Deployment"), &b["object"]["kind"]);
-                    if b["object"]["metadata"]["resourceVersion"]
-                        .as_str()
-                        .is_none()
-                    {
-                        rp.fail("bookmark without metadata.resourceVersion".into());
-                    }
-                }
-                let rvs: Vec<u64> = events
-                    .iter()
-                    .filter_map(|e| {
-                        e["object"]["metadata"]["resourceVersion"]
-                            .as_str()?
-                            .parse()
-                            .ok()
-                    })
-                    .collect();
-                if rvs.windows(2).any(|w| w[0] > w[1]) {
-                    rp.fail(format!("watch resourceVersions not increasing: {rvs:?}"));
-                }
-                let statuses: Vec<Value> = events
-                    .iter()
-                    .filter(|e| e["type"] == "MODIFIED")
-                    .map(|e| json!(rollout_state(&e["object"])))
-                    .collect();
-                if statuses.last() != Some(&json!("complete")) {
-                    rp.fail(format!(
-                        "the watch did not see the rollout complete: {statuses:?}"
-                    ));
-                }
+            }
+            let rvs: Vec<u64> = events
+                .iter()
+                .filter_map(|e| {
+                    e["object"]["metadata"]["resourceVersion"]
+                        .as_str()?
+                        .parse()
+                        .ok()
+                })
+                .collect();
+            if rvs.windows(2).any(|w| w[0] > w[1]) {
+                rp.fail(format!("watch resourceVersions not increasing: {rvs:?}"));
+            }
+            let statuses: Vec<Value> = events
+                .iter()
+                .filter(|e| e["type"] == "MODIFIED")
+                .map(|e| json!(rollout_state(&e["object"])))
+                .collect();
+            if statuses.last() != Some(&json!("complete")) {
+                rp.fail(format!(
+                    "the watch did not see the rollout complete: {statuses:?}"
+                ));
             }
         }
         // Let controller-driven state settle where the recording waited.
