@@ -81,12 +81,14 @@ pub fn resolve(cx: &mut Ctx, raw: &RawFleet) -> Option<Fleet> {
             Some("add at least one entry with `name` and `image`".into()),
         ),
         Some(list) => {
+            let mut routes = Routes::new();
             for s in &list.value {
                 if let Some(server) = resolve_server(
                     cx,
                     fleet_name.as_deref().unwrap_or("fleet"),
                     s,
                     &raw.defaults,
+                    &mut routes,
                 ) {
                     servers.push(server);
                 }
@@ -155,11 +157,15 @@ fn unique_names(cx: &mut Ctx, servers: &[RawServer]) {
     }
 }
 
+/// Host and path pairs already routed, with the server and where the host was written.
+type Routes = BTreeMap<(String, String), (String, At<String>)>;
+
 fn resolve_server(
     cx: &mut Ctx,
     fleet: &str,
     raw: &RawServer,
     defaults: &Settings,
+    routes: &mut Routes,
 ) -> Option<Server> {
     let name = required(cx, &raw.name, raw.pos, &raw.path, "name", "name: github");
     let image = required(
@@ -176,6 +182,10 @@ fn resolve_server(
     let replicas = val(&s.replicas, builtin::REPLICAS);
     let strategy = val(&s.strategy, Strategy::Rolling);
     let router = val(&s.router, Router::Service);
+    let path = val(&s.path, builtin::PATH.to_string());
+    if router != Router::Service {
+        unique_routes(cx, &label, &path, &s.ingress.hosts, routes);
+    }
 
     let canary = Canary {
         steps: s
@@ -348,7 +358,7 @@ fn resolve_server(
         image: image?,
         replicas,
         port: val(&s.port, builtin::PORT),
-        path: val(&s.path, builtin::PATH.to_string()),
+        path,
         env: map(&s.env),
         secret_env,
         resources,
@@ -371,6 +381,47 @@ fn resolve_server(
         labels: map(&s.labels),
         pod_annotations: map(&s.pod_annotations),
     })
+}
+
+/// Two servers routing the same host and path would fight over the requests.
+fn unique_routes(
+    cx: &mut Ctx,
+    server: &str,
+    path: &str,
+    hosts: &Option<At<Vec<At<String>>>>,
+    routes: &mut Routes,
+) {
+    for host in hosts.iter().flat_map(|h| &h.value) {
+        match routes.get(&(host.value.clone(), path.to_string())) {
+            Some((first, at)) if first != server => {
+                let message = if at.pos == host.pos {
+                    format!(
+                        "host `{}` with path `{path}` is inherited by several servers, which would all claim its requests; server `{first}` has it first",
+                        host.value
+                    )
+                } else {
+                    format!(
+                        "host `{}` with path `{path}` is already routed to server `{first}` ({} at line {})",
+                        host.value, at.path, at.pos.line
+                    )
+                };
+                cx.server_error(
+                    server,
+                    host.pos,
+                    &host.path,
+                    message,
+                    Some("give each server its own host, or its own `path`".into()),
+                );
+            }
+            Some(_) => {}
+            None => {
+                routes.insert(
+                    (host.value.clone(), path.to_string()),
+                    (server.to_string(), host.clone()),
+                );
+            }
+        }
+    }
 }
 
 fn resources(cx: &mut Ctx, label: &str, r: &RawResources) -> Resources {

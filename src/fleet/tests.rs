@@ -371,6 +371,24 @@ fn cross_field_checks_name_the_server() {
 }
 
 #[test]
+fn two_servers_may_not_route_the_same_host_and_path() {
+    let text = "fleet: a\nnamespace: b\ndefaults:\n  router: istio\n  ingress: {hosts: [tools.example.com]}\nservers:\n  - {name: x, image: x/a:1}\n  - {name: y, image: x/a:1, path: /y}\n  - {name: z, image: x/a:1}\n  - {name: w, image: x/a:1}\n  - {name: plain, image: x/a:1, router: service}\n";
+    assert_eq!(
+        errors(text),
+        vec![
+            "5:21 defaults.ingress.hosts[0]: host `tools.example.com` with path `/mcp` is inherited by several servers, which would all claim its requests; server `x` has it first (servers `z`, `w`)"
+        ]
+    );
+    let text = "fleet: a\nnamespace: b\nservers:\n  - {name: x, image: x/a:1, router: istio, ingress: {hosts: [t.example]}}\n  - {name: y, image: x/a:1, router: gateway-api, ingress: {hosts: [t.example], gateway: {name: g}}}\n";
+    assert_eq!(
+        errors(text),
+        vec![
+            "5:68 servers[1].ingress.hosts[0]: host `t.example` with path `/mcp` is already routed to server `x` (servers[0].ingress.hosts[0] at line 4) (server `y`)"
+        ]
+    );
+}
+
+#[test]
 fn an_inherited_problem_is_reported_once_naming_the_servers() {
     let mut text = String::from(
         "fleet: a\nnamespace: b\ndefaults:\n  autoscaling: {minReplicas: 2}\nservers:\n",
