@@ -127,6 +127,67 @@ pub async fn send(
     }
 }
 
+/// Like [`send`], but a connection cut mid-response is an `Err` instead of a panic.
+pub async fn try_send(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Vec<u8>>,
+) -> Result<Resp, String> {
+    let addr = base.trim_start_matches("http://");
+    let stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let mut b = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("Host", addr)
+        .header("User-Agent", "fault-test/1.0");
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    let resp = sender
+        .send_request(
+            b.body(Full::new(Bytes::from(body.unwrap_or_default())))
+                .expect("request"),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    let hs: Vec<(String, String)> = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+        .collect();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes()
+        .to_vec();
+    Ok(Resp {
+        status,
+        content_type,
+        headers: hs,
+        body,
+    })
+}
+
 /// Opens a watch and collects its events until the stream ends or `max` elapses.
 pub async fn watch(
     base: &str,

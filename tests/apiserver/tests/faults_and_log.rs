@@ -1,0 +1,257 @@
+//! Fault injection and the request log.
+
+mod common;
+
+use serde_json::json;
+use std::time::{Duration, Instant};
+use test_apiserver::{ApiServer, Fault, FaultAction, Method};
+
+const DEPLOY: &str = "/apis/apps/v1/namespaces/default/deployments";
+
+fn deployment(name: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+          "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "c", "image": "example/c:1"}]}}}}))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_faults_fail_the_next_n_matching_requests() {
+    let srv = ApiServer::builder().start().await;
+    let base = srv.url();
+    srv.inject(Fault::new(
+        Some(Method::GET),
+        "/deployments",
+        2,
+        FaultAction::Status(500),
+    ));
+    for _ in 0..2 {
+        let r = common::send(&base, "GET", DEPLOY, &[], &[], None).await;
+        assert_eq!(r.status, 500);
+        let b = r.json();
+        assert_eq!(b["kind"], "Status");
+        assert_eq!(b["reason"], "InternalError");
+        assert_eq!(b["code"], 500);
+    }
+    assert_eq!(
+        common::send(&base, "GET", DEPLOY, &[], &[], None)
+            .await
+            .status,
+        200,
+        "the third request is not affected"
+    );
+    // Method and path must both match.
+    srv.inject(Fault::new(
+        Some(Method::POST),
+        "/deployments",
+        1,
+        FaultAction::Status(503),
+    ));
+    assert_eq!(
+        common::send(&base, "GET", DEPLOY, &[], &[], None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        common::send(
+            &base,
+            "GET",
+            "/api/v1/namespaces/default/configmaps",
+            &[],
+            &[],
+            None
+        )
+        .await
+        .status,
+        200
+    );
+    let r = common::send(
+        &base,
+        "POST",
+        DEPLOY,
+        &[],
+        &[("Content-Type", "application/json")],
+        Some(deployment("a")),
+    )
+    .await;
+    assert_eq!(r.status, 503);
+    assert_eq!(r.json()["reason"], "ServiceUnavailable");
+    let r = common::send(
+        &base,
+        "POST",
+        DEPLOY,
+        &[],
+        &[("Content-Type", "application/json")],
+        Some(deployment("a")),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        201,
+        "the fault was used up: {}",
+        String::from_utf8_lossy(&r.body)
+    );
+    srv.inject(Fault::new(
+        None,
+        "/deployments/a",
+        1,
+        FaultAction::Status(409),
+    ));
+    let r = common::send(&base, "GET", &format!("{DEPLOY}/a"), &[], &[], None).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.json()["reason"], "Conflict");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_requests_carries_retry_after() {
+    let srv = ApiServer::builder().start().await;
+    srv.inject(Fault::new(
+        None,
+        "",
+        1,
+        FaultAction::TooManyRequests {
+            retry_after_secs: 3,
+        },
+    ));
+    let r = common::send(&srv.url(), "GET", DEPLOY, &[], &[], None).await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.header("retry-after"), Some("3"));
+    let b = r.json();
+    assert_eq!(b["reason"], "TooManyRequests");
+    assert_eq!(b["details"]["retryAfterSeconds"], 3);
+    assert_eq!(
+        common::send(&srv.url(), "GET", DEPLOY, &[], &[], None)
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delay_and_drop() {
+    let srv = ApiServer::builder().start().await;
+    srv.inject(Fault::new(
+        None,
+        "/configmaps",
+        1,
+        FaultAction::Delay(Duration::from_millis(400)),
+    ));
+    let t = Instant::now();
+    let r = common::send(
+        &srv.url(),
+        "GET",
+        "/api/v1/namespaces/default/configmaps",
+        &[],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "a delayed request is then served");
+    assert!(
+        t.elapsed() >= Duration::from_millis(400),
+        "took only {:?}",
+        t.elapsed()
+    );
+
+    srv.inject(Fault::new(None, "/configmaps", 1, FaultAction::Drop));
+    let r = common::try_send(
+        &srv.url(),
+        "GET",
+        "/api/v1/namespaces/default/configmaps",
+        &[],
+        None,
+    )
+    .await;
+    assert!(
+        r.is_err(),
+        "a dropped connection must fail the request, got status {:?}",
+        r.map(|r| r.status)
+    );
+    let r = common::try_send(
+        &srv.url(),
+        "GET",
+        "/api/v1/namespaces/default/configmaps",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(r.expect("the next request works").status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_log_records_method_path_query_content_type_and_status() {
+    let srv = ApiServer::builder().start().await;
+    let base = srv.url();
+    srv.clear_requests();
+    common::send(
+        &base,
+        "GET",
+        DEPLOY,
+        &[
+            ("labelSelector".into(), "app in (a,b)".into()),
+            ("limit".into(), "5".into()),
+        ],
+        &[],
+        None,
+    )
+    .await;
+    common::send(
+        &base,
+        "POST",
+        DEPLOY,
+        &[],
+        &[("Content-Type", "application/json")],
+        Some(deployment("logged")),
+    )
+    .await;
+    common::send(
+        &base,
+        "PATCH",
+        &format!("{DEPLOY}/logged"),
+        &[("fieldManager".into(), "mcpctl".into())],
+        &[("Content-Type", "application/merge-patch+json")],
+        Some(br#"{"metadata":{"labels":{"x":"y"}}}"#.to_vec()),
+    )
+    .await;
+    common::send(&base, "GET", &format!("{DEPLOY}/missing"), &[], &[], None).await;
+    srv.inject(Fault::new(None, "/missing", 1, FaultAction::Status(500)));
+    common::send(&base, "GET", &format!("{DEPLOY}/missing"), &[], &[], None).await;
+
+    let log = srv.requests();
+    assert_eq!(log.len(), 5, "{log:#?}");
+    assert_eq!(
+        (log[0].method.as_str(), log[0].path.as_str(), log[0].status),
+        ("GET", DEPLOY, 200)
+    );
+    assert_eq!(
+        log[0].query_param("labelSelector").as_deref(),
+        Some("app in (a,b)")
+    );
+    assert_eq!(log[0].query_param("limit").as_deref(), Some("5"));
+    assert!(
+        log[0]
+            .query
+            .contains("labelSelector=app%20in%20%28a%2Cb%29"),
+        "raw query kept: {}",
+        log[0].query
+    );
+    assert_eq!((log[1].method.as_str(), log[1].status), ("POST", 201));
+    assert_eq!(log[1].content_type.as_deref(), Some("application/json"));
+    assert_eq!((log[2].method.as_str(), log[2].status), ("PATCH", 200));
+    assert_eq!(
+        log[2].content_type.as_deref(),
+        Some("application/merge-patch+json")
+    );
+    assert_eq!(log[3].status, 404);
+    assert_eq!(
+        log[4].status, 500,
+        "injected faults are logged with the status they produced"
+    );
+    assert!(
+        log.iter()
+            .all(|r| r.user_agent.as_deref() == Some("mcpctl-recorder/0.1"))
+    );
+    srv.clear_requests();
+    assert!(srv.requests().is_empty());
+}
