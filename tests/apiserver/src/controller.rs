@@ -442,10 +442,15 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
             .and_then(Value::as_str)
             .unwrap_or(&rkey.name)
             .to_string();
+        let owner_obj = st
+            .get(&Key::new(&deploy_res, ns, &owner))
+            .cloned()
+            .unwrap_or(Value::Null);
         let behaviour = behaviours
             .per
             .get(&(ns.to_string(), owner))
             .cloned()
+            .or_else(|| annotation_behaviour(&owner_obj))
             .unwrap_or_else(|| behaviours.default.clone());
         let mut pods = owned_by(&st, "", "pods", ns, &uid);
         while (pods.len() as i64) < want {
@@ -750,6 +755,31 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
         })
         .collect();
     mem.pod_born.retain(|k, _| live.contains(k));
+}
+
+/// The behaviour named by the annotation `test-apiserver.mcpctl.dev/behaviour` of a
+/// Deployment (`never-ready`, `failing-pods`, `ready-after=500ms`), for scripts that drive the
+/// standalone server with kubectl.
+pub const BEHAVIOUR_ANNOTATION: &str = "test-apiserver.mcpctl.dev/behaviour";
+
+fn annotation_behaviour(d: &Value) -> Option<Behaviour> {
+    let a = d
+        .pointer("/metadata/annotations")?
+        .get(BEHAVIOUR_ANNOTATION)?
+        .as_str()?;
+    match a {
+        "never-ready" => Some(Behaviour::NeverReady),
+        "failing-pods" => Some(Behaviour::FailingPods),
+        other => {
+            let v = other.strip_prefix("ready-after=")?;
+            let ms = if let Some(ms) = v.strip_suffix("ms") {
+                ms.parse::<u64>().ok()?
+            } else {
+                v.strip_suffix('s')?.parse::<u64>().ok()? * 1000
+            };
+            Some(Behaviour::ReadyAfter(Duration::from_millis(ms)))
+        }
+    }
 }
 
 fn condition_reason(conds: Option<&Value>, ty: &str) -> Option<String> {

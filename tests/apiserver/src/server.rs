@@ -163,6 +163,7 @@ impl Req {
 enum Outcome {
     Json(u16, Value, Vec<(String, String)>),
     Text(u16, &'static str, String),
+    Bytes(u16, &'static str, Vec<u8>),
     Watch(tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>),
 }
 
@@ -247,7 +248,7 @@ pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Res
         Err(e) => Outcome::from(e),
     };
     let code = match &outcome {
-        Outcome::Json(c, _, _) | Outcome::Text(c, _, _) => *c,
+        Outcome::Json(c, _, _) | Outcome::Text(c, _, _) | Outcome::Bytes(c, _, _) => *c,
         Outcome::Watch(_) => 200,
     };
     shared.log.lock().unwrap().push(record(code));
@@ -276,6 +277,11 @@ fn respond(o: Outcome) -> Response<RespBody> {
             .header("Content-Type", ct)
             .body(full(text))
             .expect("response"),
+        Outcome::Bytes(code, ct, bytes) => Response::builder()
+            .status(code)
+            .header("Content-Type", ct)
+            .body(full(bytes))
+            .expect("response"),
         Outcome::Watch(rx) => Response::builder()
             .status(200)
             .header("Content-Type", "application/json")
@@ -301,6 +307,22 @@ fn route(shared: &Arc<Shared>, r: &Req) -> Res<Outcome> {
         ["version"] if get => ok(json!({
             "major": "1", "minor": "28", "gitVersion": "v1.28.7", "gitCommit": "c8dcb00be9961ec36d141d2e4103f85f92bcf291",
             "gitTreeState": "clean", "buildDate": "2024-02-14T10:32:40Z", "goVersion": "go1.21.7", "compiler": "gc", "platform": "linux/amd64"})),
+        // OpenAPI documents: empty but well-formed, so that kubectl (which fetches them before
+        // applying) proceeds; field validation is the server's job (fieldValidation).
+        ["openapi", "v2"] if get => {
+            if r.accept.as_deref().is_some_and(|a| a.contains("protobuf")) {
+                Ok(Outcome::Bytes(
+                    200,
+                    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+                    Vec::new(),
+                ))
+            } else {
+                ok(
+                    json!({"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.28.7"}, "paths": {}, "definitions": {}}),
+                )
+            }
+        }
+        ["openapi", "v3"] if get => ok(json!({"paths": {}})),
         ["healthz"] | ["readyz"] | ["livez"] if get => {
             Ok(Outcome::Text(200, "text/plain; charset=utf-8", "ok".into()))
         }

@@ -1,0 +1,236 @@
+//! kubectl against the server, when kubectl is installed (it is skipped, saying so, when not):
+//! server-side apply and a conflicting second manager, get -o yaml, rollout status (complete,
+//! and failing on a stuck Deployment), patch of each type, scale, wait, get --watch, delete.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use test_apiserver::ApiServer;
+
+fn kubectl() -> Option<PathBuf> {
+    let p = std::env::var_os("KUBECTL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/kubectl"));
+    p.exists().then_some(p)
+}
+
+struct Kubectl {
+    bin: PathBuf,
+    kubeconfig: PathBuf,
+}
+
+impl Kubectl {
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+        use std::io::Write;
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env_remove("KUBERNETES_SERVICE_HOST");
+        cmd.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().expect("run kubectl");
+        if let Some(s) = stdin {
+            child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let (code, out, err) = self.run(args, stdin);
+        assert_eq!(code, 0, "kubectl {args:?} failed: {err}{out}");
+        out
+    }
+}
+
+const WEB: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.25
+        ports: [{containerPort: 80, name: http}]
+";
+
+const STUCK: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: stuck
+  annotations: {test-apiserver.mcpctl.dev/behaviour: never-ready}
+spec:
+  replicas: 1
+  progressDeadlineSeconds: 1
+  selector: {matchLabels: {app: stuck}}
+  template:
+    metadata: {labels: {app: stuck}}
+    spec: {containers: [{name: c, image: example/c:1}]}
+";
+
+#[test]
+fn kubectl_works_against_the_standalone_server() {
+    let Some(bin) = kubectl() else {
+        eprintln!("kubectl not found (set KUBECTL or install it at /usr/bin/kubectl): skipping");
+        return;
+    };
+    let srv = ApiServer::builder()
+        .crds_from_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/crds"))
+        .start_blocking();
+    let dir = tempfile::tempdir().unwrap();
+    let k = Kubectl {
+        bin,
+        kubeconfig: dir.path().join("kubeconfig"),
+    };
+    srv.write_kubeconfig(&k.kubeconfig, "test", "default");
+
+    let out = k.ok(&["version", "-o", "json"], None);
+    assert!(out.contains("\"gitVersion\": \"v1.28.7\""), "{out}");
+    let out = k.ok(
+        &[
+            "api-resources",
+            "--api-group=networking.istio.io",
+            "-o",
+            "name",
+        ],
+        None,
+    );
+    assert!(out.contains("virtualservices.networking.istio.io"), "{out}");
+
+    let out = k.ok(&["apply", "--server-side", "-f", "-"], Some(WEB));
+    assert!(
+        out.contains("deployment.apps/web serverside-applied"),
+        "{out}"
+    );
+    let (code, _, err) = k.run(
+        &["apply", "--server-side", "--field-manager=other", "-f", "-"],
+        Some(&WEB.replace("replicas: 2", "replicas: 3")),
+    );
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("Apply failed with 1 conflict: conflict with \"kubectl\": .spec.replicas"),
+        "{err}"
+    );
+    k.ok(
+        &[
+            "apply",
+            "--server-side",
+            "--field-manager=other",
+            "--force-conflicts",
+            "-f",
+            "-",
+        ],
+        Some(&WEB.replace("replicas: 2", "replicas: 3")),
+    );
+    let out = k.ok(&["rollout", "status", "deploy/web", "--timeout=20s"], None);
+    assert!(out.contains("successfully rolled out"), "{out}");
+    let yaml = k.ok(
+        &[
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            "yaml",
+            "--show-managed-fields",
+        ],
+        None,
+    );
+    assert!(
+        yaml.contains("manager: other")
+            && yaml.contains("replicas: 3")
+            && yaml.contains("observedGeneration: 2"),
+        "{yaml}"
+    );
+
+    k.ok(
+        &[
+            "patch",
+            "deploy",
+            "web",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"metadata":{"labels":{"x":"y"}}}"#,
+        ],
+        None,
+    );
+    k.ok(
+        &[
+            "patch",
+            "deploy",
+            "web",
+            "--type",
+            "json",
+            "-p",
+            r#"[{"op":"replace","path":"/spec/replicas","value":1}]"#,
+        ],
+        None,
+    );
+    k.ok(&["patch", "deploy", "web", "--type", "strategic", "-p", r#"{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.26"}]}}}}"#], None);
+    k.ok(&["rollout", "status", "deploy/web", "--timeout=20s"], None);
+    let out = k.ok(&["get", "deploy", "web", "-o", "jsonpath={.metadata.labels.x} {.spec.replicas} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].ports[0].name} {.status.availableReplicas}"], None);
+    assert_eq!(out, "y 1 nginx:1.26 http 1");
+
+    // get --watch sees the scale.
+    let mut watch = Command::new(&k.bin)
+        .args([
+            "get",
+            "deploy",
+            "web",
+            "--watch",
+            "-o",
+            "jsonpath={.spec.replicas}{\"\\n\"}",
+            "--request-timeout=4s",
+        ])
+        .env("KUBECONFIG", &k.kubeconfig)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    k.ok(&["scale", "deploy", "web", "--replicas=2"], None);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let _ = watch.kill();
+    let watched = String::from_utf8_lossy(&watch.wait_with_output().unwrap().stdout).into_owned();
+    assert!(
+        watched.lines().any(|l| l == "1") && watched.lines().any(|l| l == "2"),
+        "watch output: {watched:?}"
+    );
+    k.ok(
+        &[
+            "wait",
+            "--for=condition=Available",
+            "deploy/web",
+            "--timeout=10s",
+        ],
+        None,
+    );
+
+    k.ok(&["apply", "--server-side", "-f", "-"], Some(STUCK));
+    let (code, out, err) = k.run(
+        &["rollout", "status", "deploy/stuck", "--timeout=20s"],
+        None,
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(err.contains("exceeded its progress deadline"), "{err}");
+
+    k.ok(&["delete", "deploy", "web", "stuck"], None);
+    let (code, _, err) = k.run(&["get", "deploy", "web"], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("deployments.apps \"web\" not found"), "{err}");
+    let pods = k.ok(&["get", "pods", "-o", "name"], None);
+    assert!(
+        pods.trim().is_empty(),
+        "pods left after deleting their Deployments: {pods}"
+    );
+}
