@@ -239,23 +239,22 @@ pub async fn plan_one(
     force_conflicts: bool,
 ) -> Result<Planned> {
     let mut force = force_conflicts;
-    let mut resp = ssa(cluster, &t, force, true).await?;
-    if resp.status == 409 && !force {
+    let resp = ssa(cluster, &t, force, true).await?;
+    let intended = if resp.ok() {
+        resp.json()?
+    } else if resp.status == 409 {
         let status = resp.json().unwrap_or(Value::Null);
         let list = conflicts(&status);
-        if !list.is_empty() && list.iter().all(|(m, _)| is_own_manager(m)) {
+        if !list.is_empty() && !force && list.iter().all(|(m, _)| is_own_manager(m)) {
+            // Fields mcpctl's own rollout commands took: they are ours.
             force = true;
-            resp = ssa(cluster, &t, force, true).await?;
-        } else if list.is_empty() {
-            return Err(apply_error(cluster, &t, &resp));
-        } else {
+        } else if !list.is_empty() {
             return Err(conflict_error(&t, &list));
         }
-    }
-    if !resp.ok() {
+        apply_retrying(cluster, &t, force, true).await?
+    } else {
         return Err(apply_error(cluster, &t, &resp));
-    }
-    let intended = resp.json()?;
+    };
     let change = match &live {
         None => Change::Created,
         Some(l) if strip_server_fields(l) == strip_server_fields(&intended) => Change::Unchanged,
@@ -340,17 +339,41 @@ pub async fn namespace_exists(cluster: &Cluster, ns: &str) -> Result<bool> {
 pub async fn write(cluster: &Cluster, planned: &[Planned]) -> Result<Vec<Value>> {
     let mut out = Vec::new();
     for p in planned.iter().filter(|p| p.change != Change::Unchanged) {
-        let resp = ssa(cluster, &p.target, p.force, false).await?;
-        if resp.status == 409 && !p.force {
-            let status = resp.json().unwrap_or(Value::Null);
-            return Err(conflict_error(&p.target, &conflicts(&status)));
-        }
-        if !resp.ok() {
-            return Err(apply_error(cluster, &p.target, &resp));
-        }
-        out.push(resp.json()?);
+        out.push(apply_retrying(cluster, &p.target, p.force, false).await?);
     }
     Ok(out)
+}
+
+/// One apply, repeated on a 409 that is not a field-manager conflict (the
+/// object changed between the server's read and write, e.g. a status update
+/// by a controller): an apply carries no resourceVersion precondition, so
+/// sending it again is safe. A field-manager conflict is never retried.
+async fn apply_retrying(
+    cluster: &Cluster,
+    t: &Target,
+    force: bool,
+    dry_run: bool,
+) -> Result<Value> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let resp = ssa(cluster, t, force, dry_run).await?;
+        if resp.ok() {
+            return resp.json();
+        }
+        if resp.status == 409 {
+            let status = resp.json().unwrap_or(Value::Null);
+            let list = conflicts(&status);
+            if !list.is_empty() {
+                return Err(conflict_error(t, &list));
+            }
+            if tries < 4 {
+                tracing::info!("{}: {} (409); applying again", t.display(), resp.message());
+                continue;
+            }
+        }
+        return Err(apply_error(cluster, t, &resp));
+    }
 }
 
 /// Creates the namespace (an AlreadyExists answer is fine: someone was quicker).
