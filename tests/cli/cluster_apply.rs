@@ -207,6 +207,54 @@ fn wait_for_a_stuck_rollout_times_out_with_exit_4() {
 }
 
 #[test]
+fn a_passed_progress_deadline_fails_fast_with_exit_4_and_the_condition_message() {
+    let env = Env::start(&[]);
+    // The embedded Deployment template with a 2-second progress deadline.
+    let tmpl =
+        std::fs::read_to_string(crate::support::repo_root().join("templates/deployment.yaml"))
+            .unwrap();
+    assert!(
+        tmpl.contains("progressDeadlineSeconds: 600"),
+        "template changed: {tmpl}"
+    );
+    let dir = env.dir.path().join("templates");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("deployment.yaml"),
+        tmpl.replace("progressDeadlineSeconds: 600", "progressDeadlineSeconds: 2"),
+    )
+    .unwrap();
+    env.srv
+        .set_deployment_behaviour(NS, "github", Behaviour::NeverReady);
+    let started = Instant::now();
+    let o = env.run(&[
+        "apply",
+        "--templates",
+        "templates",
+        "--wait",
+        "--timeout",
+        "60s",
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", out(&o));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "did not fail fast: {:?}",
+        started.elapsed()
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("deployment \"github\" exceeded its progress deadline"),
+        "{}",
+        out(&o)
+    );
+    assert!(stderr.contains("has timed out progressing."), "{}", out(&o));
+    let o = env.run(&["history", "github", "-o", "json"]);
+    let revs: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    assert_eq!(revs[0]["outcome"], "timed-out", "{revs}");
+}
+
+#[test]
 fn a_missing_crd_is_named_and_nothing_is_applied() {
     let env = Env::start(&["servicemonitors.monitoring.coreos.com"]);
     env.srv.clear_requests();

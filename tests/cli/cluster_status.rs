@@ -70,6 +70,53 @@ fn status_of_an_interrupted_operation_shows_it() {
 }
 
 #[test]
+fn status_watch_prints_again_on_a_change() {
+    use std::io::{BufRead, BufReader};
+    let env = Env::start(&[]);
+    env.srv.set_deployment_behaviour(NS, "github", Behaviour::ReadyAfter(Duration::from_millis(100)));
+    assert_eq!(env.run(&["apply", "--wait"]).status.code(), Some(0));
+    let mut child = env
+        .command(&["status", "--watch"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let headers = |rx: &std::sync::mpsc::Receiver<String>, until: Duration| {
+        let deadline = Instant::now() + until;
+        let mut n = 0;
+        while let Ok(l) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            if l.contains("SERVER") && l.contains("STRATEGY") {
+                n += 1;
+                break;
+            }
+        }
+        n
+    };
+    assert_eq!(headers(&rx, Duration::from_secs(20)), 1, "no first table");
+    // No change, no new table.
+    assert_eq!(
+        headers(&rx, Duration::from_secs(2)),
+        0,
+        "printed without a change"
+    );
+    env.write_fleet(&fleet_yaml("ghcr.io/acme/github-mcp:1.4.2", 3));
+    assert_eq!(env.run(&["apply"]).status.code(), Some(0));
+    let printed = headers(&rx, Duration::from_secs(20));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(printed, 1, "no table after the Deployment changed");
+}
+
+#[test]
 fn status_of_1000_servers_makes_a_constant_number_of_requests() {
     let env = Env::start(&[]);
     let n = 1000;
