@@ -514,3 +514,52 @@ fn two_concurrent_applies_never_both_write() {
         .count();
     assert_eq!(real_applies, 1, "{}", describe(&reqs));
 }
+
+/// A blue-green server after a switch to green (as `deploy` leaves it): a
+/// later `apply` must keep green active and its image, not flip back.
+#[test]
+fn apply_keeps_the_live_rollout_state_of_a_blue_green_server() {
+    let env = Env::start(&[]);
+    let fleet = fleet_yaml("ghcr.io/acme/github-mcp:1.4.2", 2)
+        .replace("strategy: rolling", "strategy: blue-green");
+    env.write_fleet(&fleet);
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let svc_path = format!("/api/v1/namespaces/{NS}/services/github");
+    assert_eq!(
+        env.srv.get(&svc_path).unwrap()["spec"]["selector"]["mcpctl.io/colour"],
+        "blue"
+    );
+
+    // What a blue-green deploy leaves behind: green runs 1.5.0 and is active.
+    let mut green = env.deployment("github-green").unwrap();
+    green["spec"]["replicas"] = json!(2);
+    green["spec"]["template"]["spec"]["containers"][0]["image"] =
+        json!("ghcr.io/acme/github-mcp:1.5.0");
+    env.srv.put_object(green);
+    let mut svc = env.srv.get(&svc_path).unwrap();
+    svc["spec"]["selector"]["mcpctl.io/colour"] = json!("green");
+    env.srv.put_object(svc);
+
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("service/github unchanged"), "{}", out(&o));
+    assert_eq!(
+        env.srv.get(&svc_path).unwrap()["spec"]["selector"]["mcpctl.io/colour"],
+        "green"
+    );
+    let green = env.deployment("github-green").unwrap();
+    assert_eq!(
+        green["spec"]["template"]["spec"]["containers"][0]["image"],
+        "ghcr.io/acme/github-mcp:1.5.0"
+    );
+    assert_eq!(green["spec"]["replicas"], 2);
+    // The fleet file's image differs from what runs: apply says how to roll it out.
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("apply keeps the running image"),
+        "{}",
+        out(&o)
+    );
+}
