@@ -75,7 +75,7 @@ fn active<'c, 'a>(ctx: &'c Context<'a>) -> impl Iterator<Item = &'c Workload<'a>
 fn disruption_budgets(ctx: &Context<'_>, hits: &mut Vec<Hit>) {
     for w in active(ctx) {
         let covered = ctx
-            .same_namespace(w.index, "PodDisruptionBudget")
+            .may_select("PodDisruptionBudget", w)
             .any(|(_, pdb)| selector::matches(&pdb.value["spec"]["selector"], w.pod_labels));
         if !covered {
             hits.push(Hit::new(
@@ -90,15 +90,12 @@ fn disruption_budgets(ctx: &Context<'_>, hits: &mut Vec<Hit>) {
         }
     }
 
-    for (i, pdb) in ctx
-        .objects
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| o.kind() == "PodDisruptionBudget")
-    {
+    for (i, pdb) in ctx.of_kind("PodDisruptionBudget") {
         let ns = ctx.namespace_of(i);
         let sel = &pdb.value["spec"]["selector"];
-        let covered: u64 = active(ctx)
+        let covered: u64 = ctx
+            .maybe_selected_by(sel)
+            .filter(|w| w.replicated && w.serving && ctx.min_replicas(w) > 0)
             .filter(|w| ctx.namespace_of(w.index) == ns && selector::matches(sel, w.pod_labels))
             .map(|w| ctx.min_replicas(w))
             .sum();
@@ -142,7 +139,7 @@ fn blocks_eviction(spec: &Value, replicas: u64) -> Option<String> {
 
 fn network_policies(ctx: &Context<'_>, hits: &mut Vec<Hit>) {
     for w in ctx.workloads.iter().filter(|w| w.serving) {
-        let covered = ctx.same_namespace(w.index, "NetworkPolicy").any(|(_, np)| {
+        let covered = ctx.may_select("NetworkPolicy", w).any(|(_, np)| {
             let spec = &np.value["spec"];
             // With no policyTypes, Ingress always applies (NetworkPolicySpec docs).
             let ingress = spec["policyTypes"].is_null()
@@ -368,6 +365,25 @@ mod tests {
             PDB_PRESENT,
         );
         assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn mcp008_pdb_selecting_by_other_labels_counts() {
+        let f = lint_one(|_, o| {
+            object_mut(o, "PodDisruptionBudget")["spec"]["selector"] =
+                json!({"matchLabels": {"app.kubernetes.io/instance": "github"}});
+        });
+        assert!(only(f, PDB_PRESENT).is_empty());
+        let f = lint_one(|_, o| {
+            object_mut(o, "PodDisruptionBudget")["spec"]["selector"] =
+                json!({"matchLabels": {"app.kubernetes.io/instance": "github"}});
+            object_mut(o, "PodDisruptionBudget")["spec"]["minAvailable"] = 2.into();
+            object_mut(o, "PodDisruptionBudget")["spec"]
+                .as_object_mut()
+                .unwrap()
+                .remove("maxUnavailable");
+        });
+        assert_eq!(only(f, PDB_ALLOWS_EVICTION).len(), 1);
     }
 
     #[test]
