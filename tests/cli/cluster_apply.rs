@@ -31,6 +31,12 @@ fn apply_creates_then_is_a_no_op_then_updates() {
     );
     let dep = env.deployment("github").expect("deployment created");
     assert_eq!(dep["spec"]["replicas"], 2);
+    // Rendered for the server's version (1.28): no `preStop.sleep` before 1.30.
+    let pre_stop = &dep["spec"]["template"]["spec"]["containers"][0]["lifecycle"]["preStop"];
+    assert!(
+        pre_stop["exec"].is_object() && pre_stop.get("sleep").is_none(),
+        "{pre_stop}"
+    );
     let managers: Vec<&str> = dep["metadata"]["managedFields"]
         .as_array()
         .unwrap()
@@ -102,6 +108,8 @@ fn apply_creates_then_is_a_no_op_then_updates() {
     let object_writes: Vec<_> = writes(&reqs)
         .into_iter()
         .filter(|r| r.method == "PATCH" && !r.path.contains("/configmaps/mcpctl."))
+        // A 409 from a concurrent status update is re-sent; count what took effect.
+        .filter(|r| (200..300).contains(&r.status))
         .collect();
     assert_eq!(object_writes.len(), 1, "{}", describe(&reqs));
     assert!(object_writes[0].path.ends_with("/deployments/github"));
@@ -511,6 +519,7 @@ fn two_concurrent_applies_never_both_write() {
     let real_applies = writes(&reqs)
         .into_iter()
         .filter(|r| r.method == "PATCH" && r.path.ends_with("/deployments/github"))
+        .filter(|r| (200..300).contains(&r.status))
         .count();
     assert_eq!(real_applies, 1, "{}", describe(&reqs));
 }
