@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::cli::{GlobalArgs, OutputFormat, RenderArgs};
 use crate::error::{Error, Result, exit};
 use crate::fleet::Fleet;
-use crate::lint::{self, Finding, Summary};
+use crate::lint::{self, Finding, LintOptions, Summary};
 use crate::output::Printer;
 use crate::render::{self, KubeVersion, Object, RenderOptions, Renderer};
 
@@ -26,8 +26,9 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs, printer: &Printer) -> Result<
             dir.display()
         )));
     }
-    let (fleet, objects) = load_and_render(global, args, printer)?;
-    let findings = lint::lint(&fleet, &objects);
+    let kube_version = KubeVersion::parse(&args.kube_version)?;
+    let (fleet, objects) = load_and_render(global, args, kube_version, printer)?;
+    let findings = lint::lint_with(&fleet, &objects, &LintOptions { kube_version });
     let summary = Summary::of(&findings);
 
     match printer.format {
@@ -62,9 +63,9 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs, printer: &Printer) -> Result<
 fn load_and_render(
     global: &GlobalArgs,
     args: &RenderArgs,
+    kube_version: KubeVersion,
     printer: &Printer,
 ) -> Result<(Fleet, Vec<Object>)> {
-    let kube_version = KubeVersion::parse(&args.kube_version)?;
     let renderer = Renderer::new(args.templates.as_deref())?;
     for path in renderer.unused_overrides() {
         printer.warn(&format!(

@@ -10,7 +10,7 @@ use super::*;
 /// Kubernetes' default `terminationGracePeriodSeconds`.
 const DEFAULT_GRACE_SECONDS: u64 = 30;
 
-pub(crate) fn check(ctx: &Context<'_>, hits: &mut Vec<Hit>) {
+pub(crate) fn check(ctx: &Context<'_>, opts: &LintOptions, hits: &mut Vec<Hit>) {
     for w in &ctx.workloads {
         for c in w.all_containers() {
             security(w, c, hits);
@@ -20,7 +20,7 @@ pub(crate) fn check(ctx: &Context<'_>, hits: &mut Vec<Hit>) {
         if w.serving {
             for c in w.containers() {
                 probes(w, c, hits);
-                drain(w, c, hits);
+                drain(w, c, opts, hits);
             }
         }
     }
@@ -197,7 +197,9 @@ fn image(w: &Workload<'_>, c: &Value, hits: &mut Vec<Hit>) {
 #[derive(Debug, PartialEq, Eq)]
 enum PreStop {
     None,
-    /// Sleeps this many seconds (`sleep` action or an exec of `sleep N`).
+    /// The `sleep` action (Kubernetes 1.30+) of this many seconds.
+    SleepAction(u64),
+    /// An exec of `sleep N`.
     Sleeps(u64),
     /// Some other hook whose duration is unknown (httpGet, a script).
     Other,
@@ -209,7 +211,7 @@ fn pre_stop(c: &Value) -> PreStop {
         return PreStop::None;
     }
     if let Some(s) = hook["sleep"]["seconds"].as_u64() {
-        return PreStop::Sleeps(s);
+        return PreStop::SleepAction(s);
     }
     // `["sleep", "15"]` or `["/bin/sh", "-c", "sleep 15"]`.
     let words: Vec<&str> = workload::array(&hook["exec"]["command"])
@@ -227,18 +229,36 @@ fn pre_stop(c: &Value) -> PreStop {
     PreStop::Other
 }
 
-fn drain(w: &Workload<'_>, c: &Value, hits: &mut Vec<Hit>) {
+fn drain(w: &Workload<'_>, c: &Value, opts: &LintOptions, hits: &mut Vec<Hit>) {
     let name = container_name(c);
     let grace = w.pod_spec["terminationGracePeriodSeconds"]
         .as_u64()
         .unwrap_or(DEFAULT_GRACE_SECONDS);
-    match pre_stop(c) {
+    let hook = pre_stop(c);
+    if let PreStop::SleepAction(s) = hook
+        && !opts.kube_version.has_sleep_action()
+    {
+        hits.push(
+            Hit::new(
+                w.index,
+                SLEEP_ACTION_SUPPORTED,
+                format!(
+                    "container `{name}` uses lifecycle.preStop.sleep, which Kubernetes {} rejects (it needs 1.30 or newer)",
+                    opts.kube_version
+                ),
+            )
+            .with_fix(format!(
+                "use `exec: {{command: [\"sleep\", \"{s}\"]}}` in the template, or lint with the cluster's --kube-version"
+            )),
+        );
+    }
+    match hook {
         PreStop::None => hits.push(Hit::new(
             w.index,
             DRAIN_DELAY_SET,
             format!("container `{name}` has no preStop drain delay: open MCP sessions are cut when a pod stops"),
         )),
-        PreStop::Sleeps(s) if s >= grace => hits.push(Hit::new(
+        PreStop::Sleeps(s) | PreStop::SleepAction(s) if s >= grace => hits.push(Hit::new(
             w.index,
             DRAIN_SHORTER_THAN_GRACE,
             format!(
@@ -246,7 +266,7 @@ fn drain(w: &Workload<'_>, c: &Value, hits: &mut Vec<Hit>) {
                  the pod is killed before it can shut down cleanly"
             ),
         )),
-        PreStop::Sleeps(_) | PreStop::Other => {}
+        PreStop::Sleeps(_) | PreStop::SleepAction(_) | PreStop::Other => {}
     }
 }
 
@@ -479,12 +499,47 @@ mod tests {
     }
 
     #[test]
+    fn mcp018_sleep_action_needs_1_30() {
+        let fleet = fleet_of(vec![server("github")]);
+        let objs = good_objects("github");
+        let at = |minor: u32| {
+            let opts = LintOptions {
+                kube_version: KubeVersion { major: 1, minor },
+            };
+            lint_with(&fleet, &objs, &opts)
+                .into_iter()
+                .filter(|f| f.rule == SLEEP_ACTION_SUPPORTED)
+                .collect::<Vec<_>>()
+        };
+        assert!(at(30).is_empty());
+        let f = at(29);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message.contains("Kubernetes 1.29 rejects"),
+            "{}",
+            f[0].message
+        );
+        assert!(f[0].fix.contains(r#"["sleep", "15"]"#), "{}", f[0].fix);
+        // The exec form works everywhere.
+        let mut objs = objs.clone();
+        deployment_mut(&mut objs, "github")["spec"]["template"]["spec"]["containers"][0]["lifecycle"]
+            ["preStop"] = json!({"exec": {"command": ["sleep", "15"]}});
+        let opts = LintOptions {
+            kube_version: KubeVersion {
+                major: 1,
+                minor: 28,
+            },
+        };
+        assert!(lint_with(&fleet, &objs, &opts).is_empty());
+    }
+
+    #[test]
     fn pre_stop_forms() {
         let c = |hook: Value| json!({"lifecycle": {"preStop": hook}});
         assert_eq!(pre_stop(&json!({})), PreStop::None);
         assert_eq!(
             pre_stop(&c(json!({"sleep": {"seconds": 5}}))),
-            PreStop::Sleeps(5)
+            PreStop::SleepAction(5)
         );
         assert_eq!(
             pre_stop(&c(json!({"exec": {"command": ["/bin/sleep", "7"]}}))),

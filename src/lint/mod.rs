@@ -21,7 +21,7 @@ mod testutil;
 use serde::Serialize;
 
 use crate::fleet::Fleet;
-use crate::render::Object;
+use crate::render::{KubeVersion, Object};
 
 pub use image::ImageRef;
 
@@ -116,6 +116,7 @@ pub const ALERTS_PRESENT: &str = "MCP014";
 pub const DRAIN_SHORTER_THAN_GRACE: &str = "MCP015";
 pub const DRAIN_DELAY_SET: &str = "MCP016";
 pub const CANARY_PROMETHEUS: &str = "MCP017";
+pub const SLEEP_ACTION_SUPPORTED: &str = "MCP018";
 
 /// The checklist. Ids are stable: never renumber, only add.
 pub const RULES: &[Rule] = &[
@@ -221,6 +222,12 @@ pub const RULES: &[Rule] = &[
         what: "servers with the canary strategy have a Prometheus URL (the gates query it)",
         fix: "set prometheus.url in the fleet defaults or for the server",
     },
+    Rule {
+        id: SLEEP_ACTION_SUPPORTED,
+        severity: Severity::Error,
+        what: "lifecycle.preStop.sleep is only used for Kubernetes 1.30 or newer (--kube-version)",
+        fix: "use an exec `sleep N` preStop hook, or lint with the cluster's --kube-version",
+    },
 ];
 
 /// Looks a rule up by id. Panics on an unknown id: ids are constants of this
@@ -258,12 +265,24 @@ impl Hit {
     }
 }
 
+/// What a lint depends on besides the fleet and the objects.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LintOptions {
+    /// The Kubernetes version the objects are for (`--kube-version`).
+    pub kube_version: KubeVersion,
+}
+
+/// Runs every rule over `objects`, for the default Kubernetes version.
+pub fn lint(fleet: &Fleet, objects: &[Object]) -> Vec<Finding> {
+    lint_with(fleet, objects, &LintOptions::default())
+}
+
 /// Runs every rule over `objects`. Findings come in render order (by object),
 /// then by rule id; the result is deterministic.
-pub fn lint(fleet: &Fleet, objects: &[Object]) -> Vec<Finding> {
+pub fn lint_with(fleet: &Fleet, objects: &[Object], opts: &LintOptions) -> Vec<Finding> {
     let ctx = workload::Context::new(fleet, objects);
     let mut hits = Vec::new();
-    container_rules::check(&ctx, &mut hits);
+    container_rules::check(&ctx, opts, &mut hits);
     server_rules::check(&ctx, &mut hits);
     hits.sort_by(|a, b| (a.index, a.rule).cmp(&(b.index, b.rule)));
     hits.into_iter()

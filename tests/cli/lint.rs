@@ -285,3 +285,56 @@ fn bad_fleet_exits_two() {
     assert_eq!(out.status.code(), Some(2), "stderr:\n{}", stderr(&out));
     assert_eq!(stdout(&out), "");
 }
+
+#[test]
+fn sleep_action_in_an_override_is_an_error_before_1_30() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "mcpctl.yaml", &clean_fleet());
+    let builtin = std::fs::read_to_string(repo_root().join("templates/deployment.yaml")).unwrap();
+    assert!(
+        builtin.contains("{% if kube.sleepAction %}"),
+        "the built-in template changed"
+    );
+    let tdir = dir.path().join("tpl");
+    std::fs::create_dir(&tdir).unwrap();
+    write(
+        &tdir,
+        "deployment.yaml",
+        &builtin.replace("{% if kube.sleepAction %}", "{% if true %}"),
+    );
+
+    let args = [
+        "lint",
+        "--templates",
+        "tpl",
+        "--kube-version",
+        "1.29",
+        "-o",
+        "json",
+        "search",
+    ];
+    let out = mcpctl_in(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{}", stderr(&out));
+    let pairs = rule_objects(&json_report(&out));
+    assert_eq!(
+        pairs,
+        [("MCP018".to_string(), "Deployment/mcp/search".to_string())]
+    );
+
+    let args = [
+        "lint",
+        "--templates",
+        "tpl",
+        "--kube-version",
+        "1.30",
+        "search",
+    ];
+    let out = mcpctl_in(dir.path(), &args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
