@@ -190,20 +190,17 @@ async fn apply_locked(
     let ns = s.ns();
     let journal = Journal::new(&s.cluster, ns, &s.fleet.name);
     let started = journal::now_rfc3339();
+    let inflight = |server: &str, step: &str| Inflight {
+        operation: "apply".into(),
+        strategy: strategy_of(s, server),
+        step: step.into(),
+        started: started.clone(),
+        holder: me.to_string(),
+        ..Default::default()
+    };
     for server in changed {
-        let strategy = strategy_of(s, server);
         journal
-            .set_inflight(
-                server,
-                &Inflight {
-                    operation: "apply".into(),
-                    strategy,
-                    step: "applying objects".into(),
-                    started: started.clone(),
-                    holder: me.to_string(),
-                    ..Default::default()
-                },
-            )
+            .set_inflight(server, &inflight(server, "applying objects"))
             .await?;
     }
     let written = apply::write(&s.cluster, planned).await;
@@ -212,6 +209,11 @@ async fn apply_locked(
         Ok(_) => {
             report(printer, planned, false, ns_created)?;
             if args.wait {
+                for server in changed {
+                    journal
+                        .set_inflight(server, &inflight(server, "waiting for the rollout"))
+                        .await?;
+                }
                 let mut progress = Progress::new(printer.quiet);
                 wait::wait_for_deployments(
                     &s.cluster,

@@ -572,3 +572,67 @@ fn apply_keeps_the_live_rollout_state_of_a_blue_green_server() {
         out(&o)
     );
 }
+
+/// The lock is renewed while an operation runs; SIGINT releases it and
+/// leaves the in-flight mark, which `status` shows as interrupted.
+#[test]
+fn the_lock_is_renewed_and_an_interrupted_apply_shows_in_status() {
+    let env = Env::start(&[]);
+    env.srv
+        .set_deployment_behaviour(NS, "github", Behaviour::NeverReady);
+    let child = env
+        .command(&["apply", "--wait", "--timeout", "5m"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lease_path =
+        format!("/apis/coordination.k8s.io/v1/namespaces/{NS}/leases/mcpctl-lock-github");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let first = loop {
+        if let Some(l) = env.srv.get(&lease_path) {
+            break l;
+        }
+        assert!(Instant::now() < deadline, "the lock was never taken");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        first["spec"]["holderIdentity"]
+            .as_str()
+            .unwrap()
+            .starts_with("tester@"),
+        "{first}"
+    );
+    // Renewed every 10 s.
+    std::thread::sleep(Duration::from_secs(12));
+    let renewed = env.srv.get(&lease_path).expect("lease still held");
+    assert_ne!(
+        renewed["spec"]["renewTime"], first["spec"]["renewTime"],
+        "not renewed: {renewed}"
+    );
+    assert_eq!(renewed["spec"]["acquireTime"], first["spec"]["acquireTime"]);
+    let micro = renewed["spec"]["renewTime"].as_str().unwrap();
+    assert_eq!(micro.split('.').nth(1).map(str::len), Some(7), "{micro}"); // 6 digits + Z
+
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("interrupted by SIGINT"),
+        "{}",
+        out(&o)
+    );
+    assert!(env.srv.get(&lease_path).is_none(), "lock not released");
+    let o = env.run(&["status"]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("apply waiting for the rollout by tester@")
+            && stdout.contains("(interrupted)"),
+        "{}",
+        out(&o)
+    );
+}
