@@ -254,9 +254,13 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Cluster> {
         .to_string();
     let default_namespace = config.default_namespace.clone();
     let client = kube::Client::try_from(config).map_err(|e| {
-        Error::Failed(format!(
-            "cannot build a client for {url} (context \"{context}\"): {e}"
-        ))
+        if matches!(e, kube::Error::Auth(_)) {
+            Error::Failed(format!(
+                "cannot get credentials of context \"{context}\" for {url} (expired or not logged in?): {e}"
+            ))
+        } else {
+            Error::Failed(format!("cannot build a client for {url} (context \"{context}\"): {e}"))
+        }
     })?;
     let mut cluster = Cluster {
         client,

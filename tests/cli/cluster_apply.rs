@@ -636,3 +636,29 @@ fn the_lock_is_renewed_and_an_interrupted_apply_shows_in_status() {
         out(&o)
     );
 }
+
+#[test]
+fn a_failing_credential_plugin_is_one_line_naming_context_and_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = "apiVersion: v1\nkind: Config\ncurrent-context: prod\nclusters:\n- name: c\n  cluster: {server: \"https://10.0.0.1:6443\"}\n\
+              contexts:\n- name: prod\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user:\n    exec:\n\
+              \x20     apiVersion: client.authentication.k8s.io/v1\n      command: sh\n\
+              \x20     args: [\"-c\", \"echo token expired >&2; exit 1\"]\n      interactiveMode: Never\n";
+    std::fs::write(dir.path().join("kc"), kc).unwrap();
+    std::fs::write(dir.path().join("mcpctl.yaml"), fleet_yaml("x/y:1", 1)).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_mcpctl"))
+        .args(["apply", "--kubeconfig", "kc"])
+        .current_dir(dir.path())
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{}", out(&o));
+    assert!(
+        stderr.contains("cannot get credentials of context \"prod\" for https://10.0.0.1:6443"),
+        "{}",
+        out(&o)
+    );
+    assert!(stderr.contains("token expired"), "{}", out(&o));
+}
