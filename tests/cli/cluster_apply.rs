@@ -662,3 +662,74 @@ fn a_failing_credential_plugin_is_one_line_naming_context_and_server() {
     );
     assert!(stderr.contains("token expired"), "{}", out(&o));
 }
+
+#[test]
+fn a_conflict_with_another_manager_names_it_and_force_conflicts_takes_the_field() {
+    let env = Env::start(&[]);
+    assert_eq!(env.run(&["apply"]).status.code(), Some(0));
+    // Someone scales by hand with their own server-side apply.
+    let url = format!(
+        "{}/apis/apps/v1/namespaces/{NS}/deployments/github?fieldManager=ops-team&force=true",
+        env.srv.url()
+    );
+    let body = r#"{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "github"}, "spec": {"replicas": 5}}"#;
+    let c = std::process::Command::new("curl")
+        .args([
+            "-sf",
+            "-X",
+            "PATCH",
+            "-H",
+            "Content-Type: application/apply-patch+yaml",
+            "--data",
+            body,
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        c.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&c.stderr)
+    );
+    env.srv.clear_requests();
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains(".spec.replicas (owned by \"ops-team\")"),
+        "{}",
+        out(&o)
+    );
+    assert!(stderr.contains("--force-conflicts"), "{}", out(&o));
+    assert!(writes(&env.srv.requests()).is_empty());
+    assert_eq!(env.deployment("github").unwrap()["spec"]["replicas"], 5);
+
+    let o = env.run(&["apply", "--force-conflicts"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(env.deployment("github").unwrap()["spec"]["replicas"], 2);
+
+    // Fields taken by mcpctl's own managers (rollout commands) are taken back without a flag.
+    let url = url.replace("fieldManager=ops-team", "fieldManager=mcpctl-rollout");
+    let c = std::process::Command::new("curl")
+        .args([
+            "-sf",
+            "-X",
+            "PATCH",
+            "-H",
+            "Content-Type: application/apply-patch+yaml",
+            "--data",
+            body,
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        c.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&c.stderr)
+    );
+    assert_eq!(env.deployment("github").unwrap()["spec"]["replicas"], 5);
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(env.deployment("github").unwrap()["spec"]["replicas"], 2);
+}
