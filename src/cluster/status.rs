@@ -1,8 +1,8 @@
 //! Fleet status from a fixed number of LIST calls, whatever the fleet size:
 //! Deployments and Services (`app.kubernetes.io/part-of=<fleet>`), the
-//! journal's state records, the lock Leases, and the TLS Secrets (certificate
-//! expiry from the `mcpctl.io/not-after` annotation the certificate commands
-//! write). Rows are then computed per server without further requests.
+//! journal's state records, the lock Leases, and the namespace's Secrets
+//! (certificate expiry of each server's TLS Secret). Rows are then computed
+//! per server without further requests.
 
 use std::collections::BTreeMap;
 
@@ -17,8 +17,25 @@ use super::observe;
 use crate::error::Result;
 use crate::fleet::{Fleet, Strategy};
 
-/// Annotation holding a certificate's notAfter (RFC 3339) on its Secret.
+/// Annotation holding a certificate's notAfter (RFC 3339) on its Secret; when
+/// absent, `tls.crt` is parsed.
 pub const NOT_AFTER: &str = "mcpctl.io/not-after";
+
+/// notAfter of a TLS Secret: the annotation, else the first certificate of
+/// `data["tls.crt"]` (base64 PEM). Values are read, never printed.
+pub fn secret_not_after(secret: &Value) -> Option<Timestamp> {
+    if let Some(a) = secret["metadata"]["annotations"][NOT_AFTER].as_str() {
+        return a.parse().ok();
+    }
+    use base64::Engine;
+    let b64 = secret["data"]["tls.crt"].as_str()?;
+    let pem_bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
+    let (_, pem) = x509_parser::pem::parse_x509_pem(&pem_bytes).ok()?;
+    let cert = pem.parse_x509().ok()?;
+    Timestamp::from_second(cert.validity().not_after.timestamp()).ok()
+}
 
 /// Everything `status` read, by kind.
 #[derive(Debug, Clone, Default)]
@@ -44,7 +61,9 @@ pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &str) -> Result<Snapsh
         cluster.list_unpaged(&svc_path, Some(&part_of)),
         journal.states(),
         cluster.list_unpaged(&lease_path, Some(&leases_sel)),
-        cluster.list_unpaged(&secret_path, Some(&part_of)),
+        // Every Secret of the namespace: the TLS Secrets are created by the
+        // certificate commands or by hand, not necessarily labelled.
+        cluster.list_unpaged(&secret_path, None),
     )?;
     Ok(Snapshot {
         deployments,
@@ -231,17 +250,14 @@ pub fn rows(
             .iter()
             .find(|l| l["metadata"]["name"].as_str() == Some(&lock::lease_name(name)))
             .and_then(|l| lock::live_holder(l, now));
-        let cert = server.tls.as_ref().and_then(|t| {
+        let not_after = server.tls.as_ref().and_then(|t| {
             snap.secrets
                 .iter()
                 .find(|s| s["metadata"]["name"].as_str() == Some(t.secret_name.as_str()))
-                .and_then(|s| s["metadata"]["annotations"][NOT_AFTER].as_str())
-                .map(str::to_string)
+                .and_then(secret_not_after)
         });
-        let days = cert
-            .as_deref()
-            .and_then(|c| c.parse::<Timestamp>().ok())
-            .map(|t| t.duration_since(now).as_secs().div_euclid(86_400));
+        let cert = not_after.map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+        let days = not_after.map(|t| t.duration_since(now).as_secs().div_euclid(86_400));
         let age = state
             .last
             .as_ref()
@@ -366,6 +382,29 @@ mod tests {
         assert_eq!(
             image_version("x@sha256:0123456789abcdef0123"),
             "sha256:0123456789ab"
+        );
+    }
+
+    #[test]
+    fn not_after_from_annotation_or_certificate() {
+        let s =
+            serde_json::json!({"metadata": {"annotations": {NOT_AFTER: "2027-01-01T00:00:00Z"}}});
+        assert_eq!(
+            secret_not_after(&s),
+            Some("2027-01-01T00:00:00Z".parse().unwrap())
+        );
+        // A self-signed certificate valid until 2036-11-18T06:39:58Z (openssl req -x509).
+        let pem = include_str!("testdata/cert-2036-11-18.pem");
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(pem);
+        let s = serde_json::json!({"metadata": {}, "data": {"tls.crt": b64, "tls.key": "eA=="}});
+        assert_eq!(
+            secret_not_after(&s),
+            Some("2036-11-18T06:39:58Z".parse().unwrap())
+        );
+        assert_eq!(
+            secret_not_after(&serde_json::json!({"data": {"tls.crt": "bm90IGEgY2VydA=="}})),
+            None
         );
     }
 

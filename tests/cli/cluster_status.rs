@@ -73,7 +73,11 @@ fn status_of_an_interrupted_operation_shows_it() {
 fn status_watch_prints_again_on_a_change() {
     use std::io::{BufRead, BufReader};
     let env = Env::start(&[]);
-    env.srv.set_deployment_behaviour(NS, "github", Behaviour::ReadyAfter(Duration::from_millis(100)));
+    env.srv.set_deployment_behaviour(
+        NS,
+        "github",
+        Behaviour::ReadyAfter(Duration::from_millis(100)),
+    );
     assert_eq!(env.run(&["apply", "--wait"]).status.code(), Some(0));
     let mut child = env
         .command(&["status", "--watch"])
@@ -165,4 +169,50 @@ fn status_of_1000_servers_makes_a_constant_number_of_requests() {
     );
     assert!(reqs.len() <= 6, "{}", describe(&reqs));
     assert!(reqs.iter().all(|r| r.method == "GET"));
+}
+
+#[test]
+fn status_shows_certificate_days_left() {
+    let env = Env::start(&[]);
+    let fleet = fleet_yaml("ghcr.io/acme/github-mcp:1.4.2", 1) + "    tls: {}\n";
+    env.write_fleet(&fleet);
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    // A certificate valid until 2036-11-18T06:39:58Z, as `certs` would store it.
+    let pem =
+        std::fs::read(crate::support::repo_root().join("src/cluster/testdata/cert-2036-11-18.pem"))
+            .unwrap();
+    let b64 = {
+        let o = std::process::Command::new("base64")
+            .arg("-w0")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        o.stdin.as_ref().unwrap().write_all(&pem).unwrap();
+        String::from_utf8(o.wait_with_output().unwrap().stdout).unwrap()
+    };
+    env.srv.put_object(
+        json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+        "metadata": {"name": "github-tls", "namespace": NS},
+        "data": {"tls.crt": b64, "tls.key": "eA=="}}),
+    );
+    let o = env.run(&["status", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    assert_eq!(v[0]["certificateNotAfter"], "2036-11-18T06:39:58Z", "{v}");
+    let days = v[0]["certificateDaysLeft"].as_i64().unwrap();
+    assert!((3000..3700).contains(&days), "{days}");
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains(&b64[..20]),
+        "certificate data printed"
+    );
+    let o = env.run(&["status"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(&format!("{days}d")),
+        "{}",
+        out(&o)
+    );
 }
