@@ -733,3 +733,36 @@ fn a_conflict_with_another_manager_names_it_and_force_conflicts_takes_the_field(
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert_eq!(env.deployment("github").unwrap()["spec"]["replicas"], 2);
 }
+
+#[test]
+fn kubeconfig_lists_are_merged_and_dash_n_overrides_the_namespace() {
+    let env = Env::start(&[]);
+    // The first file only picks the context; the second defines it.
+    let first = env.dir.path().join("first");
+    std::fs::write(
+        &first,
+        "apiVersion: v1\nkind: Config\ncurrent-context: test\n",
+    )
+    .unwrap();
+    let list = format!(
+        "{}:{}:{}",
+        first.display(),
+        env.dir.path().join("missing").display(),
+        env.kubeconfig().display()
+    );
+    let o = env
+        .command(&["apply", "-n", "team-b"])
+        .env("KUBECONFIG", list)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        env.srv
+            .get("/apis/apps/v1/namespaces/team-b/deployments/github")
+            .is_some()
+    );
+    assert!(
+        env.deployment("github").is_none(),
+        "applied to the fleet file's namespace"
+    );
+}
