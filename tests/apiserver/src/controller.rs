@@ -28,6 +28,9 @@ pub enum Behaviour {
     NeverReady,
     /// Pods run but their container keeps crashing (CrashLoopBackOff), never Ready.
     FailingPods,
+    /// The controller leaves this Deployment alone (no ReplicaSets, no Pods, no status
+    /// writes): for tests that store Deployments with a status of their choosing.
+    Unmanaged,
 }
 
 impl Default for Behaviour {
@@ -38,6 +41,8 @@ impl Default for Behaviour {
 
 #[derive(Debug, Default)]
 pub struct Behaviours {
+    /// Bumped on every change, so the controller looks at every Deployment again.
+    pub version: u64,
     pub default: Behaviour,
     pub per: HashMap<(String, String), Behaviour>,
 }
@@ -46,6 +51,10 @@ const MANAGER: &str = "kube-controller-manager";
 
 #[derive(Default)]
 struct Memory {
+    /// Deployment uid -> fingerprint when it was last found settled.
+    settled: HashMap<String, String>,
+    behaviours_version: u64,
+    cursor: usize,
     pod_born: HashMap<String, Instant>,
     /// Deployment uid -> (last progress instant, progress signature).
     progress: HashMap<String, (Instant, String)>,
@@ -53,14 +62,30 @@ struct Memory {
 
 pub async fn run(shared: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut mem = Memory::default();
+    let mut more = false;
+    let trace = std::env::var_os("TEST_APISERVER_TRACE").is_some();
     loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = shared.wake.notified() => {}
-            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+        if !more {
+            tokio::select! {
+                _ = stop.changed() => return,
+                _ = shared.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        reconcile(&shared, &mut mem);
+        if *stop.borrow() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(if more { 5 } else { 20 })).await;
+        let t0 = std::time::Instant::now();
+        let rv0 = shared.store.lock().unwrap().rv;
+        more = reconcile(&shared, &mut mem);
+        if trace {
+            let writes = shared.store.lock().unwrap().rv - rv0;
+            eprintln!(
+                "test-apiserver: controller pass {:?}, {writes} writes, more to do: {more}",
+                t0.elapsed()
+            );
+        }
     }
 }
 
@@ -120,24 +145,85 @@ fn int_or_percent(v: Option<&Value>, total: i64, round_up: bool, default: &str) 
     }
 }
 
-fn owned_by<'a>(
-    st: &'a Store,
-    group: &'a str,
-    plural: &'a str,
-    ns: &'a str,
-    uid: &'a str,
-) -> Vec<(Key, Value)> {
-    st.list(group, plural, Some(ns))
-        .filter(|(_, v)| {
-            v.pointer("/metadata/ownerReferences")
-                .and_then(Value::as_array)
-                .is_some_and(|a| {
-                    a.iter()
-                        .any(|r| r.get("uid").and_then(Value::as_str) == Some(uid))
-                })
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
+/// Keys of objects of a kind by the uid of their owner (one pass, no copies of objects).
+fn keys_by_owner(st: &Store, group: &str, plural: &str) -> HashMap<String, Vec<Key>> {
+    let mut out: HashMap<String, Vec<Key>> = HashMap::new();
+    for (k, v) in st.list(group, plural, None) {
+        if let Some(refs) = v
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+        {
+            for r in refs {
+                if let Some(u) = r.get("uid").and_then(Value::as_str) {
+                    out.entry(u.to_string()).or_default().push(k.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn values(st: &Store, keys: Option<&Vec<Key>>) -> Vec<(Key, Value)> {
+    keys.into_iter()
+        .flatten()
+        .filter_map(|k| st.get(k).map(|v| (k.clone(), v.clone())))
         .collect()
+}
+
+fn rv_of(st: &Store, k: &Key) -> String {
+    st.get(k)
+        .and_then(|v| v.pointer("/metadata/resourceVersion"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The resourceVersions of a Deployment and everything it owns: unchanged means nothing
+/// happened to it since the last look.
+fn fingerprint(
+    st: &Store,
+    dkey: &Key,
+    uid: &str,
+    rs_keys: &HashMap<String, Vec<Key>>,
+    pod_keys: &HashMap<String, Vec<Key>>,
+) -> String {
+    let mut fp = rv_of(st, dkey);
+    for rk in rs_keys.get(uid).into_iter().flatten() {
+        fp.push('/');
+        fp.push_str(&rv_of(st, rk));
+        let ruid = st
+            .get(rk)
+            .and_then(|r| r.pointer("/metadata/uid"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        for pk in pod_keys.get(ruid).into_iter().flatten() {
+            fp.push(',');
+            fp.push_str(&rv_of(st, pk));
+        }
+    }
+    fp
+}
+
+/// A Deployment needs no more attention until something changes: its rollout is complete, or
+/// it has given up (ProgressDeadlineExceeded), and its pods do not change by themselves.
+fn settled(d: &Value, behaviour: &Behaviour) -> bool {
+    if matches!(behaviour, Behaviour::FailingPods) {
+        return false;
+    }
+    let n = |p: &str| d.pointer(p).and_then(Value::as_i64).unwrap_or(0);
+    if n("/status/observedGeneration") < n("/metadata/generation") {
+        return false;
+    }
+    let gave_up = condition_reason(d.pointer("/status/conditions"), "Progressing").as_deref()
+        == Some("ProgressDeadlineExceeded");
+    let desired = d
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let complete = n("/status/updatedReplicas") == desired
+        && n("/status/replicas") == desired
+        && n("/status/availableReplicas") == desired;
+    gave_up || complete
 }
 
 fn i(v: &Value, p: &str) -> i64 {
@@ -167,24 +253,75 @@ fn set_counters(status: &mut Map<String, Value>, pairs: &[(&str, i64)]) {
     }
 }
 
-fn reconcile(shared: &Shared, mem: &mut Memory) {
+/// Deployments reconciled per pass at most.
+const BATCH: usize = 32;
+
+/// One pass; true when Deployments were left for the next pass.
+fn reconcile(shared: &Shared, mem: &mut Memory) -> bool {
     let deploy_res = res(shared, "apps", "v1", "deployments");
     let rs_res = res(shared, "apps", "v1", "replicasets");
     let pod_res = res(shared, "", "v1", "pods");
     let behaviours: Behaviours = {
         let b = shared.behaviours.lock().unwrap();
         Behaviours {
+            version: b.version,
             default: b.default.clone(),
             per: b.per.clone(),
         }
     };
     let mut st = shared.store.lock().unwrap();
 
-    // 1. Deployments: make sure the ReplicaSet of the current template exists; scale them.
-    let deployments: Vec<(Key, Value)> = st
+    if behaviours.version != mem.behaviours_version {
+        mem.behaviours_version = behaviours.version;
+        mem.settled.clear();
+    }
+    let rs_keys = keys_by_owner(&st, "apps", "replicasets");
+    let pod_keys = keys_by_owner(&st, "", "pods");
+    // Only Deployments with something to do are looked at (a fleet of a thousand quiet ones
+    // costs a scan of keys, not a reconcile each).
+    let mut before: HashMap<String, String> = HashMap::new();
+    let deployment_keys: Vec<Key> = st
         .list("apps", "deployments", None)
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .map(|(k, _)| k.clone())
         .collect();
+    let mut deployments: Vec<(Key, Value)> = Vec::new();
+    for k in deployment_keys {
+        let Some(d) = st.get(&k) else { continue };
+        if behaviour_for(&behaviours, &k, d) == Behaviour::Unmanaged {
+            continue;
+        }
+        let uid = d
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let fp = fingerprint(&st, &k, &uid, &rs_keys, &pod_keys);
+        if mem.settled.get(&uid) == Some(&fp) {
+            continue;
+        }
+        before.insert(uid, fp);
+        deployments.push((k, d.clone()));
+    }
+    // Bounded work per pass, so that the store lock is never held for long; the rest waits
+    // for the next pass (which comes at once).
+    let more = deployments.len() > BATCH;
+    if more {
+        let start = mem.cursor % deployments.len();
+        deployments.rotate_left(start);
+        deployments.truncate(BATCH);
+        mem.cursor = mem.cursor.wrapping_add(BATCH);
+        let keep: std::collections::HashSet<String> = deployments
+            .iter()
+            .filter_map(|(_, d)| {
+                d.pointer("/metadata/uid")
+                    .and_then(Value::as_str)
+                    .map(String::from)
+            })
+            .collect();
+        before.retain(|u, _| keep.contains(u));
+    }
+    let active: std::collections::HashSet<String> = before.keys().cloned().collect();
+    // 1. Deployments: make sure the ReplicaSet of the current template exists; scale them.
     for (dkey, d) in &deployments {
         if d.pointer("/metadata/deletionTimestamp").is_some() {
             continue;
@@ -204,7 +341,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
             .unwrap_or_else(|| json!({}));
         let hash = stable_hash(&template);
         template["metadata"]["labels"]["pod-template-hash"] = json!(hash);
-        let mut rss = owned_by(&st, "apps", "replicasets", ns, &uid);
+        let mut rss = values(&st, rs_keys.get(&uid));
         let max_rev = rss
             .iter()
             .filter_map(|(_, r)| {
@@ -422,9 +559,19 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
         }
     }
 
-    // 2. ReplicaSets: pods, pod readiness, ReplicaSet status.
+    // 2. ReplicaSets of the active Deployments, and ReplicaSets no Deployment owns: pods, pod
+    // readiness, ReplicaSet status.
     let replicasets: Vec<(Key, Value)> = st
         .list("apps", "replicasets", None)
+        .filter(|(_, v)| {
+            let owner = v.pointer("/metadata/ownerReferences/0");
+            match owner {
+                Some(o) if o["kind"] == "Deployment" => {
+                    active.contains(o["uid"].as_str().unwrap_or_default())
+                }
+                _ => true,
+            }
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     for (rkey, rs) in &replicasets {
@@ -452,7 +599,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
             .cloned()
             .or_else(|| annotation_behaviour(&owner_obj))
             .unwrap_or_else(|| behaviours.default.clone());
-        let mut pods = owned_by(&st, "", "pods", ns, &uid);
+        let mut pods = values(&st, pod_keys.get(&uid));
         while (pods.len() as i64) < want {
             let name = format!("{}-{}", rkey.name, random_suffix(5));
             let mut tmeta = rs
@@ -580,10 +727,11 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
         }
     }
 
+    let rs_keys = keys_by_owner(&st, "apps", "replicasets");
     // 3. Deployment status.
-    let deployments: Vec<(Key, Value)> = st
-        .list("apps", "deployments", None)
-        .map(|(k, v)| (k.clone(), v.clone()))
+    let deployments: Vec<(Key, Value)> = deployments
+        .iter()
+        .filter_map(|(k, _)| st.get(k).map(|v| (k.clone(), v.clone())))
         .collect();
     for (dkey, d) in &deployments {
         if d.pointer("/metadata/deletionTimestamp").is_some() {
@@ -603,7 +751,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
             .unwrap_or_else(|| json!({}));
         let hash = stable_hash(&template);
         template["metadata"]["labels"]["pod-template-hash"] = json!(hash);
-        let rss = owned_by(&st, "apps", "replicasets", &dkey.namespace, &uid);
+        let rss = values(&st, rs_keys.get(&uid));
         let Some((_, new_rs)) = rss.iter().find(|(_, r)| {
             r.pointer("/metadata/labels/pod-template-hash")
                 .and_then(Value::as_str)
@@ -745,6 +893,23 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
             );
         }
     }
+    // Remember the Deployments that are done, until something of theirs changes.
+    let pod_keys = keys_by_owner(&st, "", "pods");
+    for (dkey, _) in &deployments {
+        let Some(d) = st.get(dkey) else { continue };
+        let uid = d
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let fp = fingerprint(&st, dkey, &uid, &rs_keys, &pod_keys);
+        let behaviour = behaviour_for(&behaviours, dkey, d);
+        if before.get(&uid) == Some(&fp) && settled(d, &behaviour) {
+            mem.settled.insert(uid, fp);
+        } else {
+            mem.settled.remove(&uid);
+        }
+    }
     // Forget pods that are gone.
     let live: std::collections::HashSet<String> = st
         .list("", "pods", None)
@@ -755,6 +920,17 @@ fn reconcile(shared: &Shared, mem: &mut Memory) {
         })
         .collect();
     mem.pod_born.retain(|k, _| live.contains(k));
+    more
+}
+
+/// The behaviour of a Deployment: set by the test for it, else named by its annotation, else
+/// the default.
+fn behaviour_for(b: &Behaviours, key: &Key, d: &Value) -> Behaviour {
+    b.per
+        .get(&(key.namespace.clone(), key.name.clone()))
+        .cloned()
+        .or_else(|| annotation_behaviour(d))
+        .unwrap_or_else(|| b.default.clone())
 }
 
 /// The behaviour named by the annotation `test-apiserver.mcpctl.dev/behaviour` of a
@@ -770,6 +946,7 @@ fn annotation_behaviour(d: &Value) -> Option<Behaviour> {
     match a {
         "never-ready" => Some(Behaviour::NeverReady),
         "failing-pods" => Some(Behaviour::FailingPods),
+        "unmanaged" => Some(Behaviour::Unmanaged),
         other => {
             let v = other.strip_prefix("ready-after=")?;
             let ms = if let Some(ms) = v.strip_suffix("ms") {
@@ -819,6 +996,9 @@ fn upsert_condition(
 }
 
 fn pod_status(p: &Value, b: &Behaviour, born: Instant) -> Value {
+    if matches!(b, Behaviour::Unmanaged) {
+        return p.clone();
+    }
     let mut np = p.clone();
     let now = now_rfc3339();
     let created = p
@@ -873,6 +1053,7 @@ fn pod_status(p: &Value, b: &Behaviour, born: Instant) -> Value {
             json!({"phase": "Pending", "conditions": [cond("Initialized", "True"), cond("Ready", "False"), cond("ContainersReady", "False"), cond("PodScheduled", "True")],
                 "hostIP": "172.18.0.2", "startTime": created, "containerStatuses": cs, "qosClass": "BestEffort"})
         }
+        Behaviour::Unmanaged => return p.clone(),
         Behaviour::FailingPods => {
             let restarts = (born.elapsed().as_secs() / 2) as i64;
             let cs: Vec<Value> = containers

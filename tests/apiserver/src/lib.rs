@@ -91,6 +91,7 @@ pub struct Builder {
     port: u16,
     default_behaviour: Option<Behaviour>,
     history: Option<usize>,
+    no_controller: bool,
 }
 
 impl Builder {
@@ -115,6 +116,12 @@ impl Builder {
 
     pub fn default_behaviour(mut self, b: Behaviour) -> Self {
         self.default_behaviour = Some(b);
+        self
+    }
+
+    /// Runs without the simulated controllers: Deployments stay as stored.
+    pub fn without_controller(mut self) -> Self {
+        self.no_controller = true;
         self
     }
 
@@ -187,7 +194,9 @@ impl Builder {
             shared.clone(),
             shared.stop.subscribe(),
         ));
-        tokio::spawn(controller::run(shared.clone(), shared.stop.subscribe()));
+        if !self.no_controller {
+            tokio::spawn(controller::run(shared.clone(), shared.stop.subscribe()));
+        }
         ApiServer {
             shared,
             url: format!("http://{addr}"),
@@ -256,17 +265,18 @@ impl ApiServer {
     }
 
     pub fn set_deployment_behaviour(&self, namespace: &str, name: &str, b: Behaviour) {
-        self.shared
-            .behaviours
-            .lock()
-            .unwrap()
-            .per
-            .insert((namespace.to_string(), name.to_string()), b);
+        let mut bs = self.shared.behaviours.lock().unwrap();
+        bs.per.insert((namespace.to_string(), name.to_string()), b);
+        bs.version += 1;
+        drop(bs);
         self.shared.wake.notify_one();
     }
 
     pub fn set_default_behaviour(&self, b: Behaviour) {
-        self.shared.behaviours.lock().unwrap().default = b;
+        let mut bs = self.shared.behaviours.lock().unwrap();
+        bs.default = b;
+        bs.version += 1;
+        drop(bs);
         self.shared.wake.notify_one();
     }
 

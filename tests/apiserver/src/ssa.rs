@@ -494,8 +494,21 @@ fn has_prefix(p: &[String], prefix: &[String]) -> bool {
 }
 
 fn prune_missing(entries: &mut Vec<Entry>, obj: &Value, ty: Ty) {
+    prune_missing_under(entries, obj, ty, None);
+}
+
+/// Drops owned paths that no longer exist; with `only`, just those under these top-level
+/// fields (the ones a write changed), which keeps large objects cheap to update.
+fn prune_missing_under(entries: &mut Vec<Entry>, obj: &Value, ty: Ty, only: Option<&[String]>) {
     for e in entries.iter_mut() {
-        e.set.retain(|p| lookup(obj, p, ty).is_some());
+        e.set.retain(|p| {
+            if let (Some(only), Some(first)) = (only, p.first()) {
+                if !only.contains(first) {
+                    return true;
+                }
+            }
+            lookup(obj, p, ty).is_some()
+        });
     }
     entries.retain(|e| !e.set.is_empty());
 }
@@ -548,7 +561,16 @@ pub fn track_update(
         }
     }
     let full = strip_for_tracking(new, Scope::Main { has_status: false });
-    prune_missing(&mut entries, &full, ty);
+    let old_full = old.map(|o| strip_for_tracking(o, Scope::Main { has_status: false }));
+    let changed_top: Vec<String> = match (&old_full, &full) {
+        (Some(Value::Object(o)), Value::Object(n)) => o
+            .iter()
+            .filter(|(k, v)| n.get(*k) != Some(*v))
+            .map(|(k, _)| format!("f:{k}"))
+            .collect(),
+        _ => Vec::new(),
+    };
+    prune_missing_under(&mut entries, &full, ty, Some(&changed_top));
     write_entries(new, &entries);
 }
 
