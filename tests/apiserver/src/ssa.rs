@@ -502,10 +502,10 @@ fn prune_missing(entries: &mut Vec<Entry>, obj: &Value, ty: Ty) {
 fn prune_missing_under(entries: &mut Vec<Entry>, obj: &Value, ty: Ty, only: Option<&[String]>) {
     for e in entries.iter_mut() {
         e.set.retain(|p| {
-            if let (Some(only), Some(first)) = (only, p.first()) {
-                if !only.contains(first) {
-                    return true;
-                }
+            if let (Some(only), Some(first)) = (only, p.first())
+                && !only.contains(first)
+            {
+                return true;
             }
             lookup(obj, p, ty).is_some()
         });
