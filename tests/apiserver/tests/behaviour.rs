@@ -558,3 +558,176 @@ async fn selectors_namespaces_and_deletion() {
     .json();
     assert_eq!(pods["items"].as_array().unwrap().len(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_subresource_rollback_finalizers_and_deletecollection() {
+    let srv = ApiServer::builder()
+        .default_behaviour(Behaviour::ReadyAfter(Duration::from_millis(20)))
+        .start()
+        .await;
+    let base = srv.url();
+    let path = deploy_path("app");
+    apply(&base, &path, deployment("app", 1, 600)).await;
+    let d = wait_for(&base, &path, "rolled out", Duration::from_secs(5), |d| {
+        d["status"]["availableReplicas"] == 1
+    })
+    .await;
+
+    // A write through /status changes status only; a main-resource write ignores status.
+    let mut body = d.clone();
+    body["spec"]["replicas"] = json!(7);
+    body["status"]["replicas"] = json!(42);
+    let r = common::send(
+        &base,
+        "PUT",
+        &format!("{path}/status"),
+        &[],
+        &[("Content-Type", "application/json")],
+        Some(serde_json::to_vec(&body).unwrap()),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    assert_eq!(
+        (
+            v["spec"]["replicas"].as_i64(),
+            v["status"]["replicas"].as_i64()
+        ),
+        (Some(1), Some(42))
+    );
+    assert_eq!(
+        v["metadata"]["generation"], d["metadata"]["generation"],
+        "a status write does not bump generation"
+    );
+    let r = common::send(
+        &base,
+        "PATCH",
+        &path,
+        &[],
+        &[("Content-Type", "application/merge-patch+json")],
+        Some(br#"{"status":{"replicas":99}}"#.to_vec()),
+    )
+    .await;
+    assert_ne!(r.json()["status"]["replicas"], 99);
+
+    // Rolling back to an earlier template reuses its ReplicaSet, which becomes the newest revision.
+    let mut v2 = deployment("app", 1, 600);
+    v2["spec"]["template"]["spec"]["containers"][0]["image"] = json!("example/c:2");
+    apply(&base, &path, v2).await;
+    wait_for(&base, &path, "v2 rolled out", Duration::from_secs(5), |d| {
+        cond(d, "Progressing").is_some_and(|c| c["reason"] == "NewReplicaSetAvailable")
+            && d["status"]["updatedReplicas"] == 1
+            && d["status"]["replicas"] == 1
+            && d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2"
+    })
+    .await;
+    apply(&base, &path, deployment("app", 1, 600)).await;
+    let d = wait_for(&base, &path, "rolled back", Duration::from_secs(5), |d| {
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
+            && d["status"]["updatedReplicas"] == 1
+            && d["status"]["replicas"] == 1
+    })
+    .await;
+    let rs = common::send(
+        &base,
+        "GET",
+        "/apis/apps/v1/namespaces/default/replicasets",
+        &[("labelSelector".into(), "app=app".into())],
+        &[],
+        None,
+    )
+    .await
+    .json();
+    let items = rs["items"].as_array().unwrap();
+    assert_eq!(
+        items.len(),
+        2,
+        "the first ReplicaSet is reused, not a third created"
+    );
+    let msg = cond(&d, "Progressing").unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let current = items.iter().find(|r| r["spec"]["replicas"] == 1).unwrap();
+    assert!(
+        msg.contains(current["metadata"]["name"].as_str().unwrap()),
+        "{msg}"
+    );
+    assert_eq!(
+        current["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "3"
+    );
+
+    // An object with a finalizer stays, marked, until the finalizer is removed.
+    let cms = format!("{NS}/default/configmaps");
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "held", "finalizers": ["example.com/hold"], "labels": {"set": "x"}}});
+    common::send(
+        &base,
+        "POST",
+        &cms,
+        &[],
+        &[("Content-Type", "application/json")],
+        Some(serde_json::to_vec(&cm).unwrap()),
+    )
+    .await;
+    let r = common::send(&base, "DELETE", &format!("{cms}/held"), &[], &[], None).await;
+    assert_eq!(r.status, 200);
+    assert!(r.json()["metadata"]["deletionTimestamp"].is_string());
+    assert_eq!(
+        common::send(&base, "GET", &format!("{cms}/held"), &[], &[], None)
+            .await
+            .status,
+        200
+    );
+    let r = common::send(
+        &base,
+        "PATCH",
+        &format!("{cms}/held"),
+        &[],
+        &[("Content-Type", "application/merge-patch+json")],
+        Some(br#"{"metadata":{"finalizers":null}}"#.to_vec()),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        common::send(&base, "GET", &format!("{cms}/held"), &[], &[], None)
+            .await
+            .status,
+        404
+    );
+
+    // deletecollection with a label selector.
+    for n in ["d1", "d2", "keep"] {
+        let set = if n == "keep" { "y" } else { "x" };
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": n, "labels": {"set": set}}});
+        common::send(
+            &base,
+            "POST",
+            &cms,
+            &[],
+            &[("Content-Type", "application/json")],
+            Some(serde_json::to_vec(&cm).unwrap()),
+        )
+        .await;
+    }
+    let r = common::send(
+        &base,
+        "DELETE",
+        &cms,
+        &[("labelSelector".into(), "set=x".into())],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let left = common::send(&base, "GET", &cms, &[], &[], None)
+        .await
+        .json();
+    let names: Vec<&str> = left["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["keep"]);
+}
