@@ -338,3 +338,11 @@ fn sleep_action_in_an_override_is_an_error_before_1_30() {
         stderr(&out)
     );
 }
+
+#[test]
+fn example_fleet_has_no_error_findings() {
+    let out = mcpctl(&["lint", "-f", "examples/fleet.yaml", "-o", "json"]);
+    let report = json_report(&out);
+    assert_eq!(report["summary"]["errors"], 0, "{report:#}");
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{}", stderr(&out));
+}
