@@ -411,11 +411,12 @@ fn lease(holder: &str, renew: &str) -> serde_json::Value {
 }
 
 fn micro_now() -> String {
-    let out = std::process::Command::new("date")
-        .args(["-u", "+%Y-%m-%dT%H:%M:%S.%6NZ"])
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    let now = jiff::Timestamp::now();
+    format!(
+        "{}.{:06}Z",
+        now.strftime("%Y-%m-%dT%H:%M:%S"),
+        now.subsec_microsecond()
+    )
 }
 
 #[test]
@@ -668,28 +669,19 @@ fn a_conflict_with_another_manager_names_it_and_force_conflicts_takes_the_field(
     let env = Env::start(&[]);
     assert_eq!(env.run(&["apply"]).status.code(), Some(0));
     // Someone scales by hand with their own server-side apply.
-    let url = format!(
-        "{}/apis/apps/v1/namespaces/{NS}/deployments/github?fieldManager=ops-team&force=true",
-        env.srv.url()
+    let path = format!(
+        "/apis/apps/v1/namespaces/{NS}/deployments/github?fieldManager=ops-team&force=true"
     );
     let body = r#"{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "github"}, "spec": {"replicas": 5}}"#;
-    let c = std::process::Command::new("curl")
-        .args([
-            "-sf",
-            "-X",
+    assert_eq!(
+        http(
+            &env.srv,
             "PATCH",
-            "-H",
-            "Content-Type: application/apply-patch+yaml",
-            "--data",
-            body,
-            &url,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        c.status.success(),
-        "curl: {}",
-        String::from_utf8_lossy(&c.stderr)
+            &path,
+            "application/apply-patch+yaml",
+            body
+        ),
+        200
     );
     env.srv.clear_requests();
     let o = env.run(&["apply"]);
@@ -709,24 +701,16 @@ fn a_conflict_with_another_manager_names_it_and_force_conflicts_takes_the_field(
     assert_eq!(env.deployment("github").unwrap()["spec"]["replicas"], 2);
 
     // Fields taken by mcpctl's own managers (rollout commands) are taken back without a flag.
-    let url = url.replace("fieldManager=ops-team", "fieldManager=mcpctl-rollout");
-    let c = std::process::Command::new("curl")
-        .args([
-            "-sf",
-            "-X",
+    let path = path.replace("fieldManager=ops-team", "fieldManager=mcpctl-rollout");
+    assert_eq!(
+        http(
+            &env.srv,
             "PATCH",
-            "-H",
-            "Content-Type: application/apply-patch+yaml",
-            "--data",
-            body,
-            &url,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        c.status.success(),
-        "curl: {}",
-        String::from_utf8_lossy(&c.stderr)
+            &path,
+            "application/apply-patch+yaml",
+            body
+        ),
+        200
     );
     assert_eq!(env.deployment("github").unwrap()["spec"]["replicas"], 5);
     let o = env.run(&["apply"]);

@@ -183,15 +183,8 @@ fn status_shows_certificate_days_left() {
         std::fs::read(crate::support::repo_root().join("src/cluster/testdata/cert-2036-11-18.pem"))
             .unwrap();
     let b64 = {
-        let o = std::process::Command::new("base64")
-            .arg("-w0")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        o.stdin.as_ref().unwrap().write_all(&pem).unwrap();
-        String::from_utf8(o.wait_with_output().unwrap().stdout).unwrap()
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(&pem)
     };
     env.srv.put_object(
         json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",

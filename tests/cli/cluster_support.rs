@@ -93,3 +93,30 @@ pub fn out(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// Sends one plain HTTP/1.1 request to the test server (as another client
+/// would) and returns the status code.
+pub fn http(
+    srv: &ApiServer,
+    method: &str,
+    path_and_query: &str,
+    content_type: &str,
+    body: &str,
+) -> u16 {
+    use std::io::{Read, Write};
+    let addr = srv.url().trim_start_matches("http://").to_string();
+    let mut s = std::net::TcpStream::connect(&addr).expect("connect to the test server");
+    write!(
+        s,
+        "{method} {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    resp.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("bad answer: {resp}"))
+}
