@@ -67,6 +67,7 @@ MCPCTL="$ROOT/target/release/mcpctl"
 
 MCPCTL_CMD="$MCPCTL render -f $FLEET"
 HELM_CMD="$HELM template bench bench/helm-chart -f $VALUES"
+LINT_CMD="$MCPCTL lint -f $FLEET -o json"
 
 # --- equivalence ------------------------------------------------------------------
 $MCPCTL_CMD > "$OUT/mcpctl-$N.yaml"
@@ -123,6 +124,9 @@ LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 log "timing mcpctl ($RUNS runs)"
 read -r M_MED M_MEAN M_SD M_MIN M_MAX <<<"$(wall "$MCPCTL_CMD" mcpctl)"
 read -r M_RSS M_CPU <<<"$(rss_cpu "$MCPCTL_CMD")"
+log "timing mcpctl lint ($RUNS runs)"
+read -r L_MED L_MEAN L_SD L_MIN L_MAX <<<"$(wall "$LINT_CMD" lint)"
+read -r L_RSS L_CPU <<<"$(rss_cpu "$LINT_CMD")"
 log "timing helm ($RUNS runs)"
 read -r H_MED H_MEAN H_SD H_MIN H_MAX <<<"$(wall "$HELM_CMD" helm)"
 read -r H_RSS H_CPU <<<"$(rss_cpu "$HELM_CMD")"
@@ -137,8 +141,10 @@ REPORT="$OUT/report-$N.md"
 {
     echo "### $N servers, $OBJECTS objects — $(date -u +%Y-%m-%d)"
     echo
+    echo "Commands (from the repository root, stdout to /dev/null): \`${MCPCTL_CMD//$ROOT\//}\`, \`${HELM_CMD//$ROOT\//}\`, \`${LINT_CMD//$ROOT\//}\`."
+    echo
     echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr)."
-    echo "mcpctl $($MCPCTL --version | awk '{print $2}') ($(git rev-parse --short HEAD)), $("$HELM" version --short), $RUNS runs each."
+    echo "mcpctl $($MCPCTL --version | awk '{print $2}') ($(git rev-parse --short HEAD)$(git status --porcelain -- src templates Cargo.toml Cargo.lock | grep -q . && echo ' + uncommitted changes')), $("$HELM" version --short), $RUNS runs each."
     echo
     echo "Load average before timing: $LOAD_BEFORE (other work on the machine inflates wall time; CPU time is steadier)."
     echo
@@ -146,6 +152,7 @@ REPORT="$OUT/report-$N.md"
     echo "| --- | ---: | ---: | ---: | ---: | ---: |"
     echo "| \`mcpctl render\` | $M_MED | $M_MEAN ± $M_SD | $M_MIN–$M_MAX | $M_CPU | $M_RSS |"
     echo "| \`helm template\` | $H_MED | $H_MEAN ± $H_SD | $H_MIN–$H_MAX | $H_CPU | $H_RSS |"
+    echo "| \`mcpctl lint\` (render + lint, for reference) | $L_MED | $L_MEAN ± $L_SD | $L_MIN–$L_MAX | $L_CPU | $L_RSS |"
     echo
     echo "helm / mcpctl: **${TIME_RATIO}×** wall time, **${CPU_RATIO}×** CPU time, **${RSS_RATIO}×** peak memory."
     echo "Target (under 0.5 s and 100 MiB): time $TIME_OK, memory $RSS_OK."
