@@ -216,6 +216,29 @@ impl<'a> Journal<'a> {
             .collect())
     }
 
+    /// One recorded revision with its stored objects (what a rollback
+    /// re-applies), or `None` when it is not (or no longer) recorded.
+    pub async fn revision(&self, server: &str, n: u32) -> Result<Option<(Revision, Vec<Value>)>> {
+        let path = format!("{}/{}", cm_path(&self.ns), revision_name(server, n));
+        let req = Req::get(&path);
+        let resp = self.cluster.send(&req).await?;
+        if resp.status == 404 {
+            return Ok(None);
+        }
+        if !resp.ok() {
+            return Err(self.cluster.api_error(&req, &resp));
+        }
+        let cm = resp.json()?;
+        let rev = parse_revision(&cm).ok_or_else(|| {
+            Error::Failed(format!(
+                "ConfigMap {}/{} is not a revision record",
+                self.ns,
+                revision_name(server, n)
+            ))
+        })?;
+        Ok(Some((rev, revision_objects(&cm)?)))
+    }
+
     /// Records a new revision (number = highest + 1), prunes to [`KEEP`] and
     /// updates the state record's `last` (clearing the in-flight mark). A create that loses a race (409)
     /// re-reads and takes the next number.

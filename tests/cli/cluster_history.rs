@@ -62,4 +62,36 @@ fn history_records_each_change_and_keeps_ten() {
         out(&o)
     );
     assert_eq!(stdout.lines().count(), 11, "{}", out(&o));
+
+    // What `rollback --to-revision` reads: the stored objects of a revision.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let opts = mcpctl::cluster::ConnectOptions {
+            kubeconfig: Some(env.kubeconfig()),
+            context: None,
+        };
+        let cluster = mcpctl::cluster::connect(&opts).await.unwrap();
+        let journal = mcpctl::cluster::journal::Journal::new(&cluster, NS, "acme");
+        let (rev, objects) = journal
+            .revision("github", 12)
+            .await
+            .unwrap()
+            .expect("revision 12");
+        assert_eq!(rev.image, "ghcr.io/acme/github-mcp:1.11.0");
+        let dep = objects
+            .iter()
+            .find(|o| o["kind"] == "Deployment")
+            .expect("Deployment stored");
+        assert_eq!(
+            dep["spec"]["template"]["spec"]["containers"][0]["image"],
+            "ghcr.io/acme/github-mcp:1.11.0"
+        );
+        assert!(
+            journal.revision("github", 1).await.unwrap().is_none(),
+            "pruned revision still there"
+        );
+        let states = journal.states().await.unwrap();
+        assert_eq!(states["github"].last.as_ref().unwrap().revision, 12);
+        assert!(states["github"].inflight.is_none());
+    });
 }
