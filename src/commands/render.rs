@@ -1,39 +1,65 @@
 //! `mcpctl render`: multi-document YAML on stdout, or one file per object
 //! (`<server>/<kind>-<name>.yaml`) under `--output-dir`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{GlobalArgs, RenderArgs};
 use crate::error::{Error, Result, exit};
+use crate::fleet::Fleet;
 use crate::output::Printer;
-use crate::render::{self, KubeVersion, Object, RenderOptions, Renderer};
+use crate::render::{self, KubeVersion, RenderOptions, Renderer};
 
 pub fn run(global: &GlobalArgs, args: &RenderArgs, printer: &Printer) -> Result<u8> {
-    let objects = render_objects(global, args, printer)?;
+    let (renderer, fleet, opts) = prepare(global, args, printer)?;
     match &args.output_dir {
         Some(dir) => {
-            write_files(dir, &objects)?;
-            printer.status(&format!(
-                "wrote {} objects to {}",
-                objects.len(),
-                dir.display()
-            ));
+            let mut count = 0;
+            renderer.render_each(
+                &fleet,
+                &args.servers,
+                &opts,
+                |_, objects| {
+                    objects
+                        .iter()
+                        .map(|o| {
+                            (
+                                render::object_file_name(o),
+                                format!("---\n{}", render::object_yaml(o)),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                },
+                |files| {
+                    count += files.len();
+                    write_files(dir, files)
+                },
+            )?;
+            printer.status(&format!("wrote {count} objects to {}", dir.display()));
         }
-        None => printer.data(&render::to_yaml(&objects)),
+        // One server at a time, so a large fleet never sits in memory whole.
+        None => renderer.render_each(
+            &fleet,
+            &args.servers,
+            &opts,
+            |_, objects| render::to_yaml(&objects),
+            |text| {
+                printer.data(&text);
+                Ok(())
+            },
+        )?,
     }
     Ok(exit::OK)
 }
 
-/// Loads the fleet (printing its warnings), applies `-n`, and renders the
-/// selected servers. Shared with `lint`.
-pub fn render_objects(
+/// The renderer (templates checked before the fleet, so a bad `--templates`
+/// is reported even when the fleet file is also wrong), the fleet with `-n`
+/// applied, and the options from the flags.
+fn prepare(
     global: &GlobalArgs,
     args: &RenderArgs,
     printer: &Printer,
-) -> Result<Vec<Object>> {
+) -> Result<(Renderer, Fleet, RenderOptions)> {
     let kube_version = KubeVersion::parse(&args.kube_version)?;
-    // Check the template directory before the fleet, so a bad flag is reported
-    // even when the fleet file is also wrong.
     let renderer = Renderer::new(args.templates.as_deref())?;
     for path in renderer.unused_overrides() {
         printer.warn(&format!(
@@ -50,22 +76,24 @@ pub fn render_objects(
     if let Some(ns) = &global.namespace {
         fleet.namespace = ns.clone();
     }
-    let opts = RenderOptions {
-        kube_version,
-        ..Default::default()
-    };
-    renderer.render_fleet(&fleet, &args.servers, &opts)
+    Ok((
+        renderer,
+        fleet,
+        RenderOptions {
+            kube_version,
+            ..Default::default()
+        },
+    ))
 }
 
-fn write_files(dir: &Path, objects: &[Object]) -> Result<()> {
+fn write_files(dir: &Path, files: Vec<(PathBuf, String)>) -> Result<()> {
     let fail =
         |p: &Path, e: std::io::Error| Error::Failed(format!("cannot write {}: {e}", p.display()));
-    for o in objects {
-        let path = dir.join(render::object_file_name(o));
+    for (name, text) in files {
+        let path = dir.join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| fail(parent, e))?;
         }
-        let text = format!("---\n{}", render::object_yaml(o));
         std::fs::write(&path, text).map_err(|e| fail(&path, e))?;
     }
     Ok(())

@@ -9,6 +9,7 @@
 //! `.yaml`), so a value can never break the YAML around it.
 
 pub mod context;
+mod fastyaml;
 mod object;
 pub mod options;
 pub mod typed;
@@ -178,36 +179,44 @@ impl Renderer {
         only: &[String],
         opts: &RenderOptions,
     ) -> Result<Vec<Object>> {
-        let unknown: Vec<&String> = only
-            .iter()
-            .filter(|n| !fleet.servers.iter().any(|s| &s.name == *n))
-            .collect();
-        if !unknown.is_empty() {
-            let valid: Vec<&str> = fleet.servers.iter().map(|s| s.name.as_str()).collect();
-            let names: Vec<String> = unknown.iter().map(|n| format!("`{n}`")).collect();
-            return Err(Error::Usage(format!(
-                "no server named {} in fleet `{}`; servers are: {}",
-                names.join(", "),
-                fleet.name,
-                if valid.is_empty() {
-                    "(none)".to_string()
-                } else {
-                    valid.join(", ")
-                }
-            )));
-        }
-        let selected: Vec<&Server> = fleet
-            .servers
-            .iter()
-            .filter(|s| only.is_empty() || only.contains(&s.name))
-            .collect();
         let mut out = Vec::new();
-        // Servers render independently; results keep fleet order, and the
-        // first error in fleet order is the one reported.
-        for objects in par_map(&selected, |s| self.render_server(fleet, s, opts)) {
-            out.extend(objects?);
-        }
+        self.render_each(
+            fleet,
+            only,
+            opts,
+            |_, objects| objects,
+            |objects| {
+                out.extend(objects);
+                Ok(())
+            },
+        )?;
         Ok(out)
+    }
+
+    /// Renders the selected servers on all cores, in batches so that memory
+    /// stays flat for large fleets: `map` turns one server's objects into
+    /// whatever the caller keeps (YAML text, files to write) on a worker
+    /// thread, and `sink` receives the results in fleet order on the calling
+    /// thread. The first error in fleet order stops the run.
+    pub fn render_each<R: Send>(
+        &self,
+        fleet: &Fleet,
+        only: &[String],
+        opts: &RenderOptions,
+        map: impl Fn(&Server, Vec<Object>) -> R + Sync,
+        mut sink: impl FnMut(R) -> Result<()>,
+    ) -> Result<()> {
+        let selected = select(fleet, only)?;
+        let batch = 64 * std::thread::available_parallelism().map_or(1, |n| n.get());
+        for part in selected.chunks(batch) {
+            let results = par_map(part, |s| {
+                self.render_server(fleet, s, opts).map(|o| map(s, o))
+            });
+            for r in results {
+                sink(r?)?;
+            }
+        }
+        Ok(())
     }
 
     /// Renders every object of one server.
@@ -252,6 +261,34 @@ fn context_keys(ctx: &ServerContext<'_>) -> String {
     }
 }
 
+/// The servers named in `only` (all when empty), in fleet order; an unknown
+/// name is a usage error listing the valid ones.
+fn select<'f>(fleet: &'f Fleet, only: &[String]) -> Result<Vec<&'f Server>> {
+    let unknown: Vec<&String> = only
+        .iter()
+        .filter(|n| !fleet.servers.iter().any(|s| &s.name == *n))
+        .collect();
+    if !unknown.is_empty() {
+        let valid: Vec<&str> = fleet.servers.iter().map(|s| s.name.as_str()).collect();
+        let names: Vec<String> = unknown.iter().map(|n| format!("`{n}`")).collect();
+        return Err(Error::Usage(format!(
+            "no server named {} in fleet `{}`; servers are: {}",
+            names.join(", "),
+            fleet.name,
+            if valid.is_empty() {
+                "(none)".to_string()
+            } else {
+                valid.join(", ")
+            }
+        )));
+    }
+    Ok(fleet
+        .servers
+        .iter()
+        .filter(|s| only.is_empty() || only.contains(&s.name))
+        .collect())
+}
+
 /// A template error naming the template file and line.
 fn template_error(origin: &str, e: &minijinja::Error) -> Error {
     let mut msg = format!("template {origin}");
@@ -275,7 +312,11 @@ fn template_error(origin: &str, e: &minijinja::Error) -> Error {
 /// Parses a template's output: zero or more YAML documents, each an object
 /// with `apiVersion`, `kind` and `metadata.name`.
 fn parse_documents(text: &str, origin: &str, server: &str) -> Result<Vec<Object>> {
-    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(text).map_err(|e| {
+    let parsed = match fastyaml::parse_documents(text) {
+        Some(docs) => Ok(docs),
+        None => serde_saphyr::from_multiple(text),
+    };
+    let docs: Vec<serde_json::Value> = parsed.map_err(|e| {
         Error::Template(format!(
             "template {origin} produced invalid YAML for server `{server}` \
              (line numbers are of the rendered output): {e}"

@@ -811,3 +811,52 @@ fn timing_1000_servers() {
     let y = to_yaml(&objs);
     eprintln!("to_yaml ({} bytes): {:?}", y.len(), t.elapsed());
 }
+
+/// The fast YAML reader must take every embedded template's output (else
+/// large fleets render slowly) and read it exactly as the full parser does.
+#[test]
+fn fast_yaml_reader_takes_and_agrees_on_every_embedded_template() {
+    let mut servers = all_combinations();
+    for strategy in [Strategy::Rolling, Strategy::BlueGreen, Strategy::Canary] {
+        for router in [Router::Service, Router::Istio, Router::GatewayApi] {
+            let mut s = rich(strategy, router);
+            s.name = format!("rich-{}", servers.len());
+            s.env
+                .insert("TRICKY".into(), "a: b\n- c\n---\n{{ x }} # y".into());
+            s.env.insert("NUMBERISH".into(), "0755".into());
+            servers.push(s);
+        }
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet.yaml");
+    let example = crate::fleet::load(&path).unwrap().fleet;
+    let r = Renderer::new(None).unwrap();
+    let mut checked = 0;
+    for (f, kube) in [
+        (fleet(servers), "1.33"),
+        (example.clone(), "1.33"),
+        (example, "1.28"),
+    ] {
+        let opts = RenderOptions {
+            kube_version: KubeVersion::parse(kube).unwrap(),
+            ..Default::default()
+        };
+        for s in &f.servers {
+            let ctx = context::ServerContext::build(&f, s, opts.kube_version, &opts).unwrap();
+            let value = minijinja::Value::from(minijinja::value::Serde(&ctx));
+            for name in templates_for(s) {
+                let text = r.env.get_template(name).unwrap().render(&value).unwrap();
+                let fast = fastyaml::parse_documents(&text).unwrap_or_else(|| {
+                    panic!("{name} for {} left the fast subset:\n{text}", s.name)
+                });
+                let full: Vec<Value> = serde_saphyr::from_multiple::<Value>(&text)
+                    .unwrap()
+                    .into_iter()
+                    .filter(|v| !v.is_null())
+                    .collect();
+                assert_eq!(fast, full, "{name} for {}", s.name);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 150, "{checked}");
+}
