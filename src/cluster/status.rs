@@ -364,11 +364,19 @@ pub fn table(rows: &[ServerStatus]) -> String {
             op,
         ]);
     }
-    let mut s = t.to_string();
-    // comfy-table pads every line; trailing spaces only get in the way of scripts.
-    s = s.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
-    s.push('\n');
-    s
+    tidy(&t.to_string())
+}
+
+/// A borderless comfy-table without the left padding column and trailing
+/// spaces, so that columns start at the margin like kubectl's.
+pub fn tidy(table: &str) -> String {
+    let mut out: String = table
+        .lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l).trim_end())
+        .collect::<Vec<_>>()
+        .join("\n");
+    out.push('\n');
+    out
 }
 
 #[cfg(test)]

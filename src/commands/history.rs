@@ -63,9 +63,5 @@ pub fn table(revisions: &[Revision]) -> String {
             if msg.is_empty() { "-".into() } else { msg },
         ]);
     }
-    let s: Vec<&str> = Box::leak(t.to_string().into_boxed_str())
-        .lines()
-        .map(str::trim_end)
-        .collect();
-    s.join("\n") + "\n"
+    crate::cluster::status::tidy(&t.to_string())
 }

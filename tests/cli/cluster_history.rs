@@ -51,11 +51,7 @@ fn history_records_each_change_and_keeps_ten() {
 
     let o = env.run(&["history", "github"]);
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        stdout.starts_with(" REVISION") || stdout.starts_with("REVISION"),
-        "{}",
-        out(&o)
-    );
+    assert!(stdout.starts_with("REVISION  WHEN "), "{}", out(&o));
     assert!(
         stdout.contains("ghcr.io/acme/github-mcp:1.11.0"),
         "{}",

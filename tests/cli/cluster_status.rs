@@ -22,9 +22,10 @@ fn status_table_and_json() {
     let o = env.run(&["status"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.starts_with("SERVER  VERSION  "), "{}", out(&o));
     let row = stdout
         .lines()
-        .find(|l| l.trim_start().starts_with("github"))
+        .find(|l| l.starts_with("github"))
         .unwrap_or_else(|| panic!("{}", out(&o)));
     for cell in ["1.4.2", "rolling", "2/2", "succeeded"] {
         assert!(row.contains(cell), "{cell} missing from row: {row}");
