@@ -471,12 +471,19 @@ pub fn read_entries(obj: &Value) -> Vec<Entry> {
         .collect()
 }
 
+/// Entries are kept in the order the real server encodes them: Apply before Update, then by
+/// time, manager and apiVersion.
 pub fn write_entries(obj: &mut Value, entries: &[Entry]) {
-    let arr: Vec<Value> = entries
-        .iter()
-        .filter(|e| !e.set.is_empty())
-        .map(Entry::to_json)
-        .collect();
+    let mut sorted: Vec<&Entry> = entries.iter().filter(|e| !e.set.is_empty()).collect();
+    sorted.sort_by(|a, b| {
+        (&a.operation, &a.time, &a.manager, &a.api_version).cmp(&(
+            &b.operation,
+            &b.time,
+            &b.manager,
+            &b.api_version,
+        ))
+    });
+    let arr: Vec<Value> = sorted.into_iter().map(Entry::to_json).collect();
     if obj.is_object() && obj.get("metadata").is_none() && !arr.is_empty() {
         obj["metadata"] = json!({});
     }

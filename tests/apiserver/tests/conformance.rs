@@ -30,8 +30,6 @@ struct Replay {
     writing: bool,
     failures: Vec<String>,
     file: String,
-    /// (object, manager, operation) -> (recorded time, our time) of the last answer seen.
-    times: HashMap<(String, String, String), (String, String)>,
 }
 
 impl Replay {
@@ -169,53 +167,7 @@ fn compare_status(rp: &mut Replay, want: &Value, got: &Value) {
     rp.check_eq("Status.details", &wd, &gd);
 }
 
-fn entry_times(v: &Value) -> Vec<(String, String, String)> {
-    v.pointer("/metadata/managedFields")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|e| {
-                    (
-                        e["manager"].as_str().unwrap_or_default().to_string(),
-                        e["operation"].as_str().unwrap_or_default().to_string(),
-                        e["time"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// A write that leaves a manager's entry alone keeps its time (transcript 13: an unchanged
-/// apply keeps the managedFields timestamp).
-fn check_times(rp: &mut Replay, want: &Value, got: &Value) {
-    let obj = format!(
-        "{}/{}/{}",
-        want["kind"], want["metadata"]["namespace"], want["metadata"]["name"]
-    );
-    let ours: HashMap<(String, String), String> = entry_times(got)
-        .into_iter()
-        .map(|(m, o, t)| ((m, o), t))
-        .collect();
-    for (m, o, rec_t) in entry_times(want) {
-        if m == "kube-controller-manager" {
-            continue;
-        }
-        let Some(our_t) = ours.get(&(m.clone(), o.clone())).cloned() else {
-            continue;
-        };
-        let key = (obj.clone(), m.clone(), o.clone());
-        if let Some((prev_rec, prev_ours)) = rp.times.get(&key).cloned() {
-            if rp.writing && prev_rec == rec_t && prev_ours != our_t {
-                rp.fail(format!("managedFields time of {m}/{o}: the recording kept {rec_t}, ours changed from {prev_ours} to {our_t}"));
-            }
-        }
-        rp.times.insert(key, (rec_t, our_t));
-    }
-}
-
 fn compare_object(rp: &mut Replay, want: &Value, got: &Value) {
-    check_times(rp, want, got);
     let kind = want["kind"].as_str().unwrap_or_default().to_string();
     for k in ["kind", "apiVersion"] {
         rp.check_eq(
@@ -461,10 +413,18 @@ async fn check_timeline(rp: &mut Replay, file: &Value) {
     let start = Instant::now();
     let mut seen_states = Vec::new();
     let mut d = Value::Null;
+    let mut max_replicas = 0;
+    let mut available_dropped = false;
     while start.elapsed() < budget {
         d = common::send(&rp.base, "GET", &path, &[], &[], None)
             .await
             .json();
+        max_replicas = max_replicas.max(d["status"]["replicas"].as_i64().unwrap_or(0));
+        if d["status"]["observedGeneration"] == d["metadata"]["generation"]
+            && condition(&d, "Available").is_some_and(|(s, _)| s == "False")
+        {
+            available_dropped = true;
+        }
         let s = rollout_state(&d);
         if seen_states.last().map(String::as_str) != Some(s) {
             seen_states.push(s.to_string());
@@ -478,6 +438,29 @@ async fn check_timeline(rp: &mut Replay, file: &Value) {
         rp.fail(format!("rollout did not reach {want_final:?} within {budget:?}; states seen {seen_states:?}; last status {}", d["status"]));
         return;
     }
+    // Surge and availability along the way: replicas peak at desired + maxSurge during a
+    // rolling update (4 of 3 in 15); Available stays True when the recording's did.
+    let rec_max = rows
+        .iter()
+        .filter_map(|r| r["replicas"].as_i64())
+        .max()
+        .unwrap_or(0);
+    rp.check_eq(
+        "highest status.replicas during the rollout",
+        &json!(rec_max),
+        &json!(max_replicas),
+    );
+    let rec_dropped = rows.iter().any(|r| {
+        r["observedGeneration"] == r["generation"]
+            && r["conditions"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c[0] == "Available" && c[1] == "False"))
+    });
+    rp.check_eq(
+        "Available went False during the rollout",
+        &json!(rec_dropped),
+        &json!(available_dropped),
+    );
     // The final row's status shape: counters present/absent, condition reasons.
     for k in [
         "replicas",
@@ -560,7 +543,6 @@ async fn replays_the_recorded_exchanges() {
         base: srv.url(),
         map: HashMap::new(),
         writing: false,
-        times: HashMap::new(),
         failures: Vec::new(),
         file: String::new(),
     };
@@ -614,11 +596,6 @@ async fn replays_the_recorded_exchanges() {
             .to_string();
         // Dry runs store nothing: the resourceVersion they answer is the stored one.
         rp.writing = method != "GET" && !query.iter().any(|(k, v)| k == "dryRun" && v == "All");
-        if name.starts_with("13-") {
-            // Timestamps have second precision: let one pass so that a rewritten
-            // managedFields time would show.
-            tokio::time::sleep(Duration::from_millis(1100)).await;
-        }
         if name.starts_with("43-") {
             // "Before the watch the Deployment was quiet (rollout complete)": the watch of 46
             // starts from the resourceVersion of this list.
@@ -727,7 +704,30 @@ async fn replays_the_recorded_exchanges() {
         if let Some(c) = &ct {
             headers.push(("Content-Type", c.as_str()));
         }
+        // Our object before a write: a write that changes nothing (same resourceVersion after)
+        // must also keep managedFields, timestamps included (transcript 13).
+        let before = if matches!(method.as_str(), "PUT" | "PATCH") && rp.writing {
+            let b = common::send(&rp.base, "GET", &path, &[], &[], None).await;
+            (b.status == 200).then(|| b.json())
+        } else {
+            None
+        };
+        if name.starts_with("13-") {
+            // Timestamps have second precision: let one pass so that a rewritten time shows.
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+        }
         let got = common::send(&rp.base, &method, &path, &query, &headers, body).await;
+        if let (Some(b), true) = (&before, got.status == 200) {
+            let after = got.json();
+            if after["metadata"]["resourceVersion"] == b["metadata"]["resourceVersion"]
+                && after["metadata"]["managedFields"] != b["metadata"]["managedFields"]
+            {
+                rp.fail(format!(
+                    "a write that changed nothing changed managedFields:\n  before {}\n  after  {}",
+                    b["metadata"]["managedFields"], after["metadata"]["managedFields"]
+                ));
+            }
+        }
         checked += 1;
         rp.check_eq("HTTP status", &resp["status"], &json!(got.status));
         rp.check_eq(
