@@ -91,6 +91,9 @@ pub struct Prepared {
     /// Live objects by path (`None`: does not exist).
     pub live: BTreeMap<String, Option<Value>>,
     pub discovered: Discovered,
+    /// Whether the fleet's namespace exists (when not, nothing namespaced is
+    /// read: it cannot exist).
+    pub ns_exists: bool,
     /// Things the operator should know (images apply keeps, …).
     pub warnings: Vec<String>,
 }
@@ -130,14 +133,17 @@ pub async fn prepare(s: &Session, only: &[String], templates: Option<&Path>) -> 
     // Live objects, 8 requests at a time.
     use futures::StreamExt;
     let cluster = &s.cluster;
-    let fetched: Vec<Result<(String, Option<Value>)>> = futures::stream::iter(
-        targets
-            .iter()
-            .map(|t| async move { Ok((t.path(), apply::get_live(cluster, t).await?)) }),
-    )
-    .buffered(8)
-    .collect()
-    .await;
+    let ns_exists = apply::namespace_exists(cluster, s.ns()).await?;
+    let fetched: Vec<Result<(String, Option<Value>)>> =
+        futures::stream::iter(targets.iter().map(|t| async move {
+            if !ns_exists && t.ns.is_some() {
+                return Ok((t.path(), None));
+            }
+            Ok((t.path(), apply::get_live(cluster, t).await?))
+        }))
+        .buffered(8)
+        .collect()
+        .await;
     let mut live = BTreeMap::new();
     for f in fetched {
         let (p, v) = f?;
@@ -189,6 +195,7 @@ pub async fn prepare(s: &Session, only: &[String], templates: Option<&Path>) -> 
         targets,
         live,
         discovered,
+        ns_exists,
         warnings,
     })
 }

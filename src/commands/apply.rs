@@ -78,7 +78,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
     }
     let dry = args.dry_run.is_some();
     let ns = s.ns().to_string();
-    let ns_exists = apply::namespace_exists(&s.cluster, &ns).await?;
+    let ns_exists = prepared.ns_exists;
     let mut ns_created = None;
     if !ns_exists {
         if !dry {

@@ -28,7 +28,7 @@ async fn run_async(global: &GlobalArgs, args: &DiffArgs, printer: &Printer) -> R
     for w in &prepared.warnings {
         printer.warn(&format!("warning: {w}"));
     }
-    let ns_exists = apply::namespace_exists(&s.cluster, s.ns()).await?;
+    let ns_exists = prepared.ns_exists;
     if !ns_exists {
         printer.status(&format!(
             "namespace {} does not exist yet: every object would be created",

@@ -25,9 +25,10 @@ fn apply_creates_then_is_a_no_op_then_updates() {
     assert!(stdout.contains("service/github created"), "{}", out(&o));
     let reqs = env.srv.requests();
     eprintln!(
-        "BENCH apply of one server (create): {} requests, {} writes",
+        "BENCH apply of one server (create): {} requests, {} writes:\n{}",
         reqs.len(),
-        writes(&reqs).len()
+        writes(&reqs).len(),
+        describe(&reqs)
     );
     let dep = env.deployment("github").expect("deployment created");
     assert_eq!(dep["spec"]["replicas"], 2);
