@@ -751,3 +751,52 @@ fn kubeconfig_lists_are_merged_and_dash_n_overrides_the_namespace() {
         "applied to the fleet file's namespace"
     );
 }
+
+#[test]
+fn a_field_the_server_does_not_know_is_named_with_the_server_version() {
+    let env = Env::start(&[]);
+    let tmpl =
+        std::fs::read_to_string(crate::support::repo_root().join("templates/deployment.yaml"))
+            .unwrap();
+    assert!(
+        tmpl.contains("  revisionHistoryLimit: 5\n"),
+        "template changed"
+    );
+    let dir = env.dir.path().join("templates");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("deployment.yaml"),
+        tmpl.replace(
+            "  revisionHistoryLimit: 5\n",
+            "  revisionHistoryLimit: 5\n  replicaz: 1\n",
+        ),
+    )
+    .unwrap();
+    env.srv.clear_requests();
+    let o = env.run(&["apply", "--templates", "templates"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("deployment.apps/github in mcp"),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        stderr.contains(".spec.replicaz: field not declared in schema"),
+        "{}",
+        out(&o)
+    );
+    assert!(stderr.contains("Kubernetes v1.28.7"), "{}", out(&o));
+    // Found by the dry run: nothing but the namespace was written, and the 500 was not retried.
+    let reqs = env.srv.requests();
+    let w: Vec<_> = writes(&reqs)
+        .into_iter()
+        .filter(|r| r.path != "/api/v1/namespaces")
+        .collect();
+    assert!(w.is_empty(), "{}", describe(&reqs));
+    let tries = reqs
+        .iter()
+        .filter(|r| r.path.ends_with("/deployments/github") && r.method == "PATCH")
+        .count();
+    assert_eq!(tries, 1, "{}", describe(&reqs));
+}
