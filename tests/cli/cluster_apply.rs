@@ -165,6 +165,21 @@ fn dry_run_server_writes_nothing() {
             .get("/apis/apps/v1/namespaces/default/deployments/github")
             .is_none()
     );
+    // The same as data for pipelines.
+    let o = env.run(&["apply", "--dry-run=server", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    let dep = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["kind"] == "Deployment")
+        .unwrap();
+    assert_eq!(dep["name"], "github");
+    assert_eq!(dep["change"], "created");
+    assert_eq!(dep["dryRun"], true);
+    assert_eq!(dep["server"], "github");
 }
 
 #[test]
