@@ -184,15 +184,17 @@ fn split_key(text: &str) -> Option<(String, &str)> {
         Some(i) => (&text[..i], text[i + 2..].trim_start_matches(' ')),
         None => (text.strip_suffix(':')?, ""),
     };
-    let first = key.chars().next()?;
-    if !(first.is_ascii_alphabetic() || first == '_')
-        || !is_plain_string(key)
-        || key
-            .contains(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/')))
-    {
-        return None;
-    }
-    Some((key.to_string(), rest))
+    is_plain_key(key).then(|| (key.to_string(), rest))
+}
+
+/// A mapping key written plain: letters, digits, `_ - . /`, starting with a
+/// letter or `_`, and not a YAML 1.1 word.
+pub(super) fn is_plain_key(key: &str) -> bool {
+    key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && is_plain_string(key)
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
 }
 
 /// Byte index (in `s`, which follows an opening quote) of the closing quote.
@@ -215,6 +217,7 @@ fn scalar(text: &str) -> Option<Value> {
     let first = text.as_bytes().first().copied()?;
     match first {
         b'"' | b'{' | b'[' => serde_json::from_str(text).ok(),
+        b'\'' => single_quoted(text),
         b'0'..=b'9' | b'-' | b'+' | b'.' => number(text),
         _ => match text {
             "true" => Some(Value::Bool(true)),
@@ -224,6 +227,15 @@ fn scalar(text: &str) -> Option<Value> {
             _ => None,
         },
     }
+}
+
+/// `'...'` on one line, `''` standing for `'`.
+fn single_quoted(text: &str) -> Option<Value> {
+    let inner = text.strip_prefix('\'')?.strip_suffix('\'')?;
+    if inner.replace("''", "").contains('\'') {
+        return None;
+    }
+    Some(Value::String(inner.replace("''", "'")))
 }
 
 /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?`; other numeric-looking forms are left to
@@ -255,7 +267,7 @@ fn number(text: &str) -> Option<Value> {
 
 /// A plain scalar that every YAML reader takes as this same string: no
 /// indicator characters, no comment or mapping marker, not a YAML 1.1 word.
-fn is_plain_string(text: &str) -> bool {
+pub(super) fn is_plain_string(text: &str) -> bool {
     const WORDS: &[&str] = &[
         "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf", "NaN", "Inf",
     ];
@@ -268,6 +280,7 @@ fn is_plain_string(text: &str) -> bool {
     }
     !text.contains(": ")
         && !text.contains(" #")
+        && !text.ends_with(' ')
         && !text.ends_with(':')
         && text.chars().all(|c| {
             c.is_ascii_alphanumeric()
@@ -325,7 +338,8 @@ mod tests {
     fn leaves_everything_else_to_the_full_parser() {
         for text in [
             "a: yes\n",
-            "a: 'x'\n",
+            "a: 'x'y'\n",
+            "a: 'x\n",
             "a: |\n  x\n",
             "a: &x 1\nb: *x\n",
             "a: !!str 1\n",

@@ -9,6 +9,7 @@
 //! `.yaml`), so a value can never break the YAML around it.
 
 pub mod context;
+mod emit;
 mod fastyaml;
 mod object;
 pub mod options;
@@ -382,12 +383,7 @@ fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
 
 /// One object as a YAML document (without the `---` marker).
 pub fn object_yaml(o: &Object) -> String {
-    // Serializing a serde_json::Value cannot fail: keys are strings and
-    // numbers are finite.
-    // No folded block scalars: PromQL and descriptions stay on one line,
-    // which keeps them greppable and copy-pasteable.
-    let opts = serde_saphyr::ser_options! { prefer_block_scalars: false };
-    serde_saphyr::to_string_with_options(&o.value, opts).expect("a JSON value serializes as YAML")
+    emit::document(&o.value)
 }
 
 /// Relative path of an object's file under `--output-dir`:
