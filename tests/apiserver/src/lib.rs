@@ -28,6 +28,7 @@ pub mod server;
 pub mod ssa;
 pub mod status;
 pub mod store;
+pub mod table;
 pub mod typed;
 pub mod util;
 pub mod validate;

@@ -412,6 +412,31 @@ fn resource_route(
         return Err(status::page_not_found(&r.path));
     }
     let ns_s = ns.unwrap_or("");
+    let table = r.method == Method::GET
+        && sub.is_none()
+        && !r.flag("watch")
+        && crate::table::wants_table(r.accept.as_deref());
+    let out = resource_verb(shared, r, &res, ns, ns_s, name, sub)?;
+    match out {
+        Outcome::Json(200, body, h) if table => {
+            let mut h = h;
+            h.push(("Content-Type".into(), crate::table::TABLE_V1.into()));
+            Ok(Outcome::Json(200, crate::table::table(&res, &body), h))
+        }
+        other => Ok(other),
+    }
+}
+
+fn resource_verb(
+    shared: &Arc<Shared>,
+    r: &Req,
+    res: &Arc<Resource>,
+    ns: Option<&str>,
+    ns_s: &str,
+    name: Option<&str>,
+    sub: Option<&str>,
+) -> Res<Outcome> {
+    let res = res.clone();
     match (name, sub, &r.method) {
         (None, None, &Method::GET) => {
             if r.flag("watch") {

@@ -215,6 +215,34 @@ fn kubectl_works_against_the_standalone_server() {
         ],
         None,
     );
+    k.ok(&["rollout", "status", "deploy/web", "--timeout=20s"], None);
+    // Server-side printing: the columns of the real printers.
+    let table = k.ok(&["get", "deploy", "web"], None);
+    let header: Vec<&str> = table
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("web") && l.contains("2/2")),
+        "{table}"
+    );
+    let pods = k.ok(&["get", "pods", "-l", "app=web"], None);
+    assert!(
+        pods.lines()
+            .skip(1)
+            .all(|l| l.contains("1/1") && l.contains("Running")),
+        "{pods}"
+    );
 
     k.ok(&["apply", "--server-side", "-f", "-"], Some(STUCK));
     let (code, out, err) = k.run(
