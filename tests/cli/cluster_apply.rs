@@ -505,7 +505,7 @@ fn two_concurrent_applies_never_both_write() {
         Some(Method::PATCH),
         "/configmaps/mcpctl.state.github",
         1,
-        FaultAction::Delay(Duration::from_secs(3)),
+        FaultAction::Delay(Duration::from_secs(6)),
     ));
     env.srv.clear_requests();
     let spawn = || {
