@@ -10,12 +10,12 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::client::Cluster;
+use super::client::{Cluster, Req};
 use super::journal::{Inflight, Journal, Revision, State};
 use super::lock;
 use super::observe;
 use crate::error::Result;
-use crate::fleet::{Fleet, Strategy};
+use crate::fleet::{Fleet, Router, Strategy};
 
 /// Annotation holding a certificate's notAfter (RFC 3339) on its Secret; when
 /// absent, `tls.crt` is parsed.
@@ -45,18 +45,58 @@ pub struct Snapshot {
     pub states: BTreeMap<String, State>,
     pub leases: Vec<Value>,
     pub secrets: Vec<Value>,
+    /// VirtualServices and HTTPRoutes of the fleet (canary weights).
+    pub routes: Vec<Value>,
 }
 
-/// Reads the snapshot: five LIST calls, unpaged, whatever the fleet size.
-pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &str) -> Result<Snapshot> {
-    let part_of = format!("app.kubernetes.io/part-of={fleet}");
-    let leases_sel = format!("mcpctl.io/record=lock,mcpctl.io/fleet={fleet}");
-    let journal = Journal::new(cluster, ns, fleet);
+/// Reads the snapshot: five LIST calls, unpaged, whatever the fleet size,
+/// plus one per mesh route kind the fleet's canary servers use (Istio
+/// VirtualServices, Gateway API HTTPRoutes) for their live weights.
+pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &Fleet) -> Result<Snapshot> {
+    let name = fleet.name.as_str();
+    let part_of = format!("app.kubernetes.io/part-of={name}");
+    let leases_sel = format!("mcpctl.io/record=lock,mcpctl.io/fleet={name}");
+    let journal = Journal::new(cluster, ns, name);
     let deps_path = format!("/apis/apps/v1/namespaces/{ns}/deployments");
     let svc_path = format!("/api/v1/namespaces/{ns}/services");
     let lease_path = format!("/apis/coordination.k8s.io/v1/namespaces/{ns}/leases");
     let secret_path = format!("/api/v1/namespaces/{ns}/secrets");
-    let (deployments, services, states, leases, secrets) = futures::try_join!(
+    let mut route_paths = Vec::new();
+    let canaries = fleet
+        .servers
+        .iter()
+        .filter(|s| s.strategy == Strategy::Canary);
+    let routers: Vec<Router> = canaries.map(|s| s.router).collect();
+    if routers.contains(&Router::Istio) {
+        route_paths.push(format!(
+            "/apis/networking.istio.io/v1/namespaces/{ns}/virtualservices"
+        ));
+    }
+    if routers.contains(&Router::GatewayApi) {
+        route_paths.push(format!(
+            "/apis/gateway.networking.k8s.io/v1/namespaces/{ns}/httproutes"
+        ));
+    }
+    let routes = async {
+        let mut all = Vec::new();
+        for p in &route_paths {
+            // A missing CRD (404) means no routes, not an error for status.
+            let req = Req::get(p).query("labelSelector", part_of.clone());
+            let resp = cluster.send(&req).await?;
+            if resp.ok() {
+                all.extend(
+                    resp.json()?["items"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+            } else if resp.status != 404 {
+                return Err(cluster.api_error(&req, &resp));
+            }
+        }
+        Ok(all)
+    };
+    let (deployments, services, states, leases, secrets, routes) = futures::try_join!(
         cluster.list_unpaged(&deps_path, Some(&part_of)),
         cluster.list_unpaged(&svc_path, Some(&part_of)),
         journal.states(),
@@ -64,6 +104,7 @@ pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &str) -> Result<Snapsh
         // Every Secret of the namespace: the TLS Secrets are created by the
         // certificate commands or by hand, not necessarily labelled.
         cluster.list_unpaged(&secret_path, None),
+        routes,
     )?;
     Ok(Snapshot {
         deployments,
@@ -71,6 +112,7 @@ pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &str) -> Result<Snapsh
         states,
         leases,
         secrets,
+        routes,
     })
 }
 
@@ -185,6 +227,12 @@ pub fn rows(
                 .into_iter()
                 .flatten()
                 .map(|s| (*s).clone()),
+        );
+        live.extend(
+            snap.routes
+                .iter()
+                .filter(|r| name_label(r) == name)
+                .cloned(),
         );
         let state = snap.states.get(name).cloned().unwrap_or_default();
 

@@ -18,7 +18,7 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, printer: &Printer) -> Result<
         s.check_servers(&args.servers)?;
         let ns = s.ns().to_string();
         loop {
-            let snap = status::snapshot(&s.cluster, &ns, &s.fleet.name).await?;
+            let snap = status::snapshot(&s.cluster, &ns, &s.fleet).await?;
             let rows = status::rows(&s.fleet, &ns, &args.servers, &snap, jiff::Timestamp::now());
             print(printer, &rows)?;
             if !args.watch {

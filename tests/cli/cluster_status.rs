@@ -210,3 +210,66 @@ fn status_shows_certificate_days_left() {
         out(&o)
     );
 }
+
+#[test]
+fn status_shows_the_live_canary_weight() {
+    let env = Env::start(&[]);
+    let fleet = fleet_yaml("ghcr.io/acme/github-mcp:1.4.2", 2)
+        .replace("strategy: rolling", "strategy: canary")
+        .replace(
+            "router: service",
+            "router: istio\n  prometheus: {url: \"http://prometheus.monitoring:9090\"}",
+        );
+    env.write_fleet(&fleet);
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let o = env.run(&["status"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("stable 100%"),
+        "{}",
+        out(&o)
+    );
+
+    let vs_path = format!("/apis/networking.istio.io/v1/namespaces/{NS}/virtualservices/github");
+    let mut vs = env.srv.get(&vs_path).expect("VirtualService applied");
+    let routes = vs["spec"]["http"][0]["route"].as_array_mut().unwrap();
+    for r in routes.iter_mut() {
+        let w = if r["destination"]["subset"] == "canary" {
+            25
+        } else {
+            75
+        };
+        r["weight"] = json!(w);
+    }
+    env.srv.put_object(vs);
+    env.srv.clear_requests();
+    let o = env.run(&["status", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["canaryWeight"], 25, "{v}");
+    assert_eq!(v[0]["traffic"], "canary 25%");
+    assert_eq!(
+        env.srv.requests().len(),
+        7,
+        "{}",
+        describe(&env.srv.requests())
+    );
+
+    // `apply` renders with the live weight: the canary keeps its 25%.
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("virtualservice.networking.istio.io/github unchanged"),
+        "{}",
+        out(&o)
+    );
+    let vs = env.srv.get(&vs_path).unwrap();
+    let canary = vs["spec"]["http"][0]["route"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["destination"]["subset"] == "canary")
+        .cloned();
+    assert_eq!(canary.unwrap()["weight"], 25, "{vs}");
+}
