@@ -37,15 +37,39 @@ fn print(printer: &Printer, rows: &[ServerStatus]) -> Result<()> {
     Ok(())
 }
 
-/// Blocks until a Deployment of the fleet changes (a watch, not a poll),
-/// or five minutes pass.
+/// Blocks until a Deployment or a journal state record of the fleet changes
+/// (two watches, not a poll), or five minutes pass.
 async fn wait_for_change(cluster: &crate::cluster::Cluster, ns: &str, fleet: &str) -> Result<()> {
-    let path = format!("/apis/apps/v1/namespaces/{ns}/deployments");
-    let sel = format!("app.kubernetes.io/part-of={fleet}");
+    let deployments = first_change(
+        cluster,
+        format!("/apis/apps/v1/namespaces/{ns}/deployments"),
+        format!("app.kubernetes.io/part-of={fleet}"),
+    );
+    let states = first_change(
+        cluster,
+        format!("/api/v1/namespaces/{ns}/configmaps"),
+        format!("mcpctl.io/record=state,mcpctl.io/fleet={fleet}"),
+    );
+    tokio::select! {
+        r = deployments => r?,
+        r = states => r?,
+        _ = tokio::time::sleep(Duration::from_secs(300)) => {}
+    }
+    // Let a burst of events settle before printing again.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    Ok(())
+}
+
+/// Watches `path` from its current resourceVersion until one object changes.
+async fn first_change(
+    cluster: &crate::cluster::Cluster,
+    path: String,
+    selector: String,
+) -> Result<()> {
     let list = cluster
         .send_ok(
             &Req::get(&path)
-                .query("labelSelector", sel.clone())
+                .query("labelSelector", selector.clone())
                 .query("limit", "1"),
         )
         .await?;
@@ -55,23 +79,26 @@ async fn wait_for_change(cluster: &crate::cluster::Cluster, ns: &str, fleet: &st
         .to_string();
     let req = Req::get(&path)
         .query("watch", "true")
-        .query("labelSelector", sel)
+        .query("allowWatchBookmarks", "true")
+        .query("labelSelector", selector)
         .query("resourceVersion", rv)
         .query("timeoutSeconds", "300");
     let body = cluster.stream(&req).await?;
     let mut stream = body.into_data_stream();
+    let mut buf: Vec<u8> = Vec::new();
     while let Some(chunk) = stream.next().await {
         let Ok(chunk) = chunk else { break };
-        for line in chunk.split(|b| *b == b'\n') {
-            let Ok(ev) = serde_json::from_slice::<serde_json::Value>(line) else {
+        buf.extend_from_slice(&chunk);
+        while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=pos).collect();
+            let Ok(ev) = serde_json::from_slice::<serde_json::Value>(&line) else {
                 continue;
             };
             if ev["type"] != "BOOKMARK" {
-                // Let a burst of events settle before printing again.
-                tokio::time::sleep(Duration::from_millis(500)).await;
                 return Ok(());
             }
         }
     }
+    // The stream ended (timeout or a dropped connection): print again anyway.
     Ok(())
 }

@@ -116,9 +116,35 @@ fn status_watch_prints_again_on_a_change() {
     env.write_fleet(&fleet_yaml("ghcr.io/acme/github-mcp:1.4.2", 3));
     assert_eq!(env.run(&["apply"]).status.code(), Some(0));
     let printed = headers(&rx, Duration::from_secs(20));
+    if printed != 1 {
+        let _ = child.kill();
+        panic!("no table after the Deployment changed");
+    }
+    // Let the rollout of the new replica settle, then drain what it printed.
+    std::thread::sleep(Duration::from_secs(2));
+    while rx.try_recv().is_ok() {}
+    // A journal change (a rollout step recorded by another process) prints again.
+    let mut cm = env
+        .srv
+        .get(&format!(
+            "/api/v1/namespaces/{NS}/configmaps/mcpctl.state.github"
+        ))
+        .unwrap();
+    let inflight = json!({"operation": "deploy", "strategy": "rolling", "step": "step 1/2",
+        "started": "2026-01-01T00:00:00Z", "holder": "ci:job/3"});
+    cm["data"]["inflight"] = json!(inflight.to_string());
+    env.srv.put_object(cm);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = false;
+    while let Ok(l) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        if l.contains("deploy step 1/2 by ci:job/3") {
+            seen = true;
+            break;
+        }
+    }
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(printed, 1, "no table after the Deployment changed");
+    assert!(seen, "no table after the journal changed");
 }
 
 #[test]
