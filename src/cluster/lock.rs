@@ -201,6 +201,16 @@ impl Locks {
         Ok(locks)
     }
 
+    /// Servers held.
+    pub fn servers(&self) -> Vec<String> {
+        self.held.iter().map(|h| h.server.clone()).collect()
+    }
+
+    /// Adds the locks of `other` (taken later) to these.
+    pub fn extend(&mut self, mut other: Locks) {
+        self.held.append(&mut other.held);
+    }
+
     /// Servers whose lease was lost while held (taken over after a stall),
     /// with what happened.
     pub fn lost(&self) -> Vec<(String, String)> {

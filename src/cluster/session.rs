@@ -102,6 +102,17 @@ pub struct Prepared {
 /// kind is served (before anything is applied), reads the live objects and
 /// renders again with the rollout state they show.
 pub async fn prepare(s: &Session, only: &[String], templates: Option<&Path>) -> Result<Prepared> {
+    prepare_with(s, only, templates, None).await
+}
+
+/// [`prepare`], reusing a discovery already made (a second pass under the
+/// lock re-reads the live objects, not the API surface).
+pub async fn prepare_with(
+    s: &Session,
+    only: &[String],
+    templates: Option<&Path>,
+    known: Option<&Discovered>,
+) -> Result<Prepared> {
     s.check_servers(only)?;
     let renderer = Renderer::new(templates)?;
     let mut opts = RenderOptions {
@@ -118,7 +129,10 @@ pub async fn prepare(s: &Session, only: &[String], templates: Option<&Path>) -> 
         .iter()
         .filter_map(|o| o["apiVersion"].as_str().map(str::to_string))
         .collect();
-    let discovered = discovery::discover(&s.cluster, &wanted).await?;
+    let discovered = match known {
+        Some(d) => d.clone(),
+        None => discovery::discover(&s.cluster, &wanted).await?,
+    };
     discovered.require(
         objects.iter().map(|o| {
             (

@@ -136,7 +136,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
 
     let me = identity::holder_identity();
     let servers: Vec<String> = changed.iter().cloned().collect();
-    let locks = Locks::acquire(
+    let mut locks = Locks::acquire(
         &s.cluster,
         &ns,
         &s.fleet.name,
@@ -145,6 +145,59 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         args.force_unlock,
     )
     .await?;
+    // The plan above was made without the lock: another operation may have
+    // moved a server since (switched a colour, shifted a weight), and the
+    // objects render from that state. Plan again under the lock, and apply that.
+    let replanned = async {
+        let again = session::prepare_with(
+            &s,
+            &args.servers,
+            args.templates.as_deref(),
+            Some(&prepared.discovered),
+        )
+        .await?;
+        apply::plan(
+            &s.cluster,
+            again.targets,
+            &again.live,
+            args.force_conflicts,
+            false,
+        )
+        .await
+    }
+    .await;
+    let planned = match replanned {
+        Ok(p) => p,
+        Err(e) => {
+            locks.release(&s.cluster, &me).await;
+            return Err(e);
+        }
+    };
+    let changed: BTreeSet<String> = planned
+        .iter()
+        .filter(|p| p.change != Change::Unchanged)
+        .map(|p| p.target.server().to_string())
+        .collect();
+    let held: BTreeSet<String> = locks.servers().into_iter().collect();
+    let more: Vec<String> = changed.difference(&held).cloned().collect();
+    if !more.is_empty() {
+        match Locks::acquire(
+            &s.cluster,
+            &ns,
+            &s.fleet.name,
+            &more,
+            &me,
+            args.force_unlock,
+        )
+        .await
+        {
+            Ok(l) => locks.extend(l),
+            Err(e) => {
+                locks.release(&s.cluster, &me).await;
+                return Err(e);
+            }
+        }
+    }
     let work = apply_locked(
         &s,
         args,

@@ -815,3 +815,57 @@ fn a_field_the_server_does_not_know_is_named_with_the_server_version() {
         .count();
     assert_eq!(tries, 1, "{}", describe(&reqs));
 }
+
+/// The plan is made again under the lock: a colour switch made by another
+/// operation between apply's first look and its lock is kept.
+#[test]
+fn apply_plans_again_under_the_lock() {
+    let env = Env::start(&[]);
+    let fleet = fleet_yaml("ghcr.io/acme/github-mcp:1.4.2", 2)
+        .replace("strategy: rolling", "strategy: blue-green");
+    env.write_fleet(&fleet);
+    assert_eq!(env.run(&["apply"]).status.code(), Some(0));
+    let svc_path = format!("/api/v1/namespaces/{NS}/services/github");
+    env.srv.clear_requests();
+
+    // A new version: its label changes on every object, the Service included.
+    env.write_fleet(&fleet.replace("1.4.2", "1.4.3"));
+    // Hold apply at its lock request while "another operation" switches to green.
+    env.srv.inject(Fault::new(
+        Some(Method::POST),
+        "/leases",
+        1,
+        FaultAction::Delay(Duration::from_secs(3)),
+    ));
+    let child = env
+        .command(&["apply"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first plan is done when every object went through a dry run (the
+    // request log records a request once it has been answered).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let dry_runs = env
+            .srv
+            .requests()
+            .iter()
+            .filter(|r| r.query_param("dryRun").as_deref() == Some("All"))
+            .count();
+        if dry_runs >= 10 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "apply never planned");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut svc = env.srv.get(&svc_path).unwrap();
+    svc["spec"]["selector"]["mcpctl.io/colour"] = json!("green");
+    env.srv.put_object(svc);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(
+        env.srv.get(&svc_path).unwrap()["spec"]["selector"]["mcpctl.io/colour"],
+        "green"
+    );
+}
