@@ -280,9 +280,37 @@ pub async fn plan(
     force_conflicts: bool,
     ns_missing: bool,
 ) -> Result<Vec<Planned>> {
+    replan(cluster, targets, live, force_conflicts, ns_missing, &[]).await
+}
+
+/// [`plan`], reusing the dry run of an earlier plan for each object that
+/// renders the same and whose live resourceVersion has not moved since.
+pub async fn replan(
+    cluster: &Cluster,
+    targets: Vec<Target>,
+    live: &std::collections::BTreeMap<String, Option<Value>>,
+    force_conflicts: bool,
+    ns_missing: bool,
+    earlier: &[Planned],
+) -> Result<Vec<Planned>> {
     use futures::StreamExt;
+    let rv = |v: &Option<Value>| -> Option<String> {
+        v.as_ref().and_then(|o| {
+            o["metadata"]["resourceVersion"]
+                .as_str()
+                .map(str::to_string)
+        })
+    };
     let results: Vec<Result<Planned>> =
         futures::stream::iter(targets.into_iter().map(|t| async move {
+            if let Some(p) = earlier.iter().find(|p| p.target.path() == t.path())
+                && p.target.obj == t.obj
+                && let Some(l) = live.get(&t.path())
+                && rv(l) == rv(&p.live)
+                && (l.is_some() || p.live.is_none())
+            {
+                return Ok(p.clone());
+            }
             if ns_missing && t.ns.is_some() {
                 let intended = t.obj.clone();
                 return Ok(Planned {

@@ -148,6 +148,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
     // The plan above was made without the lock: another operation may have
     // moved a server since (switched a colour, shifted a weight), and the
     // objects render from that state. Plan again under the lock, and apply that.
+    let first = planned;
     let replanned = async {
         let again = session::prepare_with(
             &s,
@@ -156,12 +157,13 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
             Some(&prepared.discovered),
         )
         .await?;
-        apply::plan(
+        apply::replan(
             &s.cluster,
             again.targets,
             &again.live,
             args.force_conflicts,
             false,
+            &first,
         )
         .await
     }
