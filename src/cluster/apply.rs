@@ -7,7 +7,11 @@
 //!    configured or unchanged. Every error (conflicts, schema errors) is
 //!    found here, before anything is written.
 //! 2. **Write**: the same apply, for real, for the objects that change only.
-//!    An apply with nothing to change makes no write at all.
+//!    An apply with nothing to change makes no write at all (not even the
+//!    lock). When something changes, the `apply` command takes the lock of
+//!    each server concerned and plans again under it ([`replan`], reusing the
+//!    dry runs of objects that did not move), because the objects render from
+//!    the live rollout state, which another operation may have changed.
 //!
 //! Field ownership: mcpctl applies as field manager `mcpctl` and does not
 //! force by default. A conflict with one of mcpctl's own managers (the
