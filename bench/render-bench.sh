@@ -3,6 +3,7 @@
 #
 #   bench/render-bench.sh            # 1,000 servers
 #   N=200 RUNS=5 bench/render-bench.sh
+#   NO_HYPERFINE=1 bench/render-bench.sh   # median of RUNS plain runs instead
 #
 # Generates bench/out/fleet-$N.yaml (mcpctl) and bench/out/values-$N.json (the
 # Helm chart under bench/helm-chart/) from bench/gen_fleet.py, builds mcpctl
@@ -87,7 +88,7 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 # Wall time in seconds: "median mean stddev min max".
 wall() {
     local cmd="$1" json="$OUT/hyperfine-$2-$N.json"
-    if command -v hyperfine >/dev/null; then
+    if [ -z "${NO_HYPERFINE:-}" ] && command -v hyperfine >/dev/null; then
         hyperfine --style none --warmup 2 --runs "$RUNS" --output null --export-json "$json" "$cmd" >/dev/null
         python3 - "$json" <<'PY'
 import json, sys
