@@ -810,6 +810,15 @@ fn timing_1000_servers() {
     let t = std::time::Instant::now();
     let y = to_yaml(&objs);
     eprintln!("to_yaml ({} bytes): {:?}", y.len(), t.elapsed());
+    let t = std::time::Instant::now();
+    let n: usize = objs.iter().map(|o| emit::document(&o.value).len()).sum();
+    eprintln!("emit, one thread ({n} bytes): {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let n: usize = objs
+        .iter()
+        .map(|o| serde_saphyr::to_string(&o.value).unwrap().len())
+        .sum();
+    eprintln!("serde-saphyr, one thread ({n} bytes): {:?}", t.elapsed());
 }
 
 /// The fast YAML reader must take every embedded template's output (else
