@@ -1,9 +1,9 @@
-//! `mcpctl render`: multi-document YAML on stdout, or one file per object
-//! (`<server>/<kind>-<name>.yaml`) under `--output-dir`.
+//! `mcpctl render`: multi-document YAML on stdout (`-o json`: a `v1` List),
+//! or one file per object (`<server>/<kind>-<name>.yaml`) under `--output-dir`.
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{GlobalArgs, RenderArgs};
+use crate::cli::{GlobalArgs, OutputFormat, RenderArgs};
 use crate::error::{Error, Result, exit};
 use crate::fleet::Fleet;
 use crate::output::Printer;
@@ -11,6 +11,22 @@ use crate::render::{self, KubeVersion, RenderOptions, Renderer};
 
 pub fn run(global: &GlobalArgs, args: &RenderArgs, printer: &Printer) -> Result<u8> {
     let (renderer, fleet, opts) = prepare(global, args, printer)?;
+    if printer.format == OutputFormat::Json {
+        if args.output_dir.is_some() {
+            return Err(Error::Usage(
+                "--output-dir writes YAML files; drop `-o json` or `--output-dir`".into(),
+            ));
+        }
+        // A `v1` List, as `kubectl get -o json` prints several objects.
+        let objects = renderer.render_fleet(&fleet, &args.servers, &opts)?;
+        let list = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "List",
+            "items": objects.into_iter().map(|o| o.value).collect::<Vec<_>>(),
+        });
+        printer.data(&printer.structured(&list)?);
+        return Ok(exit::OK);
+    }
     match &args.output_dir {
         Some(dir) => {
             let mut count = 0;

@@ -265,3 +265,17 @@ fn example_fleet_renders() {
         .collect();
     assert!(servers.len() >= 3, "{servers:?}");
 }
+
+#[test]
+fn json_output_is_a_list_of_the_same_objects() {
+    let dir = fleet_dir();
+    let yaml_docs = docs(&stdout(&render_in(dir.path(), &[])));
+    let out = render_in(dir.path(), &["-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list["kind"], "List");
+    assert_eq!(list["items"].as_array().unwrap(), &yaml_docs);
+
+    let out = render_in(dir.path(), &["-o", "json", "--output-dir", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+}
