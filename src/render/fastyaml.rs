@@ -249,7 +249,10 @@ fn number(text: &str) -> Option<Value> {
     let int_ok = int == "0"
         || (!int.is_empty() && !int.starts_with('0') && int.bytes().all(|b| b.is_ascii_digit()));
     let frac_ok = frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
-    if !(int_ok && frac_ok) {
+    // `-0` and `-0.0` are left to the full parser rather than guessed at.
+    if !(int_ok && frac_ok)
+        || (text.starts_with('-') && digits.bytes().all(|b| matches!(b, b'0' | b'.')))
+    {
         return None;
     }
     match frac {
@@ -348,6 +351,7 @@ mod tests {
             "a: 25%\n",
             "a: 1.4.2\n",
             "a: 100m\n",
+            "a: -0\n",
             "kind: Y\n",
             "n: 1\n",
             "a: x # c\n",
