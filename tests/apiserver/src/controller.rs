@@ -170,12 +170,12 @@ fn values(st: &Store, keys: Option<&Vec<Key>>) -> Vec<(Key, Value)> {
         .collect()
 }
 
-fn rv_of(st: &Store, k: &Key) -> String {
+fn rv_of<'a>(st: &'a Store, k: &Key) -> &'a str {
     st.get(k)
-        .and_then(|v| v.pointer("/metadata/resourceVersion"))
+        .and_then(|v| v.get("metadata"))
+        .and_then(|m| m.get("resourceVersion"))
         .and_then(Value::as_str)
         .unwrap_or_default()
-        .to_string()
 }
 
 /// The resourceVersions of a Deployment and everything it owns: unchanged means nothing
@@ -187,10 +187,10 @@ fn fingerprint(
     rs_keys: &HashMap<String, Vec<Key>>,
     pod_keys: &HashMap<String, Vec<Key>>,
 ) -> String {
-    let mut fp = rv_of(st, dkey);
+    let mut fp = rv_of(st, dkey).to_string();
     for rk in rs_keys.get(uid).into_iter().flatten() {
         fp.push('/');
-        fp.push_str(&rv_of(st, rk));
+        fp.push_str(rv_of(st, rk));
         let ruid = st
             .get(rk)
             .and_then(|r| r.pointer("/metadata/uid"))
@@ -198,7 +198,7 @@ fn fingerprint(
             .unwrap_or_default();
         for pk in pod_keys.get(ruid).into_iter().flatten() {
             fp.push(',');
-            fp.push_str(&rv_of(st, pk));
+            fp.push_str(rv_of(st, pk));
         }
     }
     fp

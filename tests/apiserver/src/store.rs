@@ -133,7 +133,15 @@ impl Store {
         resource: &'a str,
         ns: Option<&'a str>,
     ) -> impl Iterator<Item = (&'a Key, &'a Value)> + 'a {
-        self.objects.iter().filter(move |(k, _)| {
+        // Keys sort by (group, resource, namespace, name): a range visits only this resource
+        // (and only this namespace when given).
+        let start = Key {
+            group: group.to_string(),
+            resource: resource.to_string(),
+            namespace: ns.unwrap_or("").to_string(),
+            name: String::new(),
+        };
+        self.objects.range(start..).take_while(move |(k, _)| {
             k.group == group && k.resource == resource && ns.is_none_or(|n| k.namespace == n)
         })
     }
