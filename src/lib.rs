@@ -21,7 +21,11 @@ pub fn main_entry() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { error::exit::USAGE } else { error::exit::OK };
+            let code = if e.use_stderr() {
+                error::exit::USAGE
+            } else {
+                error::exit::OK
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }

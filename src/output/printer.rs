@@ -17,7 +17,12 @@ impl Printer {
         let color = !g.no_color
             && std::env::var_os("NO_COLOR").is_none()
             && std::io::stderr().is_terminal();
-        Printer { format: g.output, verbose: g.verbose, quiet: g.quiet, color }
+        Printer {
+            format: g.output,
+            verbose: g.verbose,
+            quiet: g.quiet,
+            color,
+        }
     }
 
     /// Logs go to stderr through `tracing`; `-v` raises the level, `-q` lowers it.

@@ -233,34 +233,34 @@ impl Validator {
             }
         }
 
-        if let Some(options) = s.get("enum").and_then(Value::as_array) {
-            if !options.contains(v) {
-                let list: Vec<String> = options.iter().map(|o| o.to_string()).collect();
-                self.err(
-                    path,
-                    format!("{} is not one of [{}]", short(v), list.join(", ")),
-                );
-            }
+        if let Some(options) = s.get("enum").and_then(Value::as_array)
+            && !options.contains(v)
+        {
+            let list: Vec<String> = options.iter().map(|o| o.to_string()).collect();
+            self.err(
+                path,
+                format!("{} is not one of [{}]", short(v), list.join(", ")),
+            );
         }
 
         match v {
             Value::Object(map) => self.check_object(s, schema, map, path, prune, root),
             Value::Array(items) => {
-                if let Some(min) = s.get("minItems").and_then(Value::as_u64) {
-                    if (items.len() as u64) < min {
-                        self.err(
-                            path,
-                            format!("{} items, fewer than minItems {min}", items.len()),
-                        );
-                    }
+                if let Some(min) = s.get("minItems").and_then(Value::as_u64)
+                    && (items.len() as u64) < min
+                {
+                    self.err(
+                        path,
+                        format!("{} items, fewer than minItems {min}", items.len()),
+                    );
                 }
-                if let Some(max) = s.get("maxItems").and_then(Value::as_u64) {
-                    if items.len() as u64 > max {
-                        self.err(
-                            path,
-                            format!("{} items, more than maxItems {max}", items.len()),
-                        );
-                    }
+                if let Some(max) = s.get("maxItems").and_then(Value::as_u64)
+                    && items.len() as u64 > max
+                {
+                    self.err(
+                        path,
+                        format!("{} items, more than maxItems {max}", items.len()),
+                    );
                 }
                 if let Some(item_schema) = s.get("items") {
                     for (i, item) in items.iter().enumerate() {
@@ -270,25 +270,25 @@ impl Validator {
             }
             Value::String(text) => {
                 let len = text.chars().count() as u64;
-                if let Some(min) = s.get("minLength").and_then(Value::as_u64) {
-                    if len < min {
-                        self.err(
-                            path,
-                            format!("{} is shorter than minLength {min}", short(v)),
-                        );
-                    }
+                if let Some(min) = s.get("minLength").and_then(Value::as_u64)
+                    && len < min
+                {
+                    self.err(
+                        path,
+                        format!("{} is shorter than minLength {min}", short(v)),
+                    );
                 }
-                if let Some(max) = s.get("maxLength").and_then(Value::as_u64) {
-                    if len > max {
-                        self.err(path, format!("{} is longer than maxLength {max}", short(v)));
-                    }
+                if let Some(max) = s.get("maxLength").and_then(Value::as_u64)
+                    && len > max
+                {
+                    self.err(path, format!("{} is longer than maxLength {max}", short(v)));
                 }
                 if let Some(p) = s.get("pattern").and_then(Value::as_str) {
                     // Patterns are RE2; the few Rust's regex cannot compile are skipped.
-                    if let Ok(re) = regex::Regex::new(p) {
-                        if !re.is_match(text) {
-                            self.err(path, format!("{} does not match pattern {p}", short(v)));
-                        }
+                    if let Ok(re) = regex::Regex::new(p)
+                        && !re.is_match(text)
+                    {
+                        self.err(path, format!("{} does not match pattern {p}", short(v)));
                     }
                 }
             }
@@ -342,21 +342,21 @@ impl Validator {
                 }
             }
         }
-        if let Some(min) = s.get("minProperties").and_then(Value::as_u64) {
-            if (map.len() as u64) < min {
-                self.err(
-                    path,
-                    format!("{} properties, fewer than minProperties {min}", map.len()),
-                );
-            }
+        if let Some(min) = s.get("minProperties").and_then(Value::as_u64)
+            && (map.len() as u64) < min
+        {
+            self.err(
+                path,
+                format!("{} properties, fewer than minProperties {min}", map.len()),
+            );
         }
-        if let Some(max) = s.get("maxProperties").and_then(Value::as_u64) {
-            if map.len() as u64 > max {
-                self.err(
-                    path,
-                    format!("{} properties, more than maxProperties {max}", map.len()),
-                );
-            }
+        if let Some(max) = s.get("maxProperties").and_then(Value::as_u64)
+            && map.len() as u64 > max
+        {
+            self.err(
+                path,
+                format!("{} properties, more than maxProperties {max}", map.len()),
+            );
         }
 
         let additional = s.get("additionalProperties");
@@ -436,10 +436,10 @@ impl Validator {
                 );
             }
         }
-        if let Some(not) = s.get("not") {
-            if passes(not).is_empty() {
-                self.err(path, format!("must not match {}", short(not)));
-            }
+        if let Some(not) = s.get("not")
+            && passes(not).is_empty()
+        {
+            self.err(path, format!("must not match {}", short(not)));
         }
     }
 }
