@@ -41,7 +41,6 @@ pub use hyper::Method;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// One request as the server saw it (after fault injection decided its fate).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,7 +306,8 @@ impl Drop for ApiServer {
     fn drop(&mut self) {
         let _ = self.shared.stop.send(true);
         if let Some(rt) = self.runtime.take() {
-            rt.shutdown_timeout(Duration::from_millis(200));
+            // Safe from any context (also inside another runtime), unlike dropping it.
+            rt.shutdown_background();
         }
     }
 }
