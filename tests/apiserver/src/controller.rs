@@ -254,7 +254,7 @@ fn set_counters(status: &mut Map<String, Value>, pairs: &[(&str, i64)]) {
 }
 
 /// Deployments reconciled per pass at most.
-const BATCH: usize = 32;
+const BATCH: usize = 16;
 
 /// One pass; true when Deployments were left for the next pass.
 fn reconcile(shared: &Shared, mem: &mut Memory) -> bool {
