@@ -140,7 +140,7 @@ RSS_OK="$(awk -v r="$M_RSS" 'BEGIN{print (r < 100) ? "yes" : "NO"}')"
 
 REPORT="$OUT/report-$N.md"
 {
-    echo "### $N servers, $OBJECTS objects — $(date -u +%Y-%m-%d)"
+    echo "#### $N servers, $OBJECTS objects — $(date -u +%Y-%m-%d)"
     echo
     echo "Commands (from the repository root, stdout to /dev/null): \`${MCPCTL_CMD//$ROOT\//}\`, \`${HELM_CMD//$ROOT\//}\`, \`${LINT_CMD//$ROOT\//}\`."
     echo
