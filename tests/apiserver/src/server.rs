@@ -449,10 +449,10 @@ fn resource_verb(
         (None, None, &Method::DELETE) => delete_collection(shared, &res, ns, r),
         (Some(n), None, &Method::GET) => get_object(shared, &res, ns_s, n),
         (Some(n), sub, &Method::PUT) if sub != Some("scale") => {
-            update(shared, &res, ns_s, n, r, scope_of(&res, sub))
+            retry_stale(|| update(shared, &res, ns_s, n, r, scope_of(&res, sub)))
         }
         (Some(n), sub, &Method::PATCH) if sub != Some("scale") => {
-            patch(shared, &res, ns_s, n, r, scope_of(&res, sub))
+            retry_stale(|| patch(shared, &res, ns_s, n, r, scope_of(&res, sub)))
         }
         (Some(n), None, &Method::DELETE) => delete(shared, &res, ns_s, n, r),
         (Some(n), Some("status"), &Method::GET) => get_object(shared, &res, ns_s, n),
@@ -897,7 +897,7 @@ fn finish_write(
         (Some(o), Some(c))
             if o.pointer("/metadata/resourceVersion") != c.pointer("/metadata/resourceVersion") =>
         {
-            return Err(status::conflict(&res.target(&name)));
+            return Err(status::stale_read(&res.target(&name)));
         }
         (Some(_), None) => return Err(status::not_found(&res.target(&name))),
         _ => {}
@@ -1040,6 +1040,20 @@ fn update(
         obj,
         &ctx(r, Op::Update, scope),
     )
+}
+
+/// A write whose read went stale before it stored is done again on the new
+/// object, like the real server's storage layer (`GuaranteedUpdate`) does: a
+/// PATCH (apply included) or unconditional PUT then succeeds, and only a
+/// resourceVersion the client sent itself turns into a 409 on the re-read.
+fn retry_stale(mut write: impl FnMut() -> Res<Outcome>) -> Res<Outcome> {
+    let mut tries = 0;
+    loop {
+        match write() {
+            Err(e) if e.stale_read && tries < 16 => tries += 1,
+            other => return other,
+        }
+    }
 }
 
 fn patch(

@@ -13,6 +13,11 @@ pub struct ApiError {
     pub code: u16,
     pub body: Value,
     pub headers: Vec<(String, String)>,
+    /// The object changed between the handler's read and its write, and the
+    /// request carried no resourceVersion precondition of its own. PATCH
+    /// handlers retry these, as the real storage layer's `GuaranteedUpdate`
+    /// re-reads and re-applies the patch instead of answering 409.
+    pub stale_read: bool,
 }
 
 impl ApiError {
@@ -36,6 +41,7 @@ impl ApiError {
             code,
             body,
             headers: Vec::new(),
+            stale_read: false,
         }
     }
 
@@ -126,6 +132,14 @@ pub fn conflict(t: &Target) -> ApiError {
 }
 
 /// A failed DeleteOptions precondition (transcript 57: the details name the Kind).
+/// The object changed under a write that had no precondition of its own:
+/// a conflict for PUT, retried internally for PATCH (see `ApiError::stale_read`).
+pub fn stale_read(t: &Target) -> ApiError {
+    let mut e = conflict(t);
+    e.stale_read = true;
+    e
+}
+
 pub fn precondition_rv(t: &Target, want: &str, have: &str) -> ApiError {
     ApiError::new(
         409,

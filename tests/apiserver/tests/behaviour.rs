@@ -731,3 +731,57 @@ async fn status_subresource_rollback_finalizers_and_deletecollection() {
         .collect();
     assert_eq!(names, ["keep"]);
 }
+
+/// Applies racing a stream of status writes never see a 409: the real storage
+/// layer re-applies a patch to the newer object (`GuaranteedUpdate`), and only
+/// a resourceVersion the client sent can fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patches_racing_other_writers_are_reapplied_not_409() {
+    let srv = ApiServer::builder().without_controller().start().await;
+    let base = srv.url();
+    let path = deploy_path("race");
+    assert_eq!(
+        apply(&base, &path, deployment("race", 1, 600)).await.status,
+        201
+    );
+    const ROUNDS: i64 = 200;
+    let status_writer = {
+        let (base, path) = (base.clone(), format!("{path}/status"));
+        tokio::spawn(async move {
+            let mut codes = Vec::new();
+            for i in 0..ROUNDS {
+                let body = json!({"status": {"observedGeneration": i}});
+                let r = common::send(
+                    &base,
+                    "PATCH",
+                    &path,
+                    &[],
+                    &[("Content-Type", "application/merge-patch+json")],
+                    Some(serde_json::to_vec(&body).unwrap()),
+                )
+                .await;
+                codes.push(r.status);
+            }
+            codes
+        })
+    };
+    let mut apply_codes = Vec::new();
+    for i in 0..ROUNDS {
+        let mut d = deployment("race", 1, 600);
+        d["metadata"]["labels"] = json!({"round": i.to_string()});
+        apply_codes.push(apply(&base, &path, d).await.status);
+    }
+    let status_codes = status_writer.await.unwrap();
+    assert!(
+        apply_codes.iter().chain(&status_codes).all(|c| *c == 200),
+        "applies: {apply_codes:?}\nstatus writes: {status_codes:?}"
+    );
+    let live = common::send(&base, "GET", &path, &[], &[], None)
+        .await
+        .json();
+    assert_eq!(
+        live["metadata"]["labels"]["round"],
+        (ROUNDS - 1).to_string()
+    );
+    assert_eq!(live["status"]["observedGeneration"], ROUNDS - 1);
+}
