@@ -10,7 +10,7 @@ use crate::error::{Error, Result, exit};
 use crate::fleet::Fleet;
 use crate::lint::{self, Finding, LintOptions, Summary};
 use crate::output::Printer;
-use crate::render::{self, KubeVersion, Object, RenderOptions, Renderer};
+use crate::render::{KubeVersion, Object, RenderOptions};
 
 /// What `-o json|yaml` prints.
 #[derive(Debug, Serialize)]
@@ -66,22 +66,8 @@ fn load_and_render(
     kube_version: KubeVersion,
     printer: &Printer,
 ) -> Result<(Fleet, Vec<Object>)> {
-    let renderer = Renderer::new(args.templates.as_deref())?;
-    for path in renderer.unused_overrides() {
-        printer.warn(&format!(
-            "warning: template {} overrides no built-in template (built-in names: {})",
-            path.display(),
-            render::TEMPLATES.join(", ")
-        ));
-    }
-    let loaded = crate::fleet::load(&global.fleet)?;
-    for w in &loaded.warnings {
-        printer.warn(&w.to_string());
-    }
-    let mut fleet = loaded.fleet;
-    if let Some(ns) = &global.namespace {
-        fleet.namespace = ns.clone();
-    }
+    let renderer = super::inputs::renderer(args.templates.as_deref(), printer)?;
+    let fleet = super::inputs::fleet(global, printer)?;
     let opts = RenderOptions {
         kube_version,
         ..Default::default()

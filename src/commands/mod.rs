@@ -6,6 +6,7 @@ mod completions;
 mod diff;
 mod history;
 mod init;
+mod inputs;
 mod lint;
 mod render;
 mod status;

@@ -76,22 +76,8 @@ fn prepare(
     printer: &Printer,
 ) -> Result<(Renderer, Fleet, RenderOptions)> {
     let kube_version = KubeVersion::parse(&args.kube_version)?;
-    let renderer = Renderer::new(args.templates.as_deref())?;
-    for path in renderer.unused_overrides() {
-        printer.warn(&format!(
-            "warning: template {} overrides no built-in template (built-in names: {})",
-            path.display(),
-            render::TEMPLATES.join(", ")
-        ));
-    }
-    let loaded = crate::fleet::load(&global.fleet)?;
-    for w in &loaded.warnings {
-        printer.warn(&w.to_string());
-    }
-    let mut fleet = loaded.fleet;
-    if let Some(ns) = &global.namespace {
-        fleet.namespace = ns.clone();
-    }
+    let renderer = super::inputs::renderer(args.templates.as_deref(), printer)?;
+    let fleet = super::inputs::fleet(global, printer)?;
     Ok((
         renderer,
         fleet,
