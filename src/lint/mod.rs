@@ -196,7 +196,7 @@ pub const RULES: &[Rule] = &[
         id: TLS_CONFIGURED,
         severity: Severity::Warning,
         what: "the server serves TLS (certificate Secret mounted, or Istio mTLS)",
-        fix: "set tls.secretName for the server in the fleet file (see `mcpctl certs init-ca`)",
+        fix: "add `tls:` to the server (or defaults) in the fleet file and create its `kubernetes.io/tls` Secret",
     },
     Rule {
         id: ALERTS_PRESENT,
