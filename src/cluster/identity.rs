@@ -66,10 +66,21 @@ pub fn who() -> String {
     who_from(&|k| std::env::var(k).ok(), hostname())
 }
 
-/// A lock holder identity: the operator plus the process id, so two
-/// processes of one user are told apart.
+/// A lock holder identity: the operator, the process id and a random tag,
+/// the same for the whole process. The tag tells apart processes that share
+/// the rest (two containers of one CI run, both pid 7): a Lease whose holder
+/// is this identity is this process's, and no one else's.
 pub fn holder_identity() -> String {
-    format!("{}/{}", who(), std::process::id())
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        format!(
+            "{}/{}-{:04x}",
+            who(),
+            std::process::id(),
+            rand::random::<u16>()
+        )
+    })
+    .clone()
 }
 
 #[cfg(test)]
@@ -83,6 +94,20 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn holder_identity_is_per_process_and_tagged() {
+        let id = holder_identity();
+        assert_eq!(id, holder_identity(), "the same for the whole process");
+        let (who_part, tail) = id.rsplit_once('/').unwrap();
+        assert_eq!(who_part, who());
+        let (pid, tag) = tail.split_once('-').unwrap();
+        assert_eq!(pid, std::process::id().to_string());
+        assert!(
+            tag.len() == 4 && tag.chars().all(|c| c.is_ascii_hexdigit()),
+            "{id}"
+        );
     }
 
     #[test]
