@@ -4,6 +4,8 @@
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use http::{Method, Request};
@@ -90,6 +92,22 @@ pub struct Cluster {
     pub default_namespace: String,
     pub version: ServerVersion,
     pub retry: RetryPolicy,
+    /// The API server's clock minus ours, in milliseconds, from the `Date`
+    /// header of the latest answer ([`NO_OFFSET`] until one came), shared by
+    /// clones: see [`Cluster::now`].
+    clock_offset_ms: Arc<AtomicI64>,
+}
+
+/// `clock_offset_ms` before any answer carried a `Date`.
+const NO_OFFSET: i64 = i64::MIN;
+
+/// The server's clock minus ours, in milliseconds, from a `Date` header
+/// received at `local`. A `Date` has whole seconds, so the server's time was
+/// somewhere in `[date, date + 1 s)`: the middle is taken.
+pub fn clock_offset_ms(date: &str, local: jiff::Timestamp) -> Option<i64> {
+    static PARSER: jiff::fmt::rfc2822::DateTimeParser = jiff::fmt::rfc2822::DateTimeParser::new();
+    let server = PARSER.parse_timestamp(date.trim()).ok()?;
+    Some(server.as_millisecond() + 500 - local.as_millisecond())
 }
 
 impl std::fmt::Debug for Cluster {
@@ -273,6 +291,7 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Cluster> {
             git_version: String::new(),
         },
         retry: RetryPolicy::default(),
+        clock_offset_ms: Arc::new(AtomicI64::new(NO_OFFSET)),
     };
     if let Ok(s) = std::env::var("MCPCTL_RETRY_ATTEMPTS")
         && let Ok(n) = s.parse::<u32>()
@@ -423,6 +442,30 @@ fn status_text(code: u16) -> String {
 }
 
 impl Cluster {
+    /// Now by the API server's clock (ours corrected by the offset seen in
+    /// its `Date` headers; ours alone before any answer). Lease times are
+    /// written and judged with it, so that holders whose clocks disagree still
+    /// agree on when a lease expires.
+    pub fn now(&self) -> jiff::Timestamp {
+        let local = jiff::Timestamp::now();
+        match self.clock_offset_ms.load(Ordering::Relaxed) {
+            NO_OFFSET => local,
+            ms => local
+                .checked_add(jiff::SignedDuration::from_millis(ms))
+                .unwrap_or(local),
+        }
+    }
+
+    fn observe_date(&self, headers: &http::HeaderMap) {
+        if let Some(ms) = headers
+            .get(http::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|d| clock_offset_ms(d, jiff::Timestamp::now()))
+        {
+            self.clock_offset_ms.store(ms, Ordering::Relaxed);
+        }
+    }
+
     /// "the API server at URL (context C)", for messages.
     pub fn where_(&self) -> String {
         format!(
@@ -490,6 +533,7 @@ impl Cluster {
         loop {
             let outcome = match self.send_raw(req).await {
                 Ok(res) => {
+                    self.observe_date(res.headers());
                     let status = res.status().as_u16();
                     let retry_after = res
                         .headers()
@@ -798,6 +842,22 @@ users:
         assert_eq!(sv.short(), "1.28");
         let v = serde_json::json!({"gitVersion": "v1.31.2"});
         assert_eq!(ServerVersion::from_json(&v).unwrap().short(), "1.31");
+    }
+
+    #[test]
+    fn clock_offset_from_date_header() {
+        let local: jiff::Timestamp = "2026-11-21T07:00:00.250Z".parse().unwrap();
+        // The server is 40 s ahead; its Date says 07:00:40 (anywhere in that second).
+        assert_eq!(
+            clock_offset_ms("Sat, 21 Nov 2026 07:00:40 GMT", local),
+            Some(40_250)
+        );
+        // And 90 s behind.
+        assert_eq!(
+            clock_offset_ms("Sat, 21 Nov 2026 06:58:30 GMT", local),
+            Some(-89_750)
+        );
+        assert_eq!(clock_offset_ms("yesterday", local), None);
     }
 
     #[test]

@@ -6,9 +6,17 @@
 //! holder; if it expired (last renewal + duration in the past), take it over
 //! with a PUT carrying the resourceVersion read, so that of two racing
 //! takeovers exactly one wins and the other sees 409 and reports "held".
+//!
+//! Times are the API server's ([`Cluster::now`]), not the local clock, so
+//! that two machines whose clocks disagree still agree on expiry.
+//!
+//! Keeping it: renewed every [`RENEW_EVERY`]; when no renewal succeeded for
+//! [`RENEW_DEADLINE`] (less than the lease duration), or the Lease was taken
+//! or deleted, the lock is lost and [`Locks::until_lost`] resolves, so the
+//! operation stops before anyone else may take the lease over.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http::Method;
 use jiff::Timestamp;
@@ -17,8 +25,18 @@ use serde_json::{Value, json};
 use super::client::{Cluster, Req};
 use crate::error::{Error, Result, exit};
 
-/// Lease duration written into the Lease; renewals happen at a third of it.
+/// Lease duration written into the Lease.
 pub const LEASE_SECONDS: i64 = 30;
+/// How often a held Lease is renewed (a third of its duration).
+pub const RENEW_EVERY: Duration = Duration::from_secs(LEASE_SECONDS as u64 / 3);
+/// How soon a failed renewal is tried again.
+const RENEW_RETRY: Duration = Duration::from_secs(2);
+/// The longest one renewal may take, retries included.
+const RENEW_ATTEMPT: Duration = Duration::from_secs(5);
+/// Without a successful renewal for this long the lock counts as lost: the
+/// operation stops a third of the lease duration before the Lease expires
+/// and may be taken over.
+pub const RENEW_DEADLINE: Duration = Duration::from_secs(LEASE_SECONDS as u64 * 2 / 3);
 
 pub fn lease_name(server: &str) -> String {
     format!("mcpctl-lock-{server}")
@@ -211,13 +229,24 @@ impl Locks {
         self.held.append(&mut other.held);
     }
 
-    /// Servers whose lease was lost while held (taken over after a stall),
-    /// with what happened.
+    /// Servers whose lock was lost while held (taken over or deleted, or not
+    /// renewed within [`RENEW_DEADLINE`]), with what happened.
     pub fn lost(&self) -> Vec<(String, String)> {
         self.held
             .iter()
             .filter_map(|h| h.lost.lock().ok()?.clone().map(|m| (h.server.clone(), m)))
             .collect()
+    }
+
+    /// Resolves when a lock is lost, with the server and what happened: race
+    /// the operation against it and stop writing when it resolves.
+    pub async fn until_lost(&self) -> (String, String) {
+        loop {
+            if let Some(l) = self.lost().into_iter().next() {
+                return l;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// Stops renewing and deletes the Leases. Failures are logged, not fatal:
@@ -232,6 +261,14 @@ impl Locks {
             }
         }
     }
+}
+
+/// The error an operation ends with when its lock of `server` was lost.
+pub fn lost_error(server: &str, why: &str) -> Error {
+    Error::Failed(format!(
+        "the lock of server {server} was lost ({why}): stopped so that two operations never change \
+         it at once. Check `mcpctl status {server}`, then run the operation again"
+    ))
 }
 
 async fn acquire_one(
@@ -259,8 +296,7 @@ async fn acquire_one(
         }
     }
     for _ in 0..3 {
-        let now = Timestamp::now();
-        let body = lease_body(ns, server, fleet, me, now, 0);
+        let body = lease_body(ns, server, fleet, me, cluster.now(), 0);
         let req = Req::new(Method::POST, &path).json_body(&body);
         let resp = cluster.send(&req).await?;
         if resp.ok() {
@@ -285,7 +321,7 @@ async fn acquire_one(
             .as_str()
             .unwrap_or("")
             .to_string();
-        match decide(&lease, Timestamp::now(), me) {
+        match decide(&lease, cluster.now(), me) {
             Decision::Mine => return Ok(rv),
             Decision::Held {
                 holder,
@@ -304,7 +340,7 @@ async fn acquire_one(
             }
             Decision::Expired { holder } => {
                 let transitions = lease["spec"]["leaseTransitions"].as_i64().unwrap_or(0) + 1;
-                let mut body = lease_body(ns, server, fleet, me, Timestamp::now(), transitions);
+                let mut body = lease_body(ns, server, fleet, me, cluster.now(), transitions);
                 body["metadata"]["resourceVersion"] = json!(rv);
                 let put = Req::new(Method::PUT, &obj_path).json_body(&body);
                 let resp = cluster.send(&put).await?;
@@ -335,6 +371,16 @@ async fn acquire_one(
     })
 }
 
+/// What one renewal found.
+enum Renewal {
+    /// Renewed: the Lease's new resourceVersion.
+    Renewed(String),
+    /// Not ours any more: why.
+    Lost(String),
+    /// Could not tell (no answer, an error): why.
+    Failed(String),
+}
+
 async fn renew_loop(
     cluster: Cluster,
     ns: String,
@@ -344,47 +390,84 @@ async fn renew_loop(
     lost: Arc<Mutex<Option<String>>>,
 ) {
     let path = format!("{}/{}", leases_path(&ns), lease_name(&server));
-    let every = Duration::from_secs((LEASE_SECONDS / 3) as u64);
+    let mut last_renewed = Instant::now();
+    let mut pause = RENEW_EVERY;
     loop {
-        tokio::time::sleep(every).await;
-        // Read, check it is still ours, write back with the read resourceVersion.
-        let lease = match cluster.send(&Req::get(&path)).await {
-            Ok(r) if r.ok() => match r.json() {
-                Ok(v) => v,
-                Err(_) => continue,
-            },
-            Ok(r) if r.status == 404 => {
-                *lost.lock().unwrap() = Some("the Lease was deleted (--force-unlock?)".into());
-                return;
-            }
-            _ => continue,
-        };
-        if lease["spec"]["holderIdentity"].as_str() != Some(me.as_str()) {
-            *lost.lock().unwrap() = Some(format!(
-                "the lock was taken over by {}",
-                lease["spec"]["holderIdentity"].as_str().unwrap_or("?")
-            ));
-            return;
-        }
-        let mut body = lease.clone();
-        body["spec"]["renewTime"] = json!(micro_time(Timestamp::now()));
-        if let Some(obj) = body["metadata"].as_object_mut() {
-            obj.remove("managedFields");
-        }
-        match cluster
-            .send(&Req::new(Method::PUT, &path).json_body(&body))
+        tokio::time::sleep(pause).await;
+        let outcome = tokio::time::timeout(RENEW_ATTEMPT, renew_once(&cluster, &path, &me))
             .await
-        {
-            Ok(r) if r.ok() => {
-                if let Ok(v) = r.json()
-                    && let Some(new_rv) = v["metadata"]["resourceVersion"].as_str()
-                {
-                    *rv.lock().unwrap() = new_rv.to_string();
+            .unwrap_or_else(|_| {
+                Renewal::Failed(format!("no answer within {}s", RENEW_ATTEMPT.as_secs()))
+            });
+        match outcome {
+            Renewal::Renewed(new_rv) => {
+                last_renewed = Instant::now();
+                pause = RENEW_EVERY;
+                if !new_rv.is_empty() {
+                    *rv.lock().unwrap() = new_rv;
                 }
             }
-            Ok(r) => tracing::info!("renewing the lock of {server}: {}", r.message()),
-            Err(e) => tracing::info!("renewing the lock of {server}: {e}"),
+            Renewal::Lost(why) => {
+                *lost.lock().unwrap() = Some(why);
+                return;
+            }
+            Renewal::Failed(why) => {
+                tracing::info!("renewing the lock of {server}: {why}");
+                if last_renewed.elapsed() >= RENEW_DEADLINE {
+                    *lost.lock().unwrap() = Some(format!(
+                        "not renewed for {}s, it may expire and be taken over: {why}",
+                        last_renewed.elapsed().as_secs()
+                    ));
+                    return;
+                }
+                pause = RENEW_RETRY;
+            }
         }
+    }
+}
+
+/// Reads the Lease, checks it is still ours, writes it back with a new
+/// renewTime and the resourceVersion read.
+async fn renew_once(cluster: &Cluster, path: &str, me: &str) -> Renewal {
+    let lease = match cluster.send(&Req::get(path)).await {
+        Ok(r) if r.ok() => match r.json() {
+            Ok(v) => v,
+            Err(e) => return Renewal::Failed(e.to_string()),
+        },
+        Ok(r) if r.status == 404 => {
+            return Renewal::Lost("the Lease was deleted (--force-unlock?)".into());
+        }
+        Ok(r) => return Renewal::Failed(format!("{}: {}", r.status, r.message())),
+        Err(e) => return Renewal::Failed(e.to_string()),
+    };
+    if lease["spec"]["holderIdentity"].as_str() != Some(me) {
+        return Renewal::Lost(format!(
+            "it was taken over by {}",
+            lease["spec"]["holderIdentity"].as_str().unwrap_or("?")
+        ));
+    }
+    let mut body = lease.clone();
+    body["spec"]["renewTime"] = json!(micro_time(cluster.now()));
+    if let Some(obj) = body["metadata"].as_object_mut() {
+        obj.remove("managedFields");
+    }
+    match cluster
+        .send(&Req::new(Method::PUT, path).json_body(&body))
+        .await
+    {
+        Ok(r) if r.ok() => Renewal::Renewed(
+            r.json()
+                .ok()
+                .and_then(|v| {
+                    v["metadata"]["resourceVersion"]
+                        .as_str()
+                        .map(str::to_string)
+                })
+                .unwrap_or_default(),
+        ),
+        // 409: changed since the read; the next read tells whether it is still ours.
+        Ok(r) => Renewal::Failed(format!("{}: {}", r.status, r.message())),
+        Err(e) => Renewal::Failed(e.to_string()),
     }
 }
 
@@ -409,7 +492,8 @@ async fn delete_if_mine(
     me: &str,
     rv: &str,
 ) -> Result<()> {
-    if delete_lease(cluster, ns, server, rv).await? != 409 {
+    // Without a resourceVersion the delete would be unconditional: read first.
+    if !rv.is_empty() && delete_lease(cluster, ns, server, rv).await? != 409 {
         return Ok(());
     }
     // Our resourceVersion went stale (a renewal we did not see the answer of):

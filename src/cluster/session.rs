@@ -214,6 +214,20 @@ pub async fn prepare_with(
     })
 }
 
+/// From now on, a SIGINT or SIGTERM exits at once (status 130), for the
+/// clean-up after a first signal (or after the work) that the operator does
+/// not want to wait for: a Lease left behind expires by itself.
+pub fn exit_on_second_signal() {
+    tokio::spawn(async {
+        let sig = interrupted().await;
+        eprintln!(
+            "{sig} again: exiting now; a lock left behind expires within {}s",
+            super::lock::LEASE_SECONDS
+        );
+        std::process::exit(130);
+    });
+}
+
 /// Resolves on the first SIGINT or SIGTERM.
 pub async fn interrupted() -> &'static str {
     #[cfg(unix)]

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::cli::{ApplyArgs, GlobalArgs, OutputFormat};
 use crate::cluster::apply::{self, Change, Planned};
 use crate::cluster::journal::{self, Inflight, Journal, Revision};
-use crate::cluster::lock::Locks;
+use crate::cluster::lock::{self, Locks};
 use crate::cluster::session::{self, Session};
 use crate::cluster::wait::{self, Progress};
 use crate::cluster::{identity, observe, runtime};
@@ -104,11 +104,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         return Ok(exit::OK);
     }
 
-    let changed: BTreeSet<String> = planned
-        .iter()
-        .filter(|p| p.change != Change::Unchanged)
-        .map(|p| p.target.server().to_string())
-        .collect();
+    let changed = changed_servers(&planned);
     let deployments: BTreeSet<String> = planned
         .iter()
         .filter(|p| p.target.res.kind == "Deployment" && p.target.res.group == "apps")
@@ -145,61 +141,20 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         args.force_unlock,
     )
     .await?;
-    // The plan above was made without the lock: another operation may have
-    // moved a server since (switched a colour, shifted a weight), and the
-    // objects render from that state. Plan again under the lock, and apply that.
-    let first = planned;
-    let replanned = async {
-        let again = session::prepare_with(
-            &s,
-            &args.servers,
-            args.templates.as_deref(),
-            Some(&prepared.discovered),
-        )
-        .await?;
-        apply::replan(
-            &s.cluster,
-            again.targets,
-            &again.live,
-            args.force_conflicts,
-            false,
-            &first,
-        )
-        .await
-    }
-    .await;
-    let planned = match replanned {
+    // From here on a signal releases the lock before exiting (a second one
+    // exits at once), and a lost lock stops the writes.
+    let replanned = tokio::select! {
+        r = replan_under_lock(&s, args, &prepared.discovered, planned, &mut locks, &me) => r,
+        sig = session::interrupted() => Err(interrupted_error(sig)),
+    };
+    let (planned, changed) = match replanned {
         Ok(p) => p,
         Err(e) => {
+            session::exit_on_second_signal();
             locks.release(&s.cluster, &me).await;
             return Err(e);
         }
     };
-    let changed: BTreeSet<String> = planned
-        .iter()
-        .filter(|p| p.change != Change::Unchanged)
-        .map(|p| p.target.server().to_string())
-        .collect();
-    let held: BTreeSet<String> = locks.servers().into_iter().collect();
-    let more: Vec<String> = changed.difference(&held).cloned().collect();
-    if !more.is_empty() {
-        match Locks::acquire(
-            &s.cluster,
-            &ns,
-            &s.fleet.name,
-            &more,
-            &me,
-            args.force_unlock,
-        )
-        .await
-        {
-            Ok(l) => locks.extend(l),
-            Err(e) => {
-                locks.release(&s.cluster, &me).await;
-                return Err(e);
-            }
-        }
-    }
     let work = apply_locked(
         &s,
         args,
@@ -214,19 +169,83 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
     );
     let result = tokio::select! {
         r = work => r,
-        sig = session::interrupted() => Err(Error::Failed(format!(
-            "interrupted by {sig}: the lock is released and the in-flight mark left in place, so \
-             `mcpctl status` shows the apply as interrupted; run `mcpctl apply` again to finish it"
-        ))),
+        sig = session::interrupted() => Err(interrupted_error(sig)),
+        (server, why) = locks.until_lost() => Err(lock::lost_error(&server, &why)),
     };
+    session::exit_on_second_signal();
     let lost = locks.lost();
     locks.release(&s.cluster, &me).await;
-    for (server, why) in lost {
-        printer.warn(&format!(
-            "warning: the lock of {server} was lost during the apply: {why}"
-        ));
+    if result.is_ok() {
+        for (server, why) in lost {
+            printer.warn(&format!(
+                "warning: the lock of {server} was lost at the end of the apply: {why}"
+            ));
+        }
     }
     result
+}
+
+fn interrupted_error(sig: &str) -> Error {
+    Error::Failed(format!(
+        "interrupted by {sig}: the lock is released; an in-flight mark, if one was written, is \
+         left so that `mcpctl status` shows the apply as interrupted; run `mcpctl apply` again to finish it"
+    ))
+}
+
+/// The plan above was made without the lock: another operation may have
+/// moved a server since (switched a colour, shifted a weight), and the
+/// objects render from that state. Plans again under the lock and takes the
+/// locks of any server that changes only now. Returns the plan to apply and
+/// the servers it changes.
+async fn replan_under_lock(
+    s: &Session,
+    args: &ApplyArgs,
+    discovered: &crate::cluster::discovery::Discovered,
+    first: Vec<Planned>,
+    locks: &mut Locks,
+    me: &str,
+) -> Result<(Vec<Planned>, BTreeSet<String>)> {
+    let again = session::prepare_with(
+        s,
+        &args.servers,
+        args.templates.as_deref(),
+        Some(discovered),
+    )
+    .await?;
+    let planned = apply::replan(
+        &s.cluster,
+        again.targets,
+        &again.live,
+        args.force_conflicts,
+        false,
+        &first,
+    )
+    .await?;
+    let changed = changed_servers(&planned);
+    let held: BTreeSet<String> = locks.servers().into_iter().collect();
+    let more: Vec<String> = changed.difference(&held).cloned().collect();
+    if !more.is_empty() {
+        let l = Locks::acquire(
+            &s.cluster,
+            s.ns(),
+            &s.fleet.name,
+            &more,
+            me,
+            args.force_unlock,
+        )
+        .await?;
+        locks.extend(l);
+    }
+    Ok((planned, changed))
+}
+
+/// Servers with at least one object that changes.
+fn changed_servers(planned: &[Planned]) -> BTreeSet<String> {
+    planned
+        .iter()
+        .filter(|p| p.change != Change::Unchanged)
+        .map(|p| p.target.server().to_string())
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -19,7 +19,7 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, printer: &Printer) -> Result<
         let ns = s.ns().to_string();
         loop {
             let snap = status::snapshot(&s.cluster, &ns, &s.fleet).await?;
-            let rows = status::rows(&s.fleet, &ns, &args.servers, &snap, jiff::Timestamp::now());
+            let rows = status::rows(&s.fleet, &ns, &args.servers, &snap, s.cluster.now());
             print(printer, &rows)?;
             if !args.watch {
                 return Ok(exit::OK);

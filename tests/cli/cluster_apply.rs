@@ -654,6 +654,126 @@ fn the_lock_is_renewed_and_an_interrupted_apply_shows_in_status() {
     );
 }
 
+/// Starts `apply --wait` on a rollout that never becomes ready and returns
+/// the child once it holds the lock.
+fn apply_holding_the_lock(env: &Env) -> std::process::Child {
+    env.srv
+        .set_deployment_behaviour(NS, "github", Behaviour::NeverReady);
+    let child = env
+        .command(&["apply", "--wait", "--timeout", "5m"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while env.srv.get(LEASE_PATH_GITHUB).is_none() {
+        assert!(Instant::now() < deadline, "the lock was never taken");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child
+}
+
+const LEASE_PATH_GITHUB: &str =
+    "/apis/coordination.k8s.io/v1/namespaces/mcp/leases/mcpctl-lock-github";
+
+/// Waits at most `secs` for the child to exit; kills it and fails otherwise.
+fn exits_within(mut child: std::process::Child, secs: u64, what: &str) -> std::process::Output {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let o = child.wait_with_output().unwrap();
+            panic!("{what}: still running after {secs}s\n{}", out(&o));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// When the lock cannot be renewed, the operation stops before the Lease
+/// expires (and someone else may take it), instead of going on unprotected.
+#[test]
+fn an_apply_whose_lock_cannot_be_renewed_stops() {
+    let env = Env::start(&[]);
+    let child = apply_holding_the_lock(&env);
+    // Every read of the Lease fails from now on: no renewal can succeed.
+    env.srv.inject(Fault::new(
+        Some(Method::GET),
+        "/leases/mcpctl-lock-github",
+        100_000,
+        FaultAction::Status(500),
+    ));
+    let started = Instant::now();
+    let o = exits_within(child, 45, "apply with a lock it cannot renew");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "stopped only after the Lease may have expired ({:?})",
+        started.elapsed()
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("the lock of server github was lost (not renewed for"),
+        "{}",
+        out(&o)
+    );
+}
+
+/// A lock taken by someone else (after --force-unlock) stops the apply.
+#[test]
+fn an_apply_whose_lock_is_taken_stops() {
+    let env = Env::start(&[]);
+    let child = apply_holding_the_lock(&env);
+    let mut l = env.srv.get(LEASE_PATH_GITHUB).unwrap();
+    l["spec"]["holderIdentity"] = json!("ops@laptop/9");
+    env.srv.put_object(l);
+    let o = exits_within(child, 25, "apply whose lock was taken");
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("the lock of server github was lost (it was taken over by ops@laptop/9)"),
+        "{}",
+        out(&o)
+    );
+    // Not ours: left in place.
+    assert_eq!(
+        env.srv.get(LEASE_PATH_GITHUB).unwrap()["spec"]["holderIdentity"],
+        "ops@laptop/9"
+    );
+}
+
+/// A second signal exits at once, even while the clean-up after the first
+/// one waits on the API server.
+#[test]
+fn a_second_signal_exits_at_once() {
+    let env = Env::start(&[]);
+    let child = apply_holding_the_lock(&env);
+    // Releasing the lock hangs.
+    env.srv.inject(Fault::new(
+        Some(Method::DELETE),
+        "/leases/mcpctl-lock-github",
+        1,
+        FaultAction::Delay(Duration::from_secs(30)),
+    ));
+    let kill = |sig: &str| {
+        let st = std::process::Command::new("kill")
+            .args([sig, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    kill("-INT");
+    std::thread::sleep(Duration::from_secs(1));
+    kill("-TERM");
+    let o = exits_within(child, 5, "apply after a second signal");
+    assert_eq!(o.status.code(), Some(130), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("SIGTERM again: exiting now"),
+        "{}",
+        out(&o)
+    );
+}
+
 #[test]
 fn a_failing_credential_plugin_is_one_line_naming_context_and_server() {
     let dir = tempfile::tempdir().unwrap();
