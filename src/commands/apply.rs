@@ -104,7 +104,17 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         return Ok(exit::OK);
     }
 
-    let changed = changed_servers(&planned);
+    // An apply interrupted after its writes left its in-flight mark and no
+    // revision: finishing it (recording it, under the lock) is a change too.
+    let unfinished = if ns_exists {
+        interrupted_applies(&s, &args.servers).await?
+    } else {
+        BTreeSet::new()
+    };
+    let changed: BTreeSet<String> = changed_servers(&planned)
+        .union(&unfinished)
+        .cloned()
+        .collect();
     let deployments: BTreeSet<String> = planned
         .iter()
         .filter(|p| p.target.res.kind == "Deployment" && p.target.res.group == "apps")
@@ -144,7 +154,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
     // From here on a signal releases the lock before exiting (a second one
     // exits at once), and a lost lock stops the writes.
     let replanned = tokio::select! {
-        r = replan_under_lock(&s, args, &prepared.discovered, planned, &mut locks, &me) => r,
+        r = replan_under_lock(&s, args, &prepared.discovered, planned, &unfinished, &mut locks, &me) => r,
         sig = session::interrupted() => Err(interrupted_error(sig)),
     };
     let (planned, changed) = match replanned {
@@ -202,6 +212,7 @@ async fn replan_under_lock(
     args: &ApplyArgs,
     discovered: &crate::cluster::discovery::Discovered,
     first: Vec<Planned>,
+    unfinished: &BTreeSet<String>,
     locks: &mut Locks,
     me: &str,
 ) -> Result<(Vec<Planned>, BTreeSet<String>)> {
@@ -221,7 +232,10 @@ async fn replan_under_lock(
         &first,
     )
     .await?;
-    let changed = changed_servers(&planned);
+    let changed: BTreeSet<String> = changed_servers(&planned)
+        .union(unfinished)
+        .cloned()
+        .collect();
     let held: BTreeSet<String> = locks.servers().into_iter().collect();
     let more: Vec<String> = changed.difference(&held).cloned().collect();
     if !more.is_empty() {
@@ -237,6 +251,24 @@ async fn replan_under_lock(
         locks.extend(l);
     }
     Ok((planned, changed))
+}
+
+/// Selected servers (all when `only` is empty) whose journal shows an apply
+/// in flight: an interrupted one, or one running now (whose lock then
+/// stops this apply with exit 5). One LIST of the fleet's state records.
+async fn interrupted_applies(s: &Session, only: &[String]) -> Result<BTreeSet<String>> {
+    let selected = s.selected(only);
+    let states = Journal::new(&s.cluster, s.ns(), &s.fleet.name)
+        .states()
+        .await?;
+    Ok(states
+        .into_iter()
+        .filter(|(server, st)| {
+            selected.contains(server)
+                && st.inflight.as_ref().is_some_and(|i| i.operation == "apply")
+        })
+        .map(|(server, _)| server)
+        .collect())
 }
 
 /// Servers with at least one object that changes.

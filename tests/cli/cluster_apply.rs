@@ -742,6 +742,68 @@ fn an_apply_whose_lock_is_taken_stops() {
     );
 }
 
+/// `mcpctl apply` again finishes an interrupted apply, as its message says,
+/// even when the objects were all written before the interruption: the
+/// in-flight mark goes and a revision is recorded.
+#[test]
+fn apply_again_finishes_an_interrupted_apply() {
+    let env = Env::start(&[]);
+    let child = apply_holding_the_lock(&env);
+    // Interrupted while it waits for the rollout: every object is written.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while env.deployment("github").is_none()
+        || env
+            .srv
+            .get(&format!("/api/v1/namespaces/{NS}/services/github"))
+            .is_none()
+    {
+        assert!(Instant::now() < deadline, "the objects were never written");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let st = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = exits_within(child, 15, "interrupted apply");
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let state_path = format!("/api/v1/namespaces/{NS}/configmaps/mcpctl.state.github");
+    assert!(
+        env.srv.get(&state_path).unwrap()["data"]["inflight"].is_string(),
+        "no in-flight mark left"
+    );
+
+    // Nothing left to change; the apply still records and clears the mark.
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("deployment.apps/github unchanged"),
+        "{}",
+        out(&o)
+    );
+    let state = env.srv.get(&state_path).unwrap();
+    assert!(state["data"].get("inflight").is_none(), "{state}");
+    let o = env.run(&["status"]);
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("interrupted"),
+        "{}",
+        out(&o)
+    );
+    let o = env.run(&["history", "github", "-o", "json"]);
+    let revs: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    let last = revs.as_array().unwrap().last().cloned().unwrap();
+    assert_eq!(last["outcome"], "succeeded", "{last}");
+    assert_eq!(last["operation"], "apply", "{last}");
+
+    // And an apply with nothing to change and nothing to finish still writes nothing.
+    env.srv.clear_requests();
+    assert_eq!(env.run(&["apply"]).status.code(), Some(0));
+    let reqs = env.srv.requests();
+    assert!(writes(&reqs).is_empty(), "{}", describe(&reqs));
+}
+
 /// A second signal exits at once, even while the clean-up after the first
 /// one waits on the API server.
 #[test]
