@@ -1,0 +1,678 @@
+//! Benchmark of mcpctl's cluster commands against the in-process fake API
+//! server (`test-apiserver`): requests made by `apply` of one server, and the
+//! requests and wall time of `status -o json` for 100 to 10,000 servers next to
+//! the `kubectl get` a platform engineer would type for the same information.
+//!
+//! Run with `cargo bench --bench cluster` (stdout is a Markdown report).
+//! Knobs: `CLUSTER_BENCH_RUNS` (timed runs per size, default 10),
+//! `CLUSTER_BENCH_SIZES` (comma-separated fleet sizes, default
+//! `100,1000,10000`), `KUBECTL` (default `/usr/bin/kubectl`; the comparison is
+//! skipped with a note when it is absent).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use test_apiserver::{ApiServer, Behaviour, RequestRecord};
+
+const NS: &str = "mcp";
+const MCPCTL: &str = env!("CARGO_BIN_EXE_mcpctl");
+
+fn main() {
+    let runs: usize = env_or("CLUSTER_BENCH_RUNS", "10")
+        .parse()
+        .expect("CLUSTER_BENCH_RUNS must be a positive whole number");
+    assert!(runs > 0, "CLUSTER_BENCH_RUNS must be at least 1");
+    let sizes: Vec<usize> = env_or("CLUSTER_BENCH_SIZES", "100,1000,10000")
+        .split(',')
+        .map(|s| {
+            s.trim().parse().unwrap_or_else(|_| {
+                panic!("CLUSTER_BENCH_SIZES: {s:?} is not a whole number (example: 100,1000)")
+            })
+        })
+        .collect();
+    let kubectl = PathBuf::from(env_or("KUBECTL", "/usr/bin/kubectl"));
+
+    println!("## Cluster commands: report\n");
+    machine_info(&kubectl);
+    apply_section();
+    status_section(&sizes, runs, &kubectl);
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_string())
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+// ---------------------------------------------------------------- machine
+
+fn machine_info(kubectl: &Path) {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, m)| m.trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or("unknown".into(), |kib| {
+            format!("{:.0} GiB", kib / 1024.0 / 1024.0)
+        });
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map_or("unknown".into(), |s| s.trim().to_string());
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(repo_root())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or("unknown".into(), |o| {
+            String::from_utf8_lossy(&o.stdout).trim().to_string()
+        });
+    let kubectl_version = if kubectl.exists() {
+        Command::new(kubectl)
+            .args(["version", "--client"])
+            .output()
+            .ok()
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string()
+            })
+            .unwrap_or_default()
+    } else {
+        format!("{} absent", kubectl.display())
+    };
+    println!(
+        "Machine: {cores} cores (nproc), {model}, {mem} RAM, Linux {kernel}. \
+         mcpctl {} ({commit}, release build), kubectl: {kubectl_version}.\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!(
+        "The fake API server runs inside this benchmark's process (2 tokio worker threads) \
+         on the same cores as the measured commands.\n"
+    );
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+// ---------------------------------------------------------------- helpers
+
+/// A fake API server with the CRDs mcpctl renders for, a kubeconfig pointing
+/// at it and a working directory for the fleet file.
+struct Env {
+    srv: ApiServer,
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn start(controller: bool) -> Env {
+        let mut b = ApiServer::builder().crds_from_dir(repo_root().join("tests/fixtures/crds"));
+        if !controller {
+            b = b.without_controller();
+        }
+        let srv = b.start_blocking();
+        if !controller {
+            srv.set_default_behaviour(Behaviour::Unmanaged);
+        }
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        srv.write_kubeconfig(dir.path().join("kubeconfig"), "bench", "default");
+        Env { srv, dir }
+    }
+
+    fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    fn write_fleet(&self, text: &str) {
+        let path = self.dir.path().join("mcpctl.yaml");
+        std::fs::write(&path, text)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    }
+
+    fn mcpctl(&self, args: &[&str]) -> Output {
+        Command::new(MCPCTL)
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("MCPCTL_FLEET")
+            .env("KUBECONFIG", self.kubeconfig())
+            .env("NO_COLOR", "1")
+            .env("USER", "bench")
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITLAB_CI")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {MCPCTL}: {e}"))
+    }
+
+    /// Runs mcpctl and panics with its output unless it exits 0.
+    fn mcpctl_ok(&self, args: &[&str]) -> (Output, Duration) {
+        let started = Instant::now();
+        let o = self.mcpctl(args);
+        let wall = started.elapsed();
+        if !o.status.success() {
+            panic!("mcpctl {} failed:\n{}", args.join(" "), show(&o));
+        }
+        (o, wall)
+    }
+}
+
+fn show(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn is_write(r: &RequestRecord) -> bool {
+    matches!(r.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
+        && r.query_param("dryRun").is_none()
+}
+
+/// Request counts by method, with watches and dry runs apart.
+#[derive(Default)]
+struct ByMethod {
+    get: usize,
+    watch: usize,
+    post: usize,
+    put: usize,
+    patch: usize,
+    patch_dry: usize,
+    delete: usize,
+    other: usize,
+}
+
+impl ByMethod {
+    fn of(reqs: &[RequestRecord]) -> ByMethod {
+        let mut m = ByMethod::default();
+        for r in reqs {
+            let dry = r.query_param("dryRun").is_some();
+            match r.method.as_str() {
+                "GET" if r.is_watch() => m.watch += 1,
+                "GET" => m.get += 1,
+                "POST" => m.post += 1,
+                "PUT" => m.put += 1,
+                "PATCH" if dry => m.patch_dry += 1,
+                "PATCH" => m.patch += 1,
+                "DELETE" => m.delete += 1,
+                _ => m.other += 1,
+            }
+        }
+        m
+    }
+}
+
+/// `METHOD path` (plus the label selector, and whether it watched), with counts.
+fn by_path(reqs: &[RequestRecord]) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for r in reqs {
+        let mut key = format!("{} {}", r.method, r.path);
+        if let Some(sel) = r.query_param("labelSelector") {
+            key.push_str(&format!(" ?labelSelector={sel}"));
+        }
+        if r.is_watch() {
+            key.push_str(" (watch)");
+        }
+        *out.entry(key).or_insert(0) += 1;
+    }
+    out
+}
+
+/// `configmaps/github-config` for `/api/v1/namespaces/mcp/configmaps/github-config`.
+fn short_path(path: &str) -> &str {
+    let marker = format!("/namespaces/{NS}/");
+    match path.find(&marker) {
+        Some(i) => &path[i + marker.len()..],
+        None => path.rsplit('/').next().unwrap_or(path),
+    }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64())
+}
+
+/// Median, min and max of the durations.
+fn summary(times: &[Duration]) -> (Duration, Duration, Duration) {
+    let mut t = times.to_vec();
+    t.sort();
+    let n = t.len();
+    let median = if n % 2 == 1 {
+        t[n / 2]
+    } else {
+        (t[n / 2 - 1] + t[n / 2]) / 2
+    };
+    (median, t[0], t[n - 1])
+}
+
+// ---------------------------------------------------------------- apply
+
+struct ApplyCase {
+    label: &'static str,
+    fleet: &'static str,
+    strategy: &'static str,
+    router: &'static str,
+    extra: &'static str,
+}
+
+const APPLY_CASES: [ApplyCase; 2] = [
+    ApplyCase {
+        label: "canary, istio",
+        fleet: "bench-canary",
+        strategy: "canary",
+        router: "istio",
+        extra: "  prometheus: {url: \"http://prometheus.monitoring:9090\"}\n",
+    },
+    ApplyCase {
+        label: "rolling, service",
+        fleet: "bench-rolling",
+        strategy: "rolling",
+        router: "service",
+        extra: "",
+    },
+];
+
+fn apply_fleet(case: &ApplyCase, replicas: u32, tag: &str) -> String {
+    format!(
+        "fleet: {}\nnamespace: {NS}\ndefaults:\n  replicas: {replicas}\n  router: {}\n  strategy: {}\n{}\
+         servers:\n  - name: github\n    image: ghcr.io/acme/github-mcp:{tag}\n",
+        case.fleet, case.router, case.strategy, case.extra
+    )
+}
+
+fn apply_section() {
+    println!("### `mcpctl apply` of one server: requests\n");
+    println!(
+        "Fleet file of one server `github` (2 replicas), on a fresh server each time with its \
+         Deployment controller on (default behaviour: Pods ready 300 ms after creation). Four \
+         applies in a row: the first creates everything, the second changes nothing, the third \
+         follows a change of one value (`replicas` 2 → 3), the fourth a change of the image tag \
+         (1.4.2 → 1.4.3; the tag is also the `app.kubernetes.io/version` label of every \
+         object). Counted from the fake \
+         server's request log; \"writes\" are POST/PUT/PATCH/DELETE without `dryRun`. Wall \
+         time is one run each, for orientation only.\n"
+    );
+    println!(
+        "| server | flags | apply | total | GET | GET watch | POST | PUT | PATCH | PATCH dryRun | DELETE | writes | wall (s) |"
+    );
+    println!(
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    let mut details = Vec::new();
+    for case in &APPLY_CASES {
+        for wait in [false, true] {
+            let env = Env::start(true);
+            let mut args = vec!["apply"];
+            if wait {
+                args.extend(["--wait", "--timeout", "60s"]);
+            }
+            let flags = if wait { "`--wait`" } else { "(none)" };
+            let steps = [
+                ("1 create", 2, "1.4.2"),
+                ("2 unchanged", 2, "1.4.2"),
+                ("3 replicas 2→3", 3, "1.4.2"),
+                ("4 image 1.4.2→1.4.3", 3, "1.4.3"),
+            ];
+            for (step, replicas, tag) in steps {
+                env.write_fleet(&apply_fleet(case, replicas, tag));
+                // Let the controller settle the previous rollout first.
+                std::thread::sleep(Duration::from_millis(800));
+                env.srv.clear_requests();
+                let (o, wall) = env.mcpctl_ok(&args);
+                let keeps_image =
+                    String::from_utf8_lossy(&o.stderr).contains("keeps the running image");
+                let reqs = env.srv.requests();
+                let m = ByMethod::of(&reqs);
+                let writes: Vec<&RequestRecord> = reqs.iter().filter(|r| is_write(r)).collect();
+                assert_eq!(m.other, 0, "unexpected methods: {reqs:?}");
+                println!(
+                    "| {} | {flags} | {step} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    case.label,
+                    reqs.len(),
+                    m.get,
+                    m.watch,
+                    m.post,
+                    m.put,
+                    m.patch,
+                    m.patch_dry,
+                    m.delete,
+                    writes.len(),
+                    secs(wall)
+                );
+                if !wait {
+                    let list: Vec<String> = writes
+                        .iter()
+                        .map(|r| format!("{} {}", r.method, short_path(&r.path)))
+                        .collect();
+                    details.push(format!(
+                        "- {}, apply {step}{}: {}",
+                        case.label,
+                        if keeps_image {
+                            " (warned: apply keeps the running image, `mcpctl deploy` rolls it out)"
+                        } else {
+                            ""
+                        },
+                        if list.is_empty() {
+                            "no writes".to_string()
+                        } else {
+                            list.join(", ")
+                        }
+                    ));
+                }
+            }
+        }
+    }
+    println!("\nWrites of the runs without `--wait`:\n");
+    for d in details {
+        println!("{d}");
+    }
+    println!();
+}
+
+// ---------------------------------------------------------------- status
+
+fn seed(env: &Env, fleet: &str, n: usize) {
+    let mut text = format!(
+        "fleet: {fleet}\nnamespace: {NS}\ndefaults:\n  replicas: 1\n  router: service\n  strategy: rolling\nservers:\n"
+    );
+    for i in 0..n {
+        text.push_str(&format!(
+            "  - name: s{i}\n    image: ghcr.io/acme/s:1.0.{i}\n"
+        ));
+    }
+    env.write_fleet(&text);
+    env.srv
+        .put_object(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}));
+    for i in 0..n {
+        let name = format!("s{i}");
+        let labels = json!({"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": fleet,
+            "app.kubernetes.io/managed-by": "mcpctl", "mcpctl.io/track": "stable"});
+        env.srv.put_object(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": NS, "labels": labels, "generation": 1},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+                "template": {"metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": name, "image": format!("ghcr.io/acme/s:1.0.{i}")}]}}},
+            "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1,
+                "readyReplicas": 1, "availableReplicas": 1}}));
+        env.srv
+            .put_object(json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": NS, "labels": labels},
+            "spec": {"selector": {"app.kubernetes.io/name": name}, "ports": [{"port": 8080}]}}));
+    }
+}
+
+/// Checks `status -o json` answered one row per server, the last one deployed.
+fn check_status(o: &Output, n: usize) {
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("mcpctl status -o json: not JSON ({e}):\n{}", show(o)));
+    let rows = v.as_array().map_or(0, Vec::len);
+    assert_eq!(
+        rows, n,
+        "mcpctl status -o json: {rows} rows for {n} servers"
+    );
+    let last = &v[n - 1];
+    assert_eq!(last["version"], format!("1.0.{}", n - 1), "{last}");
+    assert_eq!(last["deployed"], true, "{last}");
+}
+
+fn kubectl_args<'a>(env: &Env, cache: &'a str, fleet: &'a str) -> Vec<String> {
+    vec![
+        "--kubeconfig".into(),
+        env.kubeconfig().display().to_string(),
+        "--cache-dir".into(),
+        cache.into(),
+        "get".into(),
+        "deployments,services".into(),
+        "-n".into(),
+        NS.into(),
+        "-l".into(),
+        format!("app.kubernetes.io/part-of={fleet}"),
+        "-o".into(),
+        "json".into(),
+    ]
+}
+
+fn run_kubectl(kubectl: &Path, args: &[String], n: usize) -> Duration {
+    let started = Instant::now();
+    let o = Command::new(kubectl)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", kubectl.display()));
+    let wall = started.elapsed();
+    assert!(
+        o.status.success(),
+        "kubectl {} failed:\n{}",
+        args.join(" "),
+        show(&o)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("kubectl -o json: not JSON ({e})"));
+    let items = v["items"].as_array().map_or(0, Vec::len);
+    assert_eq!(items, 2 * n, "kubectl: {items} items for {n} servers");
+    wall
+}
+
+struct StatusResult {
+    n: usize,
+    requests: usize,
+    mcpctl: Vec<Duration>,
+    raw_lists: Vec<Duration>,
+    kubectl: Option<(usize, Vec<Duration>)>,
+}
+
+/// Time for the fake server to answer the Deployment and Service LISTs of the
+/// fleet to a client that only reads the bytes: the server's share of `status`.
+fn raw_lists(srv: &ApiServer, fleet: &str) -> Duration {
+    use std::io::{Read, Write};
+    let addr = srv.url().trim_start_matches("http://").to_string();
+    let started = Instant::now();
+    for path in [
+        format!("/apis/apps/v1/namespaces/{NS}/deployments"),
+        format!("/api/v1/namespaces/{NS}/services"),
+    ] {
+        let mut s = std::net::TcpStream::connect(&addr)
+            .unwrap_or_else(|e| panic!("cannot connect to the fake server at {addr}: {e}"));
+        write!(
+            s,
+            "GET {path}?labelSelector=app.kubernetes.io%2Fpart-of%3D{fleet} HTTP/1.1\r\n\
+             Host: {addr}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send a request to the fake server");
+        let mut body = Vec::new();
+        s.read_to_end(&mut body)
+            .expect("read the fake server's answer");
+        assert!(
+            body.starts_with(b"HTTP/1.1 200"),
+            "GET {path}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(200)])
+        );
+    }
+    started.elapsed()
+}
+
+/// Median wall time of a command that does no work (process start-up).
+fn startup(program: &Path, args: &[&str], runs: usize) -> Duration {
+    let times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let started = Instant::now();
+            let o = Command::new(program)
+                .args(args)
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+            assert!(
+                o.status.success(),
+                "{} {args:?}: {}",
+                program.display(),
+                show(&o)
+            );
+            started.elapsed()
+        })
+        .collect();
+    summary(&times).0
+}
+
+fn status_section(sizes: &[usize], runs: usize, kubectl: &Path) {
+    let have_kubectl = kubectl.exists();
+    println!("### `mcpctl status -o json` of N servers, and `kubectl get`\n");
+    println!(
+        "Each size on a fresh server without its controller (Deployments `Unmanaged`), seeded \
+         with `put_object`: per server one Deployment (ready) and one Service labelled \
+         `app.kubernetes.io/part-of=FLEET`, as in the test \
+         `status_of_1000_servers_makes_a_constant_number_of_requests`. One warm-up run of each \
+         command (output checked: N rows, 2N items), then {runs} timed runs alternating \
+         `mcpctl status -o json` and \
+         `kubectl get deployments,services -n {NS} -l app.kubernetes.io/part-of=FLEET -o json` \
+         (discovery cache in a fresh `--cache-dir`, warmed by the warm-up run). Wall time of \
+         the whole process, stdout captured.\n"
+    );
+    if !have_kubectl {
+        println!(
+            "kubectl not found at {} (set `KUBECTL`): the comparison is skipped.\n",
+            kubectl.display()
+        );
+    }
+    let mut results = Vec::new();
+    let mut paths: Vec<(usize, BTreeMap<String, usize>)> = Vec::new();
+    for &n in sizes {
+        assert!(n > 0, "CLUSTER_BENCH_SIZES: sizes must be at least 1");
+        let fleet = "big";
+        let env = Env::start(false);
+        let seeding = Instant::now();
+        seed(&env, fleet, n);
+        let seeded = seeding.elapsed();
+        let cache = env.dir.path().join("kube-cache").display().to_string();
+        let kargs = kubectl_args(&env, &cache, fleet);
+
+        let (o, _) = env.mcpctl_ok(&["status", "-o", "json"]);
+        check_status(&o, n);
+        let mut kubectl_requests = 0;
+        if have_kubectl {
+            run_kubectl(kubectl, &kargs, n);
+        }
+        eprintln!(
+            "status bench: {n} servers seeded in {:.1}s, load {}",
+            seeded.as_secs_f64(),
+            load_average()
+        );
+        println!(
+            "Load average before timing {n} servers: {}.\n",
+            load_average()
+        );
+
+        let mut mcpctl_times = Vec::new();
+        let mut kubectl_times = Vec::new();
+        let mut raw_times = Vec::new();
+        let mut requests = None;
+        for _ in 0..runs {
+            env.srv.clear_requests();
+            let (o, wall) = env.mcpctl_ok(&["status", "-o", "json"]);
+            let reqs = env.srv.requests();
+            check_status(&o, n);
+            match &requests {
+                None => {
+                    paths.push((n, by_path(&reqs)));
+                    requests = Some(reqs.len());
+                }
+                Some(k) => assert_eq!(
+                    *k,
+                    reqs.len(),
+                    "mcpctl status made a different number of requests from one run to the next"
+                ),
+            }
+            mcpctl_times.push(wall);
+            raw_times.push(raw_lists(&env.srv, fleet));
+            if have_kubectl {
+                env.srv.clear_requests();
+                kubectl_times.push(run_kubectl(kubectl, &kargs, n));
+                kubectl_requests = env.srv.requests().len();
+            }
+        }
+        results.push(StatusResult {
+            n,
+            requests: requests.unwrap_or(0),
+            mcpctl: mcpctl_times,
+            raw_lists: raw_times,
+            kubectl: have_kubectl.then_some((kubectl_requests, kubectl_times)),
+        });
+    }
+
+    println!(
+        "| servers | objects listed | mcpctl requests | mcpctl median (s) | min–max (s) | server alone: 2 LISTs median (s) | kubectl requests | kubectl median (s) | min–max (s) | kubectl / mcpctl |"
+    );
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for r in &results {
+        let (med, min, max) = summary(&r.mcpctl);
+        let k = match &r.kubectl {
+            Some((reqs, times)) => {
+                let (kmed, kmin, kmax) = summary(times);
+                format!(
+                    "{reqs} | {} | {}–{} | {:.1}×",
+                    secs(kmed),
+                    secs(kmin),
+                    secs(kmax),
+                    kmed.as_secs_f64() / med.as_secs_f64()
+                )
+            }
+            None => "– | – | – | –".to_string(),
+        };
+        println!(
+            "| {} | {} | {} | {} | {}–{} | {} | {k} |",
+            r.n,
+            2 * r.n,
+            r.requests,
+            secs(med),
+            secs(min),
+            secs(max),
+            secs(summary(&r.raw_lists).0)
+        );
+    }
+    let mcpctl_start = startup(Path::new(MCPCTL), &["--version"], runs);
+    let kubectl_start = if have_kubectl {
+        format!(
+            "`kubectl version --client` {} s",
+            secs(startup(kubectl, &["version", "--client"], runs))
+        )
+    } else {
+        "kubectl absent".to_string()
+    };
+    println!(
+        "\n\"server alone\": the Deployment and Service LISTs of `status`, read by a bare HTTP \
+         client after each mcpctl run (the fake server's own cost). Process start-up, median of \
+         {runs}: `mcpctl --version` {} s, {kubectl_start}.",
+        secs(mcpctl_start)
+    );
+    println!("\nRequests of one `mcpctl status -o json` run, by path:\n");
+    let mut keys: Vec<&String> = paths.iter().flat_map(|(_, p)| p.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let header: Vec<String> = paths.iter().map(|(n, _)| format!("{n} servers")).collect();
+    println!("| request | {} |", header.join(" | "));
+    println!("| --- |{}", " ---: |".repeat(paths.len()));
+    for key in keys {
+        let counts: Vec<String> = paths
+            .iter()
+            .map(|(_, p)| p.get(key).copied().unwrap_or(0).to_string())
+            .collect();
+        println!("| `{key}` | {} |", counts.join(" | "));
+    }
+    println!();
+}
