@@ -688,10 +688,16 @@ impl Cluster {
     pub async fn stream(&self, req: &Req) -> Result<kube::client::Body> {
         let mut attempt = 1;
         loop {
-            match self.send_raw(req).await {
+            let (retry_after, why) = match self.send_raw(req).await {
                 Ok(res) if res.status().is_success() => return Ok(res.into_body()),
                 Ok(res) => {
+                    self.observe_date(res.headers());
                     let status = res.status().as_u16();
+                    let retry_after = res
+                        .headers()
+                        .get(http::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(retry::parse_retry_after);
                     let body = res
                         .into_body()
                         .collect()
@@ -701,18 +707,28 @@ impl Cluster {
                     let resp = Resp { status, body };
                     let a = Attempt::Answered {
                         status,
-                        retry_after: None,
+                        retry_after,
                         body: &resp.text(),
                     };
                     if !retry::is_retryable(&a) || attempt >= self.retry.max_attempts {
                         return Err(self.api_error(req, &resp));
                     }
+                    (retry_after, status_text(status))
                 }
                 Err(e) if attempt >= self.retry.max_attempts => return Err(e),
-                Err(_) => {}
-            }
+                Err(e) => (None, e.to_string()),
+            };
             attempt += 1;
-            tokio::time::sleep(self.retry.delay(attempt, None, rand::random::<f64>())).await;
+            let delay = self
+                .retry
+                .delay(attempt, retry_after, rand::random::<f64>());
+            tracing::info!(
+                "retrying {} after {why} (attempt {attempt}/{}, in {:.1}s)",
+                req.describe(),
+                self.retry.max_attempts,
+                delay.as_secs_f64()
+            );
+            tokio::time::sleep(delay).await;
         }
     }
 }
@@ -858,6 +874,42 @@ users:
             Some(-89_750)
         );
         assert_eq!(clock_offset_ms("yesterday", local), None);
+    }
+
+    /// A watch refused with 429 is tried again after the server's
+    /// `Retry-After`, like every other request.
+    #[tokio::test]
+    async fn a_watch_honours_retry_after() {
+        let srv = test_apiserver::ApiServer::builder().start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let kc = dir.path().join("kubeconfig");
+        srv.write_kubeconfig(&kc, "test", "default");
+        let cluster = connect(&ConnectOptions {
+            kubeconfig: Some(kc),
+            context: None,
+        })
+        .await
+        .unwrap();
+        srv.inject(test_apiserver::Fault::new(
+            Some(test_apiserver::Method::GET),
+            "/api/v1/namespaces/default/configmaps",
+            1,
+            test_apiserver::FaultAction::TooManyRequests {
+                retry_after_secs: 2,
+            },
+        ));
+        let started = std::time::Instant::now();
+        let req = Req::get("/api/v1/namespaces/default/configmaps")
+            .query("watch", "true")
+            .query("timeoutSeconds", "1");
+        cluster.stream(&req).await.unwrap();
+        assert!(
+            started.elapsed() >= Duration::from_secs(2),
+            "retried after {:?}",
+            started.elapsed()
+        );
+        let watches = srv.requests().iter().filter(|r| r.is_watch()).count();
+        assert_eq!(watches, 2);
     }
 
     #[test]
