@@ -170,7 +170,8 @@ fn track_name(d: &Value) -> String {
     .to_string()
 }
 
-fn strategy_str(s: Strategy) -> &'static str {
+/// A strategy as the fleet file spells it.
+pub fn strategy_str(s: Strategy) -> &'static str {
     match s {
         Strategy::Rolling => "rolling",
         Strategy::BlueGreen => "blue-green",

@@ -377,11 +377,7 @@ fn strategy_of(s: &Session, server: &str) -> String {
         .servers
         .iter()
         .find(|x| x.name == server)
-        .map(|x| match x.strategy {
-            crate::fleet::Strategy::Rolling => "rolling",
-            crate::fleet::Strategy::BlueGreen => "blue-green",
-            crate::fleet::Strategy::Canary => "canary",
-        })
+        .map(|x| crate::cluster::status::strategy_str(x.strategy))
         .unwrap_or("")
         .to_string()
 }
