@@ -214,40 +214,72 @@ pub async fn prepare_with(
     })
 }
 
-/// From now on, a SIGINT or SIGTERM exits at once (status 130), for the
-/// clean-up after a first signal (or after the work) that the operator does
-/// not want to wait for: a Lease left behind expires by itself.
-pub fn exit_on_second_signal() {
-    tokio::spawn(async {
-        let sig = interrupted().await;
-        eprintln!(
-            "{sig} again: exiting now; a lock left behind expires within {}s",
-            super::lock::LEASE_SECONDS
-        );
-        std::process::exit(130);
-    });
+/// SIGINT and SIGTERM, listened to from [`Signals::listen`] on: a signal
+/// that arrives before [`Signals::recv`] is awaited (while the lock is being
+/// taken, say) waits for it instead of killing the process.
+pub struct Signals {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
 }
 
-/// Resolves on the first SIGINT or SIGTERM.
-pub async fn interrupted() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return "SIGINT";
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => "SIGINT",
-            _ = term.recv() => "SIGTERM",
+impl Signals {
+    pub fn listen() -> Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let err = |e: std::io::Error| Error::Failed(format!("cannot listen for signals: {e}"));
+            Ok(Signals {
+                int: signal(SignalKind::interrupt()).map_err(err)?,
+                term: signal(SignalKind::terminate()).map_err(err)?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Signals {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "SIGINT"
+
+    /// Resolves on the next SIGINT or SIGTERM.
+    pub async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.int.recv() => "SIGINT",
+                _ = self.term.recv() => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
+    }
+
+    /// From now on, the next signal exits at once (status 130): for the
+    /// clean-up after a first signal (or after the work) that the operator
+    /// does not want to wait for. A Lease left behind expires by itself.
+    pub fn exit_on_next(mut self) {
+        tokio::spawn(async move {
+            let sig = self.recv().await;
+            eprintln!(
+                "{sig} again: exiting now; a lock left behind expires within {}s",
+                super::lock::LEASE_SECONDS
+            );
+            std::process::exit(130);
+        });
+    }
+}
+
+/// Resolves on the first SIGINT or SIGTERM from now on (a one-off
+/// [`Signals`]; listen earlier with [`Signals::listen`] not to miss one).
+pub async fn interrupted() -> &'static str {
+    match Signals::listen() {
+        Ok(mut s) => s.recv().await,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
     }
 }

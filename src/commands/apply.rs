@@ -141,6 +141,9 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
     }
 
     let me = identity::holder_identity();
+    // From before the lock is taken until it is released, a signal releases
+    // the lock before exiting (a second one exits at once).
+    let mut signals = session::Signals::listen()?;
     let servers: Vec<String> = changed.iter().cloned().collect();
     let mut locks = Locks::acquire(
         &s.cluster,
@@ -151,16 +154,14 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         args.force_unlock,
     )
     .await?;
-    // From here on a signal releases the lock before exiting (a second one
-    // exits at once), and a lost lock stops the writes.
     let replanned = tokio::select! {
         r = replan_under_lock(&s, args, &prepared.discovered, planned, &unfinished, &mut locks, &me) => r,
-        sig = session::interrupted() => Err(interrupted_error(sig)),
+        sig = signals.recv() => Err(interrupted_error(sig)),
     };
     let (planned, changed) = match replanned {
         Ok(p) => p,
         Err(e) => {
-            session::exit_on_second_signal();
+            signals.exit_on_next();
             locks.release(&s.cluster, &me).await;
             return Err(e);
         }
@@ -177,12 +178,13 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         &me,
         ns_created,
     );
+    // A lost lock stops the writes.
     let result = tokio::select! {
         r = work => r,
-        sig = session::interrupted() => Err(interrupted_error(sig)),
+        sig = signals.recv() => Err(interrupted_error(sig)),
         (server, why) = locks.until_lost() => Err(lock::lost_error(&server, &why)),
     };
-    session::exit_on_second_signal();
+    signals.exit_on_next();
     let lost = locks.lost();
     locks.release(&s.cluster, &me).await;
     if result.is_ok() {
