@@ -233,6 +233,9 @@ fn by_path(reqs: &[RequestRecord]) -> BTreeMap<String, usize> {
         if r.is_watch() {
             key.push_str(" (watch)");
         }
+        if r.query_param("dryRun").is_some() {
+            key.push_str(" (dryRun)");
+        }
         *out.entry(key).or_insert(0) += 1;
     }
     out
@@ -318,6 +321,7 @@ fn apply_section() {
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     let mut details = Vec::new();
+    let mut unchanged_reads = BTreeMap::new();
     for case in &APPLY_CASES {
         for wait in [false, true] {
             let env = Env::start(true);
@@ -358,6 +362,9 @@ fn apply_section() {
                     writes.len(),
                     secs(wall)
                 );
+                if !wait && step.starts_with('2') && case.router == "istio" {
+                    unchanged_reads = by_path(&reqs);
+                }
                 if !wait {
                     let list: Vec<String> = writes
                         .iter()
@@ -384,6 +391,11 @@ fn apply_section() {
     println!("\nWrites of the runs without `--wait`:\n");
     for d in details {
         println!("{d}");
+    }
+    println!("\nRequests of the unchanged apply (canary, istio, no `--wait`), by path:\n");
+    println!("| request | count |\n| --- | ---: |");
+    for (key, count) in &unchanged_reads {
+        println!("| `{key}` | {count} |");
     }
     println!();
 }
