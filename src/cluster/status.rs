@@ -101,9 +101,7 @@ pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &Fleet) -> Result<Snap
         cluster.list_unpaged(&svc_path, Some(&part_of)),
         journal.states(),
         cluster.list_unpaged(&lease_path, Some(&leases_sel)),
-        // Every Secret of the namespace: the TLS Secrets are created by the
-        // certificate commands or by hand, not necessarily labelled.
-        cluster.list_unpaged(&secret_path, None),
+        tls_secrets(cluster, &secret_path),
         routes,
     )?;
     Ok(Snapshot {
@@ -114,6 +112,17 @@ pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &Fleet) -> Result<Snap
         secrets,
         routes,
     })
+}
+
+/// The namespace's TLS Secrets (certificate expiry). They are created by the
+/// certificate commands or by hand and not necessarily labelled, so they are
+/// selected by type: other Secrets are never fetched.
+async fn tls_secrets(cluster: &Cluster, path: &str) -> Result<Vec<Value>> {
+    let req = Req::get(path).query("fieldSelector", "type=kubernetes.io/tls");
+    Ok(cluster.send_ok(&req).await?["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default())
 }
 
 /// One Deployment of a server.

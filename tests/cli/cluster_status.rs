@@ -235,6 +235,21 @@ fn status_shows_certificate_days_left() {
         "{}",
         out(&o)
     );
+    // Only TLS Secrets are fetched: other Secrets' data never reaches mcpctl.
+    let secret_lists: Vec<_> = env
+        .srv
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/secrets"))
+        .collect();
+    assert!(!secret_lists.is_empty());
+    for r in &secret_lists {
+        assert_eq!(
+            r.query_param("fieldSelector").as_deref(),
+            Some("type=kubernetes.io/tls"),
+            "{r:?}"
+        );
+    }
 }
 
 #[test]
