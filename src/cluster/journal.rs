@@ -142,9 +142,29 @@ pub fn revision_configmap(
         },
     });
     if !objects.is_empty() {
-        cm["binaryData"] = json!({"objects.json.gz": encode_objects(objects)?});
+        let kept: Vec<Value> = objects.iter().map(without_secret_values).collect();
+        cm["binaryData"] = json!({"objects.json.gz": encode_objects(&kept)?});
     }
     Ok(cm)
+}
+
+/// Annotation on a Secret stored in a revision record whose values were left
+/// out: rolling back must leave that Secret's data as it is live.
+pub const SECRET_DATA_OMITTED: &str = "mcpctl.io/data-omitted";
+
+/// A revision record is a ConfigMap, readable by anyone who may read
+/// ConfigMaps: a Secret (rendered by a template override) is kept without its
+/// values, marked with [`SECRET_DATA_OMITTED`].
+fn without_secret_values(obj: &Value) -> Value {
+    let mut obj = obj.clone();
+    if obj["kind"] == "Secret" && obj["apiVersion"] == "v1" {
+        if let Some(m) = obj.as_object_mut() {
+            m.shift_remove("data");
+            m.shift_remove("stringData");
+        }
+        obj["metadata"]["annotations"][SECRET_DATA_OMITTED] = json!("true");
+    }
+    obj
 }
 
 /// Reads a revision ConfigMap.
@@ -440,6 +460,27 @@ mod tests {
         );
         assert_eq!(parse_revision(&cm).unwrap(), rev(3));
         assert_eq!(revision_objects(&cm).unwrap(), objs);
+    }
+
+    #[test]
+    fn revision_records_keep_no_secret_values() {
+        let secret = json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "api", "annotations": {"a": "b"}},
+            "type": "Opaque", "data": {"token": "c2VjcmV0"}, "stringData": {"pw": "hunter2"}});
+        let objs = vec![json!({"apiVersion": "v1", "kind": "Service"}), secret];
+        let cm = revision_configmap("mcp", "acme", &rev(3), &objs).unwrap();
+        let text = serde_json::to_string(&revision_objects(&cm).unwrap()).unwrap();
+        assert!(
+            !text.contains("c2VjcmV0") && !text.contains("hunter2"),
+            "{text}"
+        );
+        let stored = revision_objects(&cm).unwrap();
+        assert_eq!(stored[0], objs[0]);
+        assert_eq!(
+            stored[1]["metadata"]["annotations"],
+            json!({"a": "b", SECRET_DATA_OMITTED: "true"})
+        );
+        assert_eq!(stored[1]["type"], "Opaque");
     }
 
     #[test]
