@@ -312,10 +312,23 @@ impl<'a> ServerContext<'a> {
         selector.insert(labels::NAME.into(), name.into());
         selector.insert(labels::INSTANCE.into(), name.into());
 
+        // The Deployment that serves production traffic (the HPA's target).
+        let primary = match server.strategy {
+            Strategy::BlueGreen => Track::from(state.active_colour),
+            _ => Track::Stable,
+        };
+        // Objects shared by the tracks carry the version serving traffic: the
+        // primary track's live image when the rollout state keeps one (a new
+        // image in the fleet file reaches them when a rollout promotes it).
+        let serving_version = state
+            .image(primary)
+            .map(image_version)
+            .unwrap_or_else(|| server.version.clone());
+
         // User labels first, so the standard ones win on a clash.
         let mut common = server.labels.clone();
         common.extend(selector.clone());
-        common.insert(labels::VERSION.into(), version_label(&server.version));
+        common.insert(labels::VERSION.into(), version_label(&serving_version));
         common.insert(labels::MANAGED_BY.into(), labels::MANAGER.into());
         common.insert(labels::PART_OF.into(), fleet.name.clone());
         common.insert(labels::COMPONENT.into(), labels::COMPONENT_VALUE.into());
@@ -340,11 +353,6 @@ impl<'a> ServerContext<'a> {
                 Strategy::Rolling => vec![Track::Stable],
                 Strategy::BlueGreen => vec![Track::Blue, Track::Green],
                 Strategy::Canary => vec![Track::Stable, Track::Canary],
-            };
-            // The Deployment that serves production traffic (the HPA's target).
-            let primary = match server.strategy {
-                Strategy::BlueGreen => Track::from(state.active_colour),
-                _ => Track::Stable,
             };
             hpa_target = server
                 .autoscaling

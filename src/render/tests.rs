@@ -474,6 +474,24 @@ fn blue_green_fresh_install_and_switched_state() {
         find(&objs, "Service", "pg").value["spec"]["selector"]["mcpctl.io/colour"],
         "green"
     );
+    // Objects shared by both colours carry the version that serves traffic
+    // (green's), not the fleet file's; the idle colour keeps its own.
+    for (kind, name) in [
+        ("Service", "pg"),
+        ("Service", "pg-preview"),
+        ("ConfigMap", "pg-config"),
+        ("PodDisruptionBudget", "pg"),
+    ] {
+        assert_eq!(
+            find(&objs, kind, name).value["metadata"]["labels"]["app.kubernetes.io/version"],
+            "sha256-0123456789ab",
+            "{kind}/{name}"
+        );
+    }
+    assert_eq!(
+        find(&objs, "Deployment", "pg-blue").value["metadata"]["labels"]["app.kubernetes.io/version"],
+        f.servers[0].version.as_str()
+    );
 }
 
 #[test]

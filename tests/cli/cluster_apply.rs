@@ -563,8 +563,10 @@ fn apply_keeps_the_live_rollout_state_of_a_blue_green_server() {
     green["spec"]["template"]["spec"]["containers"][0]["image"] =
         json!("ghcr.io/acme/github-mcp:1.5.0");
     env.srv.put_object(green);
+    // The switch also labels the Service with the version it now serves.
     let mut svc = env.srv.get(&svc_path).unwrap();
     svc["spec"]["selector"]["mcpctl.io/colour"] = json!("green");
+    svc["metadata"]["labels"]["app.kubernetes.io/version"] = json!("1.5.0");
     env.srv.put_object(svc);
 
     let o = env.run(&["apply"]);
@@ -1010,8 +1012,8 @@ fn apply_plans_again_under_the_lock() {
     let svc_path = format!("/api/v1/namespaces/{NS}/services/github");
     env.srv.clear_requests();
 
-    // A new version: its label changes on every object, the Service included.
-    env.write_fleet(&fleet.replace("1.4.2", "1.4.3"));
+    // A new fleet label: it changes every object, the Service included.
+    env.write_fleet(&format!("{fleet}    labels: {{team: tools}}\n"));
     // Hold apply at its lock request while "another operation" switches to green.
     env.srv.inject(Fault::new(
         Some(Method::POST),
