@@ -126,7 +126,7 @@ struct Env {
 
 impl Env {
     fn start(controller: bool) -> Env {
-        let mut b = ApiServer::builder().crds_from_dir(repo_root().join("tests/fixtures/crds"));
+        let mut b = ApiServer::builder().crds_from_dir(test_apiserver::bundled_crds_dir());
         if !controller {
             b = b.without_controller();
         }

@@ -295,13 +295,9 @@ fn core_objects_round_trip_through_k8s_openapi() {
     assert!(checked > 100, "only {checked} core objects checked");
 }
 
-fn crd_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crds")
-}
-
 #[test]
 fn custom_resources_validate_against_the_real_crd_schemas() {
-    let crds = test_apiserver::schema::load_crds(crd_dir());
+    let crds = test_apiserver::schema::load_crds(test_apiserver::bundled_crds_dir());
     let mut checked = BTreeMap::<String, usize>::new();
     for o in every_object() {
         if typed::is_core(&o) {
@@ -337,7 +333,7 @@ fn custom_resources_validate_against_the_real_crd_schemas() {
 
 #[test]
 fn schema_validation_catches_a_misspelt_field_and_a_wrong_type() {
-    let crds = test_apiserver::schema::load_crds(crd_dir());
+    let crds = test_apiserver::schema::load_crds(test_apiserver::bundled_crds_dir());
     let objs = render(&fleet(vec![server("x", Strategy::Canary, Router::Istio)]));
     let vs = find(&objs, "VirtualService", "x").value.clone();
     let crd = crds.iter().find(|c| c.kind == "VirtualService").unwrap();
@@ -736,7 +732,7 @@ fn snapshot_example_fleet() {
 
 #[test]
 fn example_fleet_objects_round_trip_and_match_the_crds() {
-    let crds = test_apiserver::schema::load_crds(crd_dir());
+    let crds = test_apiserver::schema::load_crds(test_apiserver::bundled_crds_dir());
     let objs = example_objects();
     assert!(objs.len() > 40, "{}", objs.len());
     for o in &objs {

@@ -6,8 +6,6 @@ use std::process::{Command, Output};
 
 use test_apiserver::{ApiServer, RequestRecord};
 
-use crate::support::repo_root;
-
 pub const NS: &str = "mcp";
 
 /// A one-server rolling fleet (router `service`), `replicas` and `image` as given.
@@ -24,9 +22,9 @@ pub struct Env {
 }
 
 impl Env {
-    /// A server with every CRD of `tests/fixtures/crds` except `without`.
+    /// A server with every bundled CRD except `without`.
     pub fn start(without: &[&str]) -> Env {
-        let mut b = ApiServer::builder().crds_from_dir(repo_root().join("tests/fixtures/crds"));
+        let mut b = ApiServer::builder().crds_from_dir(test_apiserver::bundled_crds_dir());
         for w in without {
             b = b.without_crd(w);
         }

@@ -94,6 +94,13 @@ pub struct Builder {
     no_controller: bool,
 }
 
+/// The upstream CRDs this crate ships (Istio VirtualService and DestinationRule,
+/// Gateway API HTTPRoute, prometheus-operator ServiceMonitor, PodMonitor and
+/// PrometheusRule), unchanged; see `fixtures/crds/README.md`.
+pub fn bundled_crds_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/crds")
+}
+
 impl Builder {
     /// Registers the CRDs of the `*.yaml` files in `dir` (e.g. `fixtures/crds`).
     pub fn crds_from_dir(mut self, dir: impl AsRef<Path>) -> Self {

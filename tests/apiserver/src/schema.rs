@@ -619,7 +619,7 @@ mod tests {
 
     #[test]
     fn loads_the_shared_crds() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/crds");
+        let dir = crate::bundled_crds_dir();
         let crds = load_crds(&dir);
         let mut kinds: Vec<&str> = crds.iter().map(|c| c.kind.as_str()).collect();
         kinds.sort();

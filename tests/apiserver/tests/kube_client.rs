@@ -15,7 +15,7 @@ use std::time::Duration;
 use test_apiserver::{ApiServer, Behaviour};
 
 fn crds() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/crds")
+    test_apiserver::bundled_crds_dir()
 }
 
 async fn client(srv: &ApiServer, dir: &tempfile::TempDir) -> Client {

@@ -2,7 +2,7 @@
 //! server-side apply and a conflicting second manager, get -o yaml, rollout status (complete,
 //! and failing on a stuck Deployment), patch of each type, scale, wait, get --watch, delete.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use test_apiserver::ApiServer;
 
@@ -86,7 +86,7 @@ fn kubectl_works_against_the_standalone_server() {
         return;
     };
     let srv = ApiServer::builder()
-        .crds_from_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/crds"))
+        .crds_from_dir(test_apiserver::bundled_crds_dir())
         .start_blocking();
     let dir = tempfile::tempdir().unwrap();
     let k = Kubectl {
