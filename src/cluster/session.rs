@@ -14,7 +14,6 @@ use super::observe;
 use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 use crate::fleet::{Fleet, Strategy};
-use crate::output::Printer;
 use crate::render::{self, KubeVersion, RenderOptions, Renderer};
 
 pub struct Session {
@@ -71,16 +70,8 @@ impl Session {
     }
 }
 
-/// Loads the fleet (printing its warnings) and connects.
-pub async fn open(global: &GlobalArgs, printer: &Printer) -> Result<Session> {
-    let loaded = crate::fleet::load(&global.fleet)?;
-    for w in &loaded.warnings {
-        printer.warn(&w.to_string());
-    }
-    let mut fleet = loaded.fleet;
-    if let Some(ns) = &global.namespace {
-        fleet.namespace = ns.clone();
-    }
+/// Connects for operations on `fleet` (loaded by the command, `-n` applied).
+pub async fn open(global: &GlobalArgs, fleet: Fleet) -> Result<Session> {
     let cluster = client::connect(&ConnectOptions::from_global(global)).await?;
     Ok(Session { fleet, cluster })
 }

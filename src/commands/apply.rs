@@ -71,7 +71,7 @@ fn report(
 }
 
 async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Result<u8> {
-    let s = session::open(global, printer).await?;
+    let s = session::open(global, super::inputs::fleet(global, printer)?).await?;
     let prepared = session::prepare(&s, &args.servers, args.templates.as_deref()).await?;
     for w in &prepared.warnings {
         printer.warn(&format!("warning: {w}"));

@@ -23,7 +23,7 @@ pub fn run(global: &GlobalArgs, args: &DiffArgs, printer: &Printer) -> Result<u8
 }
 
 async fn run_async(global: &GlobalArgs, args: &DiffArgs, printer: &Printer) -> Result<u8> {
-    let s = session::open(global, printer).await?;
+    let s = session::open(global, super::inputs::fleet(global, printer)?).await?;
     let prepared = session::prepare(&s, &args.servers, args.templates.as_deref()).await?;
     for w in &prepared.warnings {
         printer.warn(&format!("warning: {w}"));

@@ -14,7 +14,7 @@ use crate::output::Printer;
 
 pub fn run(global: &GlobalArgs, args: &StatusArgs, printer: &Printer) -> Result<u8> {
     runtime()?.block_on(async {
-        let s = session::open(global, printer).await?;
+        let s = session::open(global, super::inputs::fleet(global, printer)?).await?;
         s.check_servers(&args.servers)?;
         let ns = s.ns().to_string();
         loop {
