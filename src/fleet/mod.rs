@@ -31,3 +31,5 @@ pub const INIT_TEMPLATE: &str = include_str!("init_template.yaml");
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub(crate) mod testing;

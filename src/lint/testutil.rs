@@ -1,7 +1,6 @@
 //! Builders for lint tests: a fleet server and the objects of a server that
 //! passes every rule. Tests break one thing at a time.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -9,43 +8,25 @@ use serde_json::{Value, json};
 use crate::fleet::*;
 use crate::render::Object;
 
+/// A server that passes every rule: the fleet file's defaults, pinned by
+/// digest, with TLS.
 pub fn server(name: &str) -> Server {
+    let base = crate::fleet::testing::server(
+        name,
+        &format!("ghcr.io/acme/{name}-mcp:1.0.0@sha256:{}", "0".repeat(64)),
+    );
     Server {
-        name: name.into(),
-        image: format!("ghcr.io/acme/{name}-mcp:1.0.0@sha256:0123"),
-        version: "1.0.0".into(),
-        replicas: 2,
-        port: 8080,
-        path: "/mcp".into(),
-        env: BTreeMap::new(),
-        secret_env: vec![],
         resources: Resources {
-            requests: ResourceList {
-                cpu: Some("100m".into()),
-                memory: Some("128Mi".into()),
-            },
             limits: ResourceList {
                 cpu: Some("1".into()),
                 memory: Some("512Mi".into()),
             },
+            ..base.resources.clone()
         },
-        autoscaling: None,
-        router: Router::Service,
-        strategy: Strategy::Rolling,
         canary: Canary {
             steps: vec![10, 50, 100],
             step_duration: Duration::from_secs(120),
-            analysis: Analysis {
-                interval: Duration::from_secs(30),
-                max_error_rate: 0.01,
-                min_requests: 20,
-                no_data: NoDataPolicy::Fail,
-                failure_limit: 1,
-                query: None,
-            },
-        },
-        blue_green: BlueGreen {
-            scale_down_delay: Duration::from_secs(600),
+            ..base.canary.clone()
         },
         prometheus: Some(Prometheus {
             url: "http://prometheus.monitoring:9090".into(),
@@ -55,24 +36,12 @@ pub fn server(name: &str) -> Server {
             ca_secret: "mcp-ca".into(),
             warn_days: 30,
         }),
-        drain_seconds: 15,
-        ingress: Ingress {
-            hosts: vec![],
-            istio_gateways: vec![],
-            gateway: None,
-        },
-        allow_from_namespaces: vec![],
-        labels: BTreeMap::new(),
-        pod_annotations: BTreeMap::new(),
+        ..base
     }
 }
 
 pub fn fleet_of(servers: Vec<Server>) -> Fleet {
-    Fleet {
-        name: "acme".into(),
-        namespace: "mcp".into(),
-        servers,
-    }
+    crate::fleet::testing::fleet("acme", servers)
 }
 
 fn meta(name: &str, server: &str) -> Value {

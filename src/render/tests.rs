@@ -10,14 +10,13 @@ use serde_json::Value;
 use super::*;
 use crate::fleet::*;
 
+/// A server with the fleet file's defaults and the values these tests (and
+/// their snapshots) rely on: env that needs escaping, a Secret reference, no
+/// CPU limit, a gateway for gateway-api.
 pub(crate) fn server(name: &str, strategy: Strategy, router: Router) -> Server {
+    let base = crate::fleet::testing::server(name, &format!("ghcr.io/acme/{name}-mcp:1.4.2"));
     Server {
-        name: name.into(),
-        image: format!("ghcr.io/acme/{name}-mcp:1.4.2"),
-        version: "1.4.2".into(),
         replicas: 3,
-        port: 8080,
-        path: "/mcp".into(),
         env: BTreeMap::from([
             ("LOG_LEVEL".to_string(), "info".to_string()),
             (
@@ -31,41 +30,23 @@ pub(crate) fn server(name: &str, strategy: Strategy, router: Router) -> Server {
             key: "token".into(),
         }],
         resources: Resources {
-            requests: ResourceList {
-                cpu: Some("100m".into()),
-                memory: Some("128Mi".into()),
-            },
             limits: ResourceList {
                 cpu: None,
                 memory: Some("256Mi".into()),
             },
+            ..base.resources.clone()
         },
-        autoscaling: None,
         router,
         strategy,
         canary: Canary {
-            steps: vec![10, 25, 50, 100],
             step_duration: Duration::from_secs(120),
-            analysis: Analysis {
-                interval: Duration::from_secs(30),
-                max_error_rate: 0.01,
-                min_requests: 20,
-                no_data: NoDataPolicy::Fail,
-                failure_limit: 1,
-                query: None,
-            },
-        },
-        blue_green: BlueGreen {
-            scale_down_delay: Duration::from_secs(600),
+            ..base.canary.clone()
         },
         prometheus: Some(Prometheus {
             url: "http://prometheus.monitoring:9090".into(),
         }),
-        tls: None,
         drain_seconds: 20,
         ingress: Ingress {
-            hosts: vec![],
-            istio_gateways: vec![],
             gateway: match router {
                 Router::GatewayApi => Some(GatewayRef {
                     name: "public".into(),
@@ -74,19 +55,14 @@ pub(crate) fn server(name: &str, strategy: Strategy, router: Router) -> Server {
                 }),
                 _ => None,
             },
+            ..base.ingress.clone()
         },
-        allow_from_namespaces: vec![],
-        labels: BTreeMap::new(),
-        pod_annotations: BTreeMap::new(),
+        ..base
     }
 }
 
 fn fleet(servers: Vec<Server>) -> Fleet {
-    Fleet {
-        name: "acme-tools".into(),
-        namespace: "mcp".into(),
-        servers,
-    }
+    crate::fleet::testing::fleet("acme-tools", servers)
 }
 
 fn render(f: &Fleet) -> Vec<Object> {
