@@ -8,6 +8,7 @@ use serde_json::json;
 use test_apiserver::{Behaviour, Fault, FaultAction, Method};
 
 use crate::cluster_support::*;
+use crate::support::deployment_template_with;
 
 #[test]
 fn apply_creates_then_is_a_no_op_then_updates() {
@@ -46,13 +47,7 @@ fn apply_creates_then_is_a_no_op_then_updates() {
         .collect();
     assert!(managers.contains(&"mcpctl"), "{managers:?}");
     // The lock was released.
-    assert!(
-        env.srv
-            .get(&format!(
-                "/apis/coordination.k8s.io/v1/namespaces/{NS}/leases/mcpctl-lock-github"
-            ))
-            .is_none()
-    );
+    assert!(env.srv.get(LEASE_PATH_GITHUB).is_none());
 
     // Same fleet again: nothing changes, nothing is written.
     env.srv.clear_requests();
@@ -224,9 +219,7 @@ fn wait_for_a_stuck_rollout_times_out_with_exit_4() {
     assert!(stderr.contains("timed out after 3s"), "{}", out(&o));
     assert!(stderr.contains("deployment \"github\""), "{}", out(&o));
     // The revision records the outcome.
-    let o = env.run(&["history", "github", "-o", "json"]);
-    let revs: serde_json::Value =
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    let revs = env.history_json("github");
     assert_eq!(revs[0]["outcome"], "timed-out", "{revs}");
 }
 
@@ -234,20 +227,11 @@ fn wait_for_a_stuck_rollout_times_out_with_exit_4() {
 fn a_passed_progress_deadline_fails_fast_with_exit_4_and_the_condition_message() {
     let env = Env::start(&[]);
     // The embedded Deployment template with a 2-second progress deadline.
-    let tmpl =
-        std::fs::read_to_string(crate::support::repo_root().join("templates/deployment.yaml"))
-            .unwrap();
-    assert!(
-        tmpl.contains("progressDeadlineSeconds: 600"),
-        "template changed: {tmpl}"
+    deployment_template_with(
+        &env.dir.path().join("templates"),
+        "progressDeadlineSeconds: 600",
+        "progressDeadlineSeconds: 2",
     );
-    let dir = env.dir.path().join("templates");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("deployment.yaml"),
-        tmpl.replace("progressDeadlineSeconds: 600", "progressDeadlineSeconds: 2"),
-    )
-    .unwrap();
     env.srv
         .set_deployment_behaviour(NS, "github", Behaviour::NeverReady);
     let started = Instant::now();
@@ -272,9 +256,7 @@ fn a_passed_progress_deadline_fails_fast_with_exit_4_and_the_condition_message()
         out(&o)
     );
     assert!(stderr.contains("has timed out progressing."), "{}", out(&o));
-    let o = env.run(&["history", "github", "-o", "json"]);
-    let revs: serde_json::Value =
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    let revs = env.history_json("github");
     assert_eq!(revs[0]["outcome"], "timed-out", "{revs}");
 }
 
@@ -302,7 +284,6 @@ fn a_missing_crd_is_named_and_nothing_is_applied() {
 
 #[test]
 fn an_unreachable_server_is_one_line_naming_url_and_context() {
-    let dir = tempfile::tempdir().unwrap();
     // A port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -313,15 +294,7 @@ fn an_unreachable_server_is_one_line_naming_url_and_context() {
         "apiVersion: v1\nkind: Config\ncurrent-context: lab\nclusters:\n- name: c\n  cluster: {{server: \"http://127.0.0.1:{port}\"}}\n\
          contexts:\n- name: lab\n  context: {{cluster: c, user: u}}\nusers:\n- name: u\n  user: {{token: t}}\n"
     );
-    std::fs::write(dir.path().join("kc"), kc).unwrap();
-    std::fs::write(dir.path().join("mcpctl.yaml"), fleet_yaml("x/y:1", 1)).unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_mcpctl"))
-        .args(["apply", "--kubeconfig", "kc"])
-        .current_dir(dir.path())
-        .env("MCPCTL_RETRY_ATTEMPTS", "2")
-        .env_remove("KUBECONFIG")
-        .output()
-        .unwrap();
+    let o = apply_with_kubeconfig(&kc, &[("MCPCTL_RETRY_ATTEMPTS", "2")]);
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
     let lines: Vec<&str> = stderr.lines().collect();
@@ -419,6 +392,28 @@ fn retries_are_bounded() {
     assert_eq!(env.srv.requests().len(), 5);
 }
 
+/// Runs `mcpctl apply --kubeconfig kc` in a fresh directory holding only the
+/// kubeconfig `kc` and a one-server fleet, with `envs` set and no
+/// KUBECONFIG inherited.
+fn apply_with_kubeconfig(kc: &str, envs: &[(&str, &str)]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("kc"), kc).unwrap();
+    std::fs::write(dir.path().join("mcpctl.yaml"), fleet_yaml("x/y:1", 1)).unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_mcpctl"))
+        .args(["apply", "--kubeconfig", "kc"])
+        .current_dir(dir.path())
+        .envs(envs.iter().copied())
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap()
+}
+
+/// The one-server fleet of `fleet_yaml` (1.4.2, 2 replicas) with the blue-green strategy.
+fn blue_green_fleet() -> String {
+    fleet_yaml("ghcr.io/acme/github-mcp:1.4.2", 2)
+        .replace("strategy: rolling", "strategy: blue-green")
+}
+
 fn lease(holder: &str, renew: &str) -> serde_json::Value {
     json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
         "metadata": {"name": "mcpctl-lock-github", "namespace": NS},
@@ -486,13 +481,7 @@ fn an_expired_lock_is_taken_over() {
         "{}",
         describe(&reqs)
     );
-    assert!(
-        env.srv
-            .get(&format!(
-                "/apis/coordination.k8s.io/v1/namespaces/{NS}/leases/mcpctl-lock-github"
-            ))
-            .is_none()
-    );
+    assert!(env.srv.get(LEASE_PATH_GITHUB).is_none());
 }
 
 #[test]
@@ -508,15 +497,8 @@ fn two_concurrent_applies_never_both_write() {
         FaultAction::Delay(Duration::from_secs(6)),
     ));
     env.srv.clear_requests();
-    let spawn = || {
-        env.command(&["apply"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let a = spawn();
-    let b = spawn();
+    let a = env.spawn(&["apply"]);
+    let b = env.spawn(&["apply"]);
     let oa = a.wait_with_output().unwrap();
     let ob = b.wait_with_output().unwrap();
     let mut codes = vec![oa.status.code(), ob.status.code()];
@@ -546,8 +528,7 @@ fn two_concurrent_applies_never_both_write() {
 #[test]
 fn apply_keeps_the_live_rollout_state_of_a_blue_green_server() {
     let env = Env::start(&[]);
-    let fleet = fleet_yaml("ghcr.io/acme/github-mcp:1.4.2", 2)
-        .replace("strategy: rolling", "strategy: blue-green");
+    let fleet = blue_green_fleet();
     env.write_fleet(&fleet);
     let o = env.run(&["apply"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
@@ -597,24 +578,8 @@ fn apply_keeps_the_live_rollout_state_of_a_blue_green_server() {
 #[test]
 fn the_lock_is_renewed_and_an_interrupted_apply_shows_in_status() {
     let env = Env::start(&[]);
-    env.srv
-        .set_deployment_behaviour(NS, "github", Behaviour::NeverReady);
-    let child = env
-        .command(&["apply", "--wait", "--timeout", "5m"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lease_path =
-        format!("/apis/coordination.k8s.io/v1/namespaces/{NS}/leases/mcpctl-lock-github");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let first = loop {
-        if let Some(l) = env.srv.get(&lease_path) {
-            break l;
-        }
-        assert!(Instant::now() < deadline, "the lock was never taken");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let child = apply_holding_the_lock(&env);
+    let first = env.srv.get(LEASE_PATH_GITHUB).expect("lease held");
     assert!(
         first["spec"]["holderIdentity"]
             .as_str()
@@ -624,7 +589,7 @@ fn the_lock_is_renewed_and_an_interrupted_apply_shows_in_status() {
     );
     // Renewed every 10 s.
     std::thread::sleep(Duration::from_secs(12));
-    let renewed = env.srv.get(&lease_path).expect("lease still held");
+    let renewed = env.srv.get(LEASE_PATH_GITHUB).expect("lease still held");
     assert_ne!(
         renewed["spec"]["renewTime"], first["spec"]["renewTime"],
         "not renewed: {renewed}"
@@ -633,11 +598,7 @@ fn the_lock_is_renewed_and_an_interrupted_apply_shows_in_status() {
     let micro = renewed["spec"]["renewTime"].as_str().unwrap();
     assert_eq!(micro.split('.').nth(1).map(str::len), Some(7), "{micro}"); // 6 digits + Z
 
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    send_signal(&child, "-INT");
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
     assert!(
@@ -645,7 +606,10 @@ fn the_lock_is_renewed_and_an_interrupted_apply_shows_in_status() {
         "{}",
         out(&o)
     );
-    assert!(env.srv.get(&lease_path).is_none(), "lock not released");
+    assert!(
+        env.srv.get(LEASE_PATH_GITHUB).is_none(),
+        "lock not released"
+    );
     let o = env.run(&["status"]);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -661,22 +625,36 @@ fn the_lock_is_renewed_and_an_interrupted_apply_shows_in_status() {
 fn apply_holding_the_lock(env: &Env) -> std::process::Child {
     env.srv
         .set_deployment_behaviour(NS, "github", Behaviour::NeverReady);
-    let child = env
-        .command(&["apply", "--wait", "--timeout", "5m"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while env.srv.get(LEASE_PATH_GITHUB).is_none() {
-        assert!(Instant::now() < deadline, "the lock was never taken");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let child = env.spawn(&["apply", "--wait", "--timeout", "5m"]);
+    wait_until(
+        Duration::from_millis(100),
+        "the lock was never taken",
+        || env.srv.get(LEASE_PATH_GITHUB).is_some(),
+    );
     child
 }
 
 const LEASE_PATH_GITHUB: &str =
     "/apis/coordination.k8s.io/v1/namespaces/mcp/leases/mcpctl-lock-github";
+
+/// Polls `done` every `every` for at most 20 s; fails with `never` when it
+/// did not come true by then.
+fn wait_until(every: Duration, never: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "{never}");
+        std::thread::sleep(every);
+    }
+}
+
+/// Sends `sig` (as `kill` spells it, e.g. `-INT`) to the child.
+fn send_signal(child: &std::process::Child, sig: &str) {
+    let st = std::process::Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success(), "kill {sig} {} failed", child.id());
+}
 
 /// Waits at most `secs` for the child to exit; kills it and fails otherwise.
 fn exits_within(mut child: std::process::Child, secs: u64, what: &str) -> std::process::Output {
@@ -752,22 +730,19 @@ fn apply_again_finishes_an_interrupted_apply() {
     let env = Env::start(&[]);
     let child = apply_holding_the_lock(&env);
     // Interrupted while it waits for the rollout: every object is written.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while env.deployment("github").is_none()
-        || env
-            .srv
-            .get(&format!("/api/v1/namespaces/{NS}/services/github"))
-            .is_none()
-    {
-        assert!(Instant::now() < deadline, "the objects were never written");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until(
+        Duration::from_millis(100),
+        "the objects were never written",
+        || {
+            env.deployment("github").is_some()
+                && env
+                    .srv
+                    .get(&format!("/api/v1/namespaces/{NS}/services/github"))
+                    .is_some()
+        },
+    );
     std::thread::sleep(Duration::from_millis(500));
-    let st = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    send_signal(&child, "-INT");
     let o = exits_within(child, 15, "interrupted apply");
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
     let state_path = format!("/api/v1/namespaces/{NS}/configmaps/mcpctl.state.github");
@@ -792,9 +767,7 @@ fn apply_again_finishes_an_interrupted_apply() {
         "{}",
         out(&o)
     );
-    let o = env.run(&["history", "github", "-o", "json"]);
-    let revs: serde_json::Value =
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    let revs = env.history_json("github");
     let last = revs.as_array().unwrap().last().cloned().unwrap();
     assert_eq!(last["outcome"], "succeeded", "{last}");
     assert_eq!(last["operation"], "apply", "{last}");
@@ -819,16 +792,9 @@ fn a_second_signal_exits_at_once() {
         1,
         FaultAction::Delay(Duration::from_secs(30)),
     ));
-    let kill = |sig: &str| {
-        let st = std::process::Command::new("kill")
-            .args([sig, &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(st.success());
-    };
-    kill("-INT");
+    send_signal(&child, "-INT");
     std::thread::sleep(Duration::from_secs(1));
-    kill("-TERM");
+    send_signal(&child, "-TERM");
     let o = exits_within(child, 5, "apply after a second signal");
     assert_eq!(o.status.code(), Some(130), "{}", out(&o));
     assert!(
@@ -840,19 +806,11 @@ fn a_second_signal_exits_at_once() {
 
 #[test]
 fn a_failing_credential_plugin_is_one_line_naming_context_and_server() {
-    let dir = tempfile::tempdir().unwrap();
     let kc = "apiVersion: v1\nkind: Config\ncurrent-context: prod\nclusters:\n- name: c\n  cluster: {server: \"https://10.0.0.1:6443\"}\n\
               contexts:\n- name: prod\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user:\n    exec:\n\
               \x20     apiVersion: client.authentication.k8s.io/v1\n      command: sh\n\
               \x20     args: [\"-c\", \"echo token expired >&2; exit 1\"]\n      interactiveMode: Never\n";
-    std::fs::write(dir.path().join("kc"), kc).unwrap();
-    std::fs::write(dir.path().join("mcpctl.yaml"), fleet_yaml("x/y:1", 1)).unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_mcpctl"))
-        .args(["apply", "--kubeconfig", "kc"])
-        .current_dir(dir.path())
-        .env_remove("KUBECONFIG")
-        .output()
-        .unwrap();
+    let o = apply_with_kubeconfig(kc, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(stderr.lines().count(), 1, "{}", out(&o));
@@ -873,16 +831,16 @@ fn a_conflict_with_another_manager_names_it_and_force_conflicts_takes_the_field(
         "/apis/apps/v1/namespaces/{NS}/deployments/github?fieldManager=ops-team&force=true"
     );
     let body = r#"{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "github"}, "spec": {"replicas": 5}}"#;
-    assert_eq!(
+    let scale_by_hand = |path: &str| {
         http(
             &env.srv,
             "PATCH",
-            &path,
+            path,
             "application/apply-patch+yaml",
-            body
-        ),
-        200
-    );
+            body,
+        )
+    };
+    assert_eq!(scale_by_hand(&path), 200);
     env.srv.clear_requests();
     let o = env.run(&["apply"]);
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
@@ -902,16 +860,7 @@ fn a_conflict_with_another_manager_names_it_and_force_conflicts_takes_the_field(
 
     // Fields taken by mcpctl's own managers (rollout commands) are taken back without a flag.
     let path = path.replace("fieldManager=ops-team", "fieldManager=mcpctl-rollout");
-    assert_eq!(
-        http(
-            &env.srv,
-            "PATCH",
-            &path,
-            "application/apply-patch+yaml",
-            body
-        ),
-        200
-    );
+    assert_eq!(scale_by_hand(&path), 200);
     assert_eq!(env.deployment("github").unwrap()["spec"]["replicas"], 5);
     let o = env.run(&["apply"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
@@ -954,23 +903,11 @@ fn kubeconfig_lists_are_merged_and_dash_n_overrides_the_namespace() {
 #[test]
 fn a_field_the_server_does_not_know_is_named_with_the_server_version() {
     let env = Env::start(&[]);
-    let tmpl =
-        std::fs::read_to_string(crate::support::repo_root().join("templates/deployment.yaml"))
-            .unwrap();
-    assert!(
-        tmpl.contains("  revisionHistoryLimit: 5\n"),
-        "template changed"
+    deployment_template_with(
+        &env.dir.path().join("templates"),
+        "  revisionHistoryLimit: 5\n",
+        "  revisionHistoryLimit: 5\n  replicaz: 1\n",
     );
-    let dir = env.dir.path().join("templates");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("deployment.yaml"),
-        tmpl.replace(
-            "  revisionHistoryLimit: 5\n",
-            "  revisionHistoryLimit: 5\n  replicaz: 1\n",
-        ),
-    )
-    .unwrap();
     env.srv.clear_requests();
     let o = env.run(&["apply", "--templates", "templates"]);
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
@@ -1005,8 +942,7 @@ fn a_field_the_server_does_not_know_is_named_with_the_server_version() {
 #[test]
 fn apply_plans_again_under_the_lock() {
     let env = Env::start(&[]);
-    let fleet = fleet_yaml("ghcr.io/acme/github-mcp:1.4.2", 2)
-        .replace("strategy: rolling", "strategy: blue-green");
+    let fleet = blue_green_fleet();
     env.write_fleet(&fleet);
     assert_eq!(env.run(&["apply"]).status.code(), Some(0));
     let svc_path = format!("/api/v1/namespaces/{NS}/services/github");
@@ -1021,28 +957,18 @@ fn apply_plans_again_under_the_lock() {
         1,
         FaultAction::Delay(Duration::from_secs(3)),
     ));
-    let child = env
-        .command(&["apply"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = env.spawn(&["apply"]);
     // The first plan is done when every object went through a dry run (the
     // request log records a request once it has been answered).
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    wait_until(Duration::from_millis(20), "apply never planned", || {
         let dry_runs = env
             .srv
             .requests()
             .iter()
             .filter(|r| r.query_param("dryRun").as_deref() == Some("All"))
             .count();
-        if dry_runs >= 10 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "apply never planned");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        dry_runs >= 10
+    });
     let mut svc = env.srv.get(&svc_path).unwrap();
     svc["spec"]["selector"]["mcpctl.io/colour"] = json!("green");
     env.srv.put_object(svc);

@@ -13,10 +13,7 @@ fn history_records_each_change_and_keeps_ten() {
     // A no-op apply records nothing.
     assert_eq!(env.run(&["apply"]).status.code(), Some(0));
 
-    let o = env.run(&["history", "github", "-o", "json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    let revs: serde_json::Value =
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    let revs = env.history_json("github");
     let revs = revs.as_array().unwrap();
     let numbers: Vec<u64> = revs
         .iter()

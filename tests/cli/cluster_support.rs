@@ -62,6 +62,22 @@ impl Env {
         self.command(args).output().expect("run mcpctl")
     }
 
+    /// Starts mcpctl like `run`, with stdout and stderr captured, without waiting.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start mcpctl")
+    }
+
+    /// `mcpctl history <server> -o json`: exits 0 and prints JSON, parsed.
+    pub fn history_json(&self, server: &str) -> serde_json::Value {
+        let o = self.run(&["history", server, "-o", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)))
+    }
+
     pub fn deployment(&self, name: &str) -> Option<serde_json::Value> {
         self.srv
             .get(&format!("/apis/apps/v1/namespaces/{NS}/deployments/{name}"))

@@ -208,20 +208,10 @@ fn only_named_servers_are_linted() {
 fn template_overrides_are_linted() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "mcpctl.yaml", &clean_fleet());
-    let builtin = std::fs::read_to_string(repo_root().join("templates/deployment.yaml")).unwrap();
-    assert!(
-        builtin.contains("readOnlyRootFilesystem: true"),
-        "the built-in template changed"
-    );
-    let tdir = dir.path().join("tpl");
-    std::fs::create_dir(&tdir).unwrap();
-    write(
-        &tdir,
-        "deployment.yaml",
-        &builtin.replace(
-            "readOnlyRootFilesystem: true",
-            "readOnlyRootFilesystem: false",
-        ),
+    deployment_template_with(
+        &dir.path().join("tpl"),
+        "readOnlyRootFilesystem: true",
+        "readOnlyRootFilesystem: false",
     );
     std::fs::remove_file(dir.path().join("mcpctl.yaml")).unwrap();
     write(dir.path(), "fleet.yaml", &clean_fleet());
@@ -290,17 +280,10 @@ fn bad_fleet_exits_two() {
 fn sleep_action_in_an_override_is_an_error_before_1_30() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "mcpctl.yaml", &clean_fleet());
-    let builtin = std::fs::read_to_string(repo_root().join("templates/deployment.yaml")).unwrap();
-    assert!(
-        builtin.contains("{% if kube.sleepAction %}"),
-        "the built-in template changed"
-    );
-    let tdir = dir.path().join("tpl");
-    std::fs::create_dir(&tdir).unwrap();
-    write(
-        &tdir,
-        "deployment.yaml",
-        &builtin.replace("{% if kube.sleepAction %}", "{% if true %}"),
+    deployment_template_with(
+        &dir.path().join("tpl"),
+        "{% if kube.sleepAction %}",
+        "{% if true %}",
     );
 
     let args = [

@@ -32,3 +32,18 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Writes `dir/deployment.yaml`: the built-in Deployment template with `from`
+/// replaced by `to` (a template override). Fails when the built-in template no
+/// longer contains `from`, so a test cannot silently override nothing.
+pub fn deployment_template_with(dir: &Path, from: &str, to: &str) {
+    let builtin = std::fs::read_to_string(repo_root().join("templates/deployment.yaml"))
+        .expect("read templates/deployment.yaml");
+    assert!(
+        builtin.contains(from),
+        "the built-in template changed: templates/deployment.yaml has no {from:?}"
+    );
+    std::fs::create_dir_all(dir).expect("create the template override directory");
+    std::fs::write(dir.join("deployment.yaml"), builtin.replace(from, to))
+        .expect("write the template override");
+}
