@@ -42,7 +42,7 @@ async fn wait_for(
 ) -> Value {
     let start = Instant::now();
     loop {
-        let v = common::send(base, "GET", path, &[], &[], None).await.json();
+        let v = common::get(base, path).await.json();
         if f(&v) {
             return v;
         }
@@ -107,16 +107,7 @@ async fn never_ready_ends_in_progress_deadline_exceeded() {
         "zero counters are omitted: {}",
         d["status"]
     );
-    let pods = common::send(
-        &base,
-        "GET",
-        &format!("{NS}/default/pods"),
-        &[("labelSelector".into(), "app=stuck".into())],
-        &[],
-        None,
-    )
-    .await
-    .json();
+    let pods = common::list_selected(&base, &format!("{NS}/default/pods"), "app=stuck").await;
     let items = pods["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     for p in items {
@@ -158,16 +149,7 @@ async fn failing_pods_crash_loop_and_scale_to_zero_works() {
     let pods_path = format!("{NS}/default/pods");
     let start = Instant::now();
     loop {
-        let pods = common::send(
-            &base,
-            "GET",
-            &pods_path,
-            &[("labelSelector".into(), "app=crash".into())],
-            &[],
-            None,
-        )
-        .await
-        .json();
+        let pods = common::list_selected(&base, &pods_path, "app=crash").await;
         let reason = pods
             .pointer("/items/0/status/containerStatuses/0/state/waiting/reason")
             .cloned();
@@ -184,19 +166,14 @@ async fn failing_pods_crash_loop_and_scale_to_zero_works() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let d = common::send(&base, "GET", &deploy_path("crash"), &[], &[], None)
-        .await
-        .json();
+    let d = common::get(&base, &deploy_path("crash")).await.json();
     assert!(d["status"].get("availableReplicas").is_none());
 
     // Scale to zero through /scale: pods go away, counters disappear.
-    let r = common::send(
+    let r = common::merge_patch(
         &base,
-        "PATCH",
         &format!("{}/scale", deploy_path("crash")),
-        &[],
-        &[("Content-Type", "application/merge-patch+json")],
-        Some(br#"{"spec":{"replicas":0}}"#.to_vec()),
+        br#"{"spec":{"replicas":0}}"#.to_vec(),
     )
     .await;
     assert_eq!(r.status, 200);
@@ -216,16 +193,7 @@ async fn failing_pods_crash_loop_and_scale_to_zero_works() {
         },
     )
     .await;
-    let pods = common::send(
-        &base,
-        "GET",
-        &pods_path,
-        &[("labelSelector".into(), "app=crash".into())],
-        &[],
-        None,
-    )
-    .await
-    .json();
+    let pods = common::list_selected(&base, &pods_path, "app=crash").await;
     assert_eq!(pods["items"].as_array().unwrap().len(), 0);
 }
 
@@ -237,53 +205,19 @@ async fn watch_semantics() {
     let cm = |name: &str, tier: &str| {
         serde_json::to_vec(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": {"tier": tier}}, "data": {"k": "v"}})).unwrap()
     };
-    let list = common::send(&base, "GET", &cms, &[], &[], None)
-        .await
-        .json();
+    let list = common::get(&base, &cms).await.json();
     let rv = list["metadata"]["resourceVersion"]
         .as_str()
         .unwrap()
         .to_string();
-    common::send(
-        &base,
-        "POST",
-        &cms,
-        &[],
-        &[("Content-Type", "application/json")],
-        Some(cm("a", "web")),
-    )
-    .await;
-    common::send(
-        &base,
-        "POST",
-        &cms,
-        &[],
-        &[("Content-Type", "application/json")],
-        Some(cm("b", "db")),
-    )
-    .await;
+    common::post_json(&base, &cms, cm("a", "web")).await;
+    common::post_json(&base, &cms, cm("b", "db")).await;
     // Moving out of the selector is a DELETED for the watcher, moving in an ADDED.
     let patch =
         |tier: &str| format!(r#"{{"metadata":{{"labels":{{"tier":"{tier}"}}}}}}"#).into_bytes();
-    common::send(
-        &base,
-        "PATCH",
-        &format!("{cms}/a"),
-        &[],
-        &[("Content-Type", "application/merge-patch+json")],
-        Some(patch("db")),
-    )
-    .await;
-    common::send(
-        &base,
-        "PATCH",
-        &format!("{cms}/b"),
-        &[],
-        &[("Content-Type", "application/merge-patch+json")],
-        Some(patch("web")),
-    )
-    .await;
-    common::send(&base, "DELETE", &format!("{cms}/b"), &[], &[], None).await;
+    common::merge_patch(&base, &format!("{cms}/a"), patch("db")).await;
+    common::merge_patch(&base, &format!("{cms}/b"), patch("web")).await;
+    common::delete(&base, &format!("{cms}/b")).await;
     let q = vec![
         ("watch".to_string(), "true".to_string()),
         ("resourceVersion".into(), rv.clone()),
@@ -329,15 +263,7 @@ async fn watch_semantics() {
     assert_eq!(events[0]["type"], "ADDED");
     // Older than the kept history (5 events): 200 with one ERROR event holding 410 Expired.
     for i in 0..6 {
-        common::send(
-            &base,
-            "POST",
-            &cms,
-            &[],
-            &[("Content-Type", "application/json")],
-            Some(cm(&format!("x{i}"), "x")),
-        )
-        .await;
+        common::post_json(&base, &cms, cm(&format!("x{i}"), "x")).await;
     }
     let (status, _, events) = common::watch(
         &base,
@@ -361,28 +287,17 @@ async fn selectors_namespaces_and_deletion() {
     let srv = ApiServer::builder().start().await;
     let base = srv.url();
     // Namespaced objects need their namespace.
-    let r = common::send(
+    let r = common::post_json(
         &base,
-        "POST",
         &format!("{NS}/nope/configmaps"),
-        &[],
-        &[("Content-Type", "application/json")],
-        Some(br#"{"metadata":{"name":"x"}}"#.to_vec()),
+        br#"{"metadata":{"name":"x"}}"#.to_vec(),
     )
     .await;
     assert_eq!(r.status, 404);
     assert_eq!(r.json()["message"], "namespaces \"nope\" not found");
     let r = apply(&base, &format!("{NS}/nope/configmaps/x"), json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "nope"}})).await;
     assert_eq!(r.status, 404);
-    common::send(
-        &base,
-        "POST",
-        NS,
-        &[],
-        &[("Content-Type", "application/json")],
-        Some(br#"{"metadata":{"name":"team"}}"#.to_vec()),
-    )
-    .await;
+    common::post_json(&base, NS, br#"{"metadata":{"name":"team"}}"#.to_vec()).await;
     for (name, labels) in [
         ("a", json!({"app": "x", "tier": "web"})),
         ("b", json!({"app": "y", "tier": "web"})),
@@ -390,13 +305,10 @@ async fn selectors_namespaces_and_deletion() {
     ] {
         let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": labels}});
         assert_eq!(
-            common::send(
+            common::post_json(
                 &base,
-                "POST",
                 &format!("{NS}/team/configmaps"),
-                &[],
-                &[("Content-Type", "application/json")],
-                Some(serde_json::to_vec(&body).unwrap())
+                serde_json::to_vec(&body).unwrap()
             )
             .await
             .status,
@@ -411,48 +323,20 @@ async fn selectors_namespaces_and_deletion() {
             .map(|i| i["metadata"]["name"].as_str().unwrap().to_string())
             .collect()
     };
-    let q = |s: &str| vec![("labelSelector".to_string(), s.to_string())];
     let path = format!("{NS}/team/configmaps");
-    assert_eq!(
-        names(
-            common::send(&base, "GET", &path, &q("tier=web,app!=y"), &[], None)
-                .await
-                .json()
-        ),
-        ["a"]
-    );
-    assert_eq!(
-        names(
-            common::send(&base, "GET", &path, &q("app in (x, z)"), &[], None)
-                .await
-                .json()
-        ),
-        ["a", "c"]
-    );
-    assert_eq!(
-        names(
-            common::send(&base, "GET", &path, &q("app notin (x)"), &[], None)
-                .await
-                .json()
-        ),
-        ["b", "c"]
-    );
-    assert_eq!(
-        names(
-            common::send(&base, "GET", &path, &q("!tier"), &[], None)
-                .await
-                .json()
-        ),
-        ["c"]
-    );
-    assert_eq!(
-        names(
-            common::send(&base, "GET", &path, &q("tier"), &[], None)
-                .await
-                .json()
-        ),
-        ["a", "b"]
-    );
+    for (selector, want) in [
+        ("tier=web,app!=y", &["a"][..]),
+        ("app in (x, z)", &["a", "c"]),
+        ("app notin (x)", &["b", "c"]),
+        ("!tier", &["c"]),
+        ("tier", &["a", "b"]),
+    ] {
+        assert_eq!(
+            names(common::list_selected(&base, &path, selector).await),
+            want,
+            "labelSelector={selector}"
+        );
+    }
     let fs = vec![("fieldSelector".to_string(), "metadata.name=b".to_string())];
     assert_eq!(
         names(
@@ -463,9 +347,7 @@ async fn selectors_namespaces_and_deletion() {
         ["b"]
     );
     // Across namespaces.
-    let all = common::send(&base, "GET", "/api/v1/configmaps", &q("tier"), &[], None)
-        .await
-        .json();
+    let all = common::list_selected(&base, "/api/v1/configmaps", "tier").await;
     assert_eq!(names(all), ["a", "b"]);
     // Pagination.
     let page1 = common::send(
@@ -493,36 +375,19 @@ async fn selectors_namespaces_and_deletion() {
     assert!(page2["metadata"].get("continue").is_none());
     assert_eq!(names(page2), ["c"]);
     // Deleting the namespace terminates it and everything in it.
-    let r = common::send(&base, "DELETE", &format!("{NS}/team"), &[], &[], None).await;
+    let r = common::delete(&base, &format!("{NS}/team")).await;
     assert_eq!(r.json()["status"]["phase"], "Terminating");
-    let r = common::send(
-        &base,
-        "POST",
-        &path,
-        &[],
-        &[("Content-Type", "application/json")],
-        Some(br#"{"metadata":{"name":"late"}}"#.to_vec()),
-    )
-    .await;
+    let r = common::post_json(&base, &path, br#"{"metadata":{"name":"late"}}"#.to_vec()).await;
     assert_eq!(r.status, 403, "{}", String::from_utf8_lossy(&r.body));
     let start = Instant::now();
-    while common::send(&base, "GET", &format!("{NS}/team"), &[], &[], None)
-        .await
-        .status
-        != 404
-    {
+    while common::get(&base, &format!("{NS}/team")).await.status != 404 {
         assert!(
             start.elapsed() < Duration::from_secs(3),
             "namespace not removed"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(
-        common::send(&base, "GET", &format!("{path}/a"), &[], &[], None)
-            .await
-            .status,
-        404
-    );
+    assert_eq!(common::get(&base, &format!("{path}/a")).await.status, 404);
     // Background deletion of a Deployment removes its ReplicaSets and Pods.
     apply(&base, &deploy_path("gc"), deployment("gc", 1, 600)).await;
     wait_for(
@@ -533,29 +398,16 @@ async fn selectors_namespaces_and_deletion() {
         |d| d["status"]["availableReplicas"] == 1,
     )
     .await;
-    let r = common::send(&base, "DELETE", &deploy_path("gc"), &[], &[], None).await;
+    let r = common::delete(&base, &deploy_path("gc")).await;
     assert_eq!(r.json()["status"], "Success");
-    let rs = common::send(
+    let rs = common::list_selected(
         &base,
-        "GET",
         "/apis/apps/v1/namespaces/default/replicasets",
-        &q("app=gc"),
-        &[],
-        None,
+        "app=gc",
     )
-    .await
-    .json();
+    .await;
     assert_eq!(rs["items"].as_array().unwrap().len(), 0);
-    let pods = common::send(
-        &base,
-        "GET",
-        &format!("{NS}/default/pods"),
-        &q("app=gc"),
-        &[],
-        None,
-    )
-    .await
-    .json();
+    let pods = common::list_selected(&base, &format!("{NS}/default/pods"), "app=gc").await;
     assert_eq!(pods["items"].as_array().unwrap().len(), 0);
 }
 
@@ -599,15 +451,7 @@ async fn status_subresource_rollback_finalizers_and_deletecollection() {
         v["metadata"]["generation"], d["metadata"]["generation"],
         "a status write does not bump generation"
     );
-    let r = common::send(
-        &base,
-        "PATCH",
-        &path,
-        &[],
-        &[("Content-Type", "application/merge-patch+json")],
-        Some(br#"{"status":{"replicas":99}}"#.to_vec()),
-    )
-    .await;
+    let r = common::merge_patch(&base, &path, br#"{"status":{"replicas":99}}"#.to_vec()).await;
     assert_ne!(r.json()["status"]["replicas"], 99);
 
     // Rolling back to an earlier template reuses its ReplicaSet, which becomes the newest revision.
@@ -628,16 +472,12 @@ async fn status_subresource_rollback_finalizers_and_deletecollection() {
             && d["status"]["replicas"] == 1
     })
     .await;
-    let rs = common::send(
+    let rs = common::list_selected(
         &base,
-        "GET",
         "/apis/apps/v1/namespaces/default/replicasets",
-        &[("labelSelector".into(), "app=app".into())],
-        &[],
-        None,
+        "app=app",
     )
-    .await
-    .json();
+    .await;
     let items = rs["items"].as_array().unwrap();
     assert_eq!(
         items.len(),
@@ -661,54 +501,25 @@ async fn status_subresource_rollback_finalizers_and_deletecollection() {
     // An object with a finalizer stays, marked, until the finalizer is removed.
     let cms = format!("{NS}/default/configmaps");
     let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "held", "finalizers": ["example.com/hold"], "labels": {"set": "x"}}});
-    common::send(
-        &base,
-        "POST",
-        &cms,
-        &[],
-        &[("Content-Type", "application/json")],
-        Some(serde_json::to_vec(&cm).unwrap()),
-    )
-    .await;
-    let r = common::send(&base, "DELETE", &format!("{cms}/held"), &[], &[], None).await;
+    common::post_json(&base, &cms, serde_json::to_vec(&cm).unwrap()).await;
+    let r = common::delete(&base, &format!("{cms}/held")).await;
     assert_eq!(r.status, 200);
     assert!(r.json()["metadata"]["deletionTimestamp"].is_string());
-    assert_eq!(
-        common::send(&base, "GET", &format!("{cms}/held"), &[], &[], None)
-            .await
-            .status,
-        200
-    );
-    let r = common::send(
+    assert_eq!(common::get(&base, &format!("{cms}/held")).await.status, 200);
+    let r = common::merge_patch(
         &base,
-        "PATCH",
         &format!("{cms}/held"),
-        &[],
-        &[("Content-Type", "application/merge-patch+json")],
-        Some(br#"{"metadata":{"finalizers":null}}"#.to_vec()),
+        br#"{"metadata":{"finalizers":null}}"#.to_vec(),
     )
     .await;
     assert_eq!(r.status, 200);
-    assert_eq!(
-        common::send(&base, "GET", &format!("{cms}/held"), &[], &[], None)
-            .await
-            .status,
-        404
-    );
+    assert_eq!(common::get(&base, &format!("{cms}/held")).await.status, 404);
 
     // deletecollection with a label selector.
     for n in ["d1", "d2", "keep"] {
         let set = if n == "keep" { "y" } else { "x" };
         let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": n, "labels": {"set": set}}});
-        common::send(
-            &base,
-            "POST",
-            &cms,
-            &[],
-            &[("Content-Type", "application/json")],
-            Some(serde_json::to_vec(&cm).unwrap()),
-        )
-        .await;
+        common::post_json(&base, &cms, serde_json::to_vec(&cm).unwrap()).await;
     }
     let r = common::send(
         &base,
@@ -720,9 +531,7 @@ async fn status_subresource_rollback_finalizers_and_deletecollection() {
     )
     .await;
     assert_eq!(r.status, 200);
-    let left = common::send(&base, "GET", &cms, &[], &[], None)
-        .await
-        .json();
+    let left = common::get(&base, &cms).await.json();
     let names: Vec<&str> = left["items"]
         .as_array()
         .unwrap()
@@ -751,15 +560,7 @@ async fn patches_racing_other_writers_are_reapplied_not_409() {
             let mut codes = Vec::new();
             for i in 0..ROUNDS {
                 let body = json!({"status": {"observedGeneration": i}});
-                let r = common::send(
-                    &base,
-                    "PATCH",
-                    &path,
-                    &[],
-                    &[("Content-Type", "application/merge-patch+json")],
-                    Some(serde_json::to_vec(&body).unwrap()),
-                )
-                .await;
+                let r = common::merge_patch(&base, &path, serde_json::to_vec(&body).unwrap()).await;
                 codes.push(r.status);
             }
             codes
@@ -776,9 +577,7 @@ async fn patches_racing_other_writers_are_reapplied_not_409() {
         apply_codes.iter().chain(&status_codes).all(|c| *c == 200),
         "applies: {apply_codes:?}\nstatus writes: {status_codes:?}"
     );
-    let live = common::send(&base, "GET", &path, &[], &[], None)
-        .await
-        .json();
+    let live = common::get(&base, &path).await.json();
     assert_eq!(
         live["metadata"]["labels"]["round"],
         (ROUNDS - 1).to_string()

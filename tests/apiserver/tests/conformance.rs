@@ -416,9 +416,7 @@ async fn check_timeline(rp: &mut Replay, file: &Value) {
     let mut max_replicas = 0;
     let mut available_dropped = false;
     while start.elapsed() < budget {
-        d = common::send(&rp.base, "GET", &path, &[], &[], None)
-            .await
-            .json();
+        d = common::get(&rp.base, &path).await.json();
         max_replicas = max_replicas.max(d["status"]["replicas"].as_i64().unwrap_or(0));
         if d["status"]["observedGeneration"] == d["metadata"]["generation"]
             && condition(&d, "Available").is_some_and(|(s, _)| s == "False")
@@ -520,10 +518,10 @@ async fn check_timeline(rp: &mut Replay, file: &Value) {
 async fn wait_complete(base: &str, path: &str) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) {
-        let d = common::send(base, "GET", path, &[], &[], None).await.json();
+        let d = common::get(base, path).await.json();
         if rollout_state(&d) == "complete" {
             tokio::time::sleep(Duration::from_millis(150)).await;
-            let again = common::send(base, "GET", path, &[], &[], None).await.json();
+            let again = common::get(base, path).await.json();
             if again["metadata"]["resourceVersion"] == d["metadata"]["resourceVersion"] {
                 return;
             }
@@ -614,13 +612,10 @@ async fn replays_the_recorded_exchanges() {
                 .clone();
             cm["metadata"]["name"] = json!("mcpctl-history-mcp-github-2");
             cm["data"]["revision"] = json!("2");
-            let r = common::send(
+            let r = common::post_json(
                 &rp.base,
-                "POST",
                 "/api/v1/namespaces/rec/configmaps",
-                &[],
-                &[("Content-Type", "application/json")],
-                Some(serde_json::to_vec(&cm).unwrap()),
+                serde_json::to_vec(&cm).unwrap(),
             )
             .await;
             assert_eq!(
@@ -644,9 +639,7 @@ async fn replays_the_recorded_exchanges() {
                 if path.contains("/deployments/") {
                     wait_complete(&rp.base, &path).await;
                 }
-                let cur = common::send(&rp.base, "GET", &path, &[], &[], None)
-                    .await
-                    .json();
+                let cur = common::get(&rp.base, &path).await.json();
                 if let Some(c) = cur
                     .pointer("/metadata/resourceVersion")
                     .and_then(Value::as_str)
@@ -707,7 +700,7 @@ async fn replays_the_recorded_exchanges() {
         // Our object before a write: a write that changes nothing (same resourceVersion after)
         // must also keep managedFields, timestamps included (transcript 13).
         let before = if matches!(method.as_str(), "PUT" | "PATCH") && rp.writing {
-            let b = common::send(&rp.base, "GET", &path, &[], &[], None).await;
+            let b = common::get(&rp.base, &path).await;
             (b.status == 200).then(|| b.json())
         } else {
             None

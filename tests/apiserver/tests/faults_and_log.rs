@@ -26,7 +26,7 @@ async fn status_faults_fail_the_next_n_matching_requests() {
         FaultAction::Status(500),
     ));
     for _ in 0..2 {
-        let r = common::send(&base, "GET", DEPLOY, &[], &[], None).await;
+        let r = common::get(&base, DEPLOY).await;
         assert_eq!(r.status, 500);
         let b = r.json();
         assert_eq!(b["kind"], "Status");
@@ -34,9 +34,7 @@ async fn status_faults_fail_the_next_n_matching_requests() {
         assert_eq!(b["code"], 500);
     }
     assert_eq!(
-        common::send(&base, "GET", DEPLOY, &[], &[], None)
-            .await
-            .status,
+        common::get(&base, DEPLOY).await.status,
         200,
         "the third request is not affected"
     );
@@ -47,45 +45,17 @@ async fn status_faults_fail_the_next_n_matching_requests() {
         1,
         FaultAction::Status(503),
     ));
+    assert_eq!(common::get(&base, DEPLOY).await.status, 200);
     assert_eq!(
-        common::send(&base, "GET", DEPLOY, &[], &[], None)
+        common::get(&base, "/api/v1/namespaces/default/configmaps")
             .await
             .status,
         200
     );
-    assert_eq!(
-        common::send(
-            &base,
-            "GET",
-            "/api/v1/namespaces/default/configmaps",
-            &[],
-            &[],
-            None
-        )
-        .await
-        .status,
-        200
-    );
-    let r = common::send(
-        &base,
-        "POST",
-        DEPLOY,
-        &[],
-        &[("Content-Type", "application/json")],
-        Some(deployment("a")),
-    )
-    .await;
+    let r = common::post_json(&base, DEPLOY, deployment("a")).await;
     assert_eq!(r.status, 503);
     assert_eq!(r.json()["reason"], "ServiceUnavailable");
-    let r = common::send(
-        &base,
-        "POST",
-        DEPLOY,
-        &[],
-        &[("Content-Type", "application/json")],
-        Some(deployment("a")),
-    )
-    .await;
+    let r = common::post_json(&base, DEPLOY, deployment("a")).await;
     assert_eq!(
         r.status,
         201,
@@ -98,7 +68,7 @@ async fn status_faults_fail_the_next_n_matching_requests() {
         1,
         FaultAction::Status(409),
     ));
-    let r = common::send(&base, "GET", &format!("{DEPLOY}/a"), &[], &[], None).await;
+    let r = common::get(&base, &format!("{DEPLOY}/a")).await;
     assert_eq!(r.status, 409);
     assert_eq!(r.json()["reason"], "Conflict");
 }
@@ -114,18 +84,13 @@ async fn too_many_requests_carries_retry_after() {
             retry_after_secs: 3,
         },
     ));
-    let r = common::send(&srv.url(), "GET", DEPLOY, &[], &[], None).await;
+    let r = common::get(&srv.url(), DEPLOY).await;
     assert_eq!(r.status, 429);
     assert_eq!(r.header("retry-after"), Some("3"));
     let b = r.json();
     assert_eq!(b["reason"], "TooManyRequests");
     assert_eq!(b["details"]["retryAfterSeconds"], 3);
-    assert_eq!(
-        common::send(&srv.url(), "GET", DEPLOY, &[], &[], None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(common::get(&srv.url(), DEPLOY).await.status, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,15 +103,7 @@ async fn delay_and_drop() {
         FaultAction::Delay(Duration::from_millis(400)),
     ));
     let t = Instant::now();
-    let r = common::send(
-        &srv.url(),
-        "GET",
-        "/api/v1/namespaces/default/configmaps",
-        &[],
-        &[],
-        None,
-    )
-    .await;
+    let r = common::get(&srv.url(), "/api/v1/namespaces/default/configmaps").await;
     assert_eq!(r.status, 200, "a delayed request is then served");
     assert!(
         t.elapsed() >= Duration::from_millis(400),
@@ -196,15 +153,7 @@ async fn request_log_records_method_path_query_content_type_and_status() {
         None,
     )
     .await;
-    common::send(
-        &base,
-        "POST",
-        DEPLOY,
-        &[],
-        &[("Content-Type", "application/json")],
-        Some(deployment("logged")),
-    )
-    .await;
+    common::post_json(&base, DEPLOY, deployment("logged")).await;
     common::send(
         &base,
         "PATCH",
@@ -214,9 +163,9 @@ async fn request_log_records_method_path_query_content_type_and_status() {
         Some(br#"{"metadata":{"labels":{"x":"y"}}}"#.to_vec()),
     )
     .await;
-    common::send(&base, "GET", &format!("{DEPLOY}/missing"), &[], &[], None).await;
+    common::get(&base, &format!("{DEPLOY}/missing")).await;
     srv.inject(Fault::new(None, "/missing", 1, FaultAction::Status(500)));
-    common::send(&base, "GET", &format!("{DEPLOY}/missing"), &[], &[], None).await;
+    common::get(&base, &format!("{DEPLOY}/missing")).await;
 
     let log = srv.requests();
     assert_eq!(log.len(), 5, "{log:#?}");

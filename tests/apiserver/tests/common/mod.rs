@@ -53,6 +53,67 @@ pub fn query_string(q: &[(String, String)]) -> String {
         .join("&")
 }
 
+/// Opens a connection to the server at `addr` (host:port).
+async fn connect(
+    addr: &str,
+) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>, String> {
+    let stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect to test server: {e}"))?;
+    let (sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("handshake: {e}"))?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
+}
+
+/// A request to `uri` with Host `addr`, the given User-Agent, `headers` and `body`.
+fn request(
+    method: &str,
+    uri: String,
+    addr: &str,
+    user_agent: &str,
+    headers: &[(&str, &str)],
+    body: Option<Vec<u8>>,
+) -> Request<Full<Bytes>> {
+    let mut b = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("Host", addr)
+        .header("User-Agent", user_agent);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    b.body(Full::new(Bytes::from(body.unwrap_or_default())))
+        .expect("request")
+}
+
+/// The Content-Type of a response ("" when it has none).
+fn content_type<B>(resp: &hyper::Response<B>) -> String {
+    resp.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A `Resp` of a response's head and its whole `body`.
+fn resp_with_body<B>(resp: &hyper::Response<B>, body: Vec<u8>) -> Resp {
+    Resp {
+        status: resp.status().as_u16(),
+        content_type: content_type(resp),
+        headers: resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+            .collect(),
+        body,
+    }
+}
+
 async fn send_raw(
     base: &str,
     method: &str,
@@ -62,33 +123,14 @@ async fn send_raw(
     body: Option<Vec<u8>>,
 ) -> hyper::Response<hyper::body::Incoming> {
     let addr = base.trim_start_matches("http://");
-    let stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .expect("connect to test server");
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .expect("handshake");
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
+    let mut sender = connect(addr).await.unwrap_or_else(|e| panic!("{e}"));
     let qs = query_string(query);
     let uri = if qs.is_empty() {
         path.to_string()
     } else {
         format!("{path}?{qs}")
     };
-    let mut b = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("Host", addr)
-        .header("User-Agent", "mcpctl-recorder/0.1");
-    for (k, v) in headers {
-        b = b.header(*k, *v);
-    }
-    let req = b
-        .body(Full::new(Bytes::from(body.unwrap_or_default())))
-        .expect("request");
+    let req = request(method, uri, addr, "mcpctl-recorder/0.1", headers, body);
     sender.send_request(req).await.expect("send request")
 }
 
@@ -100,31 +142,66 @@ pub async fn send(
     headers: &[(&str, &str)],
     body: Option<Vec<u8>>,
 ) -> Resp {
-    let resp = send_raw(base, method, path, query, headers, body).await;
-    let status = resp.status().as_u16();
-    let hs: Vec<(String, String)> = resp
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
-        .collect();
-    let content_type = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let body = resp
-        .into_body()
+    let (head, body) = send_raw(base, method, path, query, headers, body)
+        .await
+        .into_parts();
+    let head = hyper::Response::from_parts(head, ());
+    let body = body
         .collect()
         .await
         .map(|b| b.to_bytes().to_vec())
         .unwrap_or_default();
-    Resp {
-        status,
-        content_type,
-        headers: hs,
-        body,
-    }
+    resp_with_body(&head, body)
+}
+
+/// GET `path`: no query, no extra headers.
+pub async fn get(base: &str, path: &str) -> Resp {
+    send(base, "GET", path, &[], &[], None).await
+}
+
+/// DELETE `path`: no query, no extra headers.
+pub async fn delete(base: &str, path: &str) -> Resp {
+    send(base, "DELETE", path, &[], &[], None).await
+}
+
+/// GET the collection at `path` with `?labelSelector=<selector>`, as JSON.
+pub async fn list_selected(base: &str, path: &str, selector: &str) -> Value {
+    send(
+        base,
+        "GET",
+        path,
+        &[("labelSelector".into(), selector.into())],
+        &[],
+        None,
+    )
+    .await
+    .json()
+}
+
+/// POST `body` as `application/json`.
+pub async fn post_json(base: &str, path: &str, body: Vec<u8>) -> Resp {
+    send(
+        base,
+        "POST",
+        path,
+        &[],
+        &[("Content-Type", "application/json")],
+        Some(body),
+    )
+    .await
+}
+
+/// PATCH with `body` as a JSON merge patch (`application/merge-patch+json`).
+pub async fn merge_patch(base: &str, path: &str, body: Vec<u8>) -> Resp {
+    send(
+        base,
+        "PATCH",
+        path,
+        &[],
+        &[("Content-Type", "application/merge-patch+json")],
+        Some(body),
+    )
+    .await
 }
 
 /// Like [`send`], but a connection cut mid-response is an `Err` instead of a panic.
@@ -136,56 +213,28 @@ pub async fn try_send(
     body: Option<Vec<u8>>,
 ) -> Result<Resp, String> {
     let addr = base.trim_start_matches("http://");
-    let stream = tokio::net::TcpStream::connect(addr)
+    let mut sender = connect(addr).await?;
+    let req = request(
+        method,
+        path.to_string(),
+        addr,
+        "fault-test/1.0",
+        headers,
+        body,
+    );
+    let (head, body) = sender
+        .send_request(req)
         .await
-        .map_err(|e| e.to_string())?;
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .map_err(|e| e.to_string())?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    let mut b = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("Host", addr)
-        .header("User-Agent", "fault-test/1.0");
-    for (k, v) in headers {
-        b = b.header(*k, *v);
-    }
-    let resp = sender
-        .send_request(
-            b.body(Full::new(Bytes::from(body.unwrap_or_default())))
-                .expect("request"),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = resp.status().as_u16();
-    let hs: Vec<(String, String)> = resp
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
-        .collect();
-    let content_type = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let body = resp
-        .into_body()
+        .map_err(|e| e.to_string())?
+        .into_parts();
+    let head = hyper::Response::from_parts(head, ());
+    let body = body
         .collect()
         .await
         .map_err(|e| e.to_string())?
         .to_bytes()
         .to_vec();
-    Ok(Resp {
-        status,
-        content_type,
-        headers: hs,
-        body,
-    })
+    Ok(resp_with_body(&head, body))
 }
 
 /// Opens a watch and collects its events until the stream ends or `max` elapses.
@@ -205,12 +254,7 @@ pub async fn watch(
     )
     .await;
     let status = resp.status().as_u16();
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let ct = content_type(&resp);
     let mut body = resp.into_body();
     let mut buf = Vec::new();
     let mut events = Vec::new();
