@@ -256,6 +256,38 @@ fn set_counters(status: &mut Map<String, Value>, pairs: &[(&str, i64)]) {
 /// Deployments reconciled per pass at most.
 const BATCH: usize = 16;
 
+/// What a Deployment asks for: its uid, desired replicas (1 when unset), and its
+/// pod template labelled with `pod-template-hash`, the hash of the template as written.
+struct DeploymentWants {
+    uid: String,
+    desired: i64,
+    template: Value,
+    hash: String,
+}
+
+fn deployment_wants(d: &Value) -> DeploymentWants {
+    let uid = d["metadata"]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let desired = d
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let mut template = d
+        .pointer("/spec/template")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let hash = stable_hash(&template);
+    template["metadata"]["labels"]["pod-template-hash"] = json!(hash);
+    DeploymentWants {
+        uid,
+        desired,
+        template,
+        hash,
+    }
+}
+
 /// One pass; true when Deployments were left for the next pass.
 fn reconcile(shared: &Shared, mem: &mut Memory) -> bool {
     let deploy_res = res(shared, "apps", "v1", "deployments");
@@ -327,20 +359,12 @@ fn reconcile(shared: &Shared, mem: &mut Memory) -> bool {
             continue;
         }
         let ns = dkey.namespace.as_str();
-        let uid = d["metadata"]["uid"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let desired = d
-            .pointer("/spec/replicas")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
-        let mut template = d
-            .pointer("/spec/template")
-            .cloned()
-            .unwrap_or_else(|| json!({}));
-        let hash = stable_hash(&template);
-        template["metadata"]["labels"]["pod-template-hash"] = json!(hash);
+        let DeploymentWants {
+            uid,
+            desired,
+            template,
+            hash,
+        } = deployment_wants(d);
         let mut rss = values(&st, rs_keys.get(&uid));
         let max_rev = rss
             .iter()
@@ -737,20 +761,9 @@ fn reconcile(shared: &Shared, mem: &mut Memory) -> bool {
         if d.pointer("/metadata/deletionTimestamp").is_some() {
             continue;
         }
-        let uid = d["metadata"]["uid"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let desired = d
-            .pointer("/spec/replicas")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
-        let mut template = d
-            .pointer("/spec/template")
-            .cloned()
-            .unwrap_or_else(|| json!({}));
-        let hash = stable_hash(&template);
-        template["metadata"]["labels"]["pod-template-hash"] = json!(hash);
+        let DeploymentWants {
+            uid, desired, hash, ..
+        } = deployment_wants(d);
         let rss = values(&st, rs_keys.get(&uid));
         let Some((_, new_rs)) = rss.iter().find(|(_, r)| {
             r.pointer("/metadata/labels/pod-template-hash")

@@ -1092,14 +1092,7 @@ fn patch(
             Some(json!({})),
         ));
     }
-    let key = Key::new(res, ns, name);
-    let live = shared
-        .store
-        .lock()
-        .unwrap()
-        .get(&key)
-        .cloned()
-        .ok_or_else(|| status::not_found(&res.target(name)))?;
+    let (key, live) = stored_or_not_found(shared, res, ns, name)?;
     let body: Value = serde_json::from_slice(&r.body)
         .map_err(|e| status::bad_request(&format!("error decoding patch: {e}")))?;
     let patched = match ct.as_str() {
@@ -1562,8 +1555,9 @@ fn list(shared: &Shared, res: &Resource, ns: Option<&str>, r: &Req) -> Res<Outco
     ok(list_doc(res, items, rv, cont))
 }
 
-/// The scale subresource (autoscaling/v1 Scale; transcripts 76-78).
-fn scale(shared: &Shared, res: &Resource, ns: &str, name: &str, r: &Req) -> Res<Outcome> {
+/// The key and a copy of the stored object `name`, or the 404 the real server
+/// answers when there is none.
+fn stored_or_not_found(shared: &Shared, res: &Resource, ns: &str, name: &str) -> Res<(Key, Value)> {
     let key = Key::new(res, ns, name);
     let live = shared
         .store
@@ -1572,6 +1566,12 @@ fn scale(shared: &Shared, res: &Resource, ns: &str, name: &str, r: &Req) -> Res<
         .get(&key)
         .cloned()
         .ok_or_else(|| status::not_found(&res.target(name)))?;
+    Ok((key, live))
+}
+
+/// The scale subresource (autoscaling/v1 Scale; transcripts 76-78).
+fn scale(shared: &Shared, res: &Resource, ns: &str, name: &str, r: &Req) -> Res<Outcome> {
+    let (key, live) = stored_or_not_found(shared, res, ns, name)?;
     let to_scale = |o: &Value| -> Value {
         let mut meta = json!({});
         for k in [

@@ -115,35 +115,41 @@ fn leaves(v: &Value, ty: Ty, prefix: &mut Path, out: &mut FieldSet) {
         return;
     }
     if is_granular_object(v, ty) {
-        for (k, c) in v.as_object().expect("object") {
-            let ft = ty.field(k).unwrap_or_else(crate::typed::untyped);
-            prefix.push(format!("f:{k}"));
-            leaves(c, ft, prefix, out);
-            prefix.pop();
-        }
+        visit_fields(v, ty, prefix, out, leaves);
     } else if is_granular_list(v, ty) {
-        let it = ty.items();
-        for (i, item) in v.as_array().expect("array").iter().enumerate() {
-            prefix.push(item_elem(item, ty, i));
-            out.insert(prefix.clone());
-            if ty.list_type() == ListType::Map {
-                leaves_children(item, it, prefix, out);
-            }
-            prefix.pop();
-        }
+        visit_items(v, ty, prefix, out, leaves);
     } else if !prefix.is_empty() {
         out.insert(prefix.clone());
     }
 }
 
-fn leaves_children(v: &Value, ty: Ty, prefix: &mut Path, out: &mut FieldSet) {
+/// A walk over a typed object that records paths in a field set.
+type Visit = fn(&Value, Ty, &mut Path, &mut FieldSet);
+
+/// Calls `visit` on each field of the object `v` (no-op for other values), with the
+/// field's `f:` element pushed on `prefix`.
+fn visit_fields(v: &Value, ty: Ty, prefix: &mut Path, out: &mut FieldSet, visit: Visit) {
     if let Some(m) = v.as_object() {
         for (k, c) in m {
             let ft = ty.field(k).unwrap_or_else(crate::typed::untyped);
             prefix.push(format!("f:{k}"));
-            leaves(c, ft, prefix, out);
+            visit(c, ft, prefix, out);
             prefix.pop();
         }
+    }
+}
+
+/// Records each item of the granular list `v` and, in a keyed list (`map`), calls
+/// `visit` on the fields of each item.
+fn visit_items(v: &Value, ty: Ty, prefix: &mut Path, out: &mut FieldSet, visit: Visit) {
+    let it = ty.items();
+    for (i, item) in v.as_array().expect("array").iter().enumerate() {
+        prefix.push(item_elem(item, ty, i));
+        out.insert(prefix.clone());
+        if ty.list_type() == ListType::Map {
+            visit_fields(item, it, prefix, out, visit);
+        }
+        prefix.pop();
     }
 }
 
@@ -175,33 +181,14 @@ fn added(v: &Value, ty: Ty, prefix: &mut Path, out: &mut FieldSet) {
         if !prefix.is_empty() && (!last_is_value_struct || ty.field("__probe__").is_some()) {
             out.insert(prefix.clone());
         }
-        leaves_children_added(v, ty, prefix, out);
+        visit_fields(v, ty, prefix, out, added);
     } else if is_granular_list(v, ty) {
         if !last_is_value_struct {
             out.insert(prefix.clone());
         }
-        let it = ty.items();
-        for (i, item) in v.as_array().expect("array").iter().enumerate() {
-            prefix.push(item_elem(item, ty, i));
-            out.insert(prefix.clone());
-            if ty.list_type() == ListType::Map {
-                leaves_children_added(item, it, prefix, out);
-            }
-            prefix.pop();
-        }
+        visit_items(v, ty, prefix, out, added);
     } else if !prefix.is_empty() {
         out.insert(prefix.clone());
-    }
-}
-
-fn leaves_children_added(v: &Value, ty: Ty, prefix: &mut Path, out: &mut FieldSet) {
-    if let Some(m) = v.as_object() {
-        for (k, c) in m {
-            let ft = ty.field(k).unwrap_or_else(crate::typed::untyped);
-            prefix.push(format!("f:{k}"));
-            added(c, ft, prefix, out);
-            prefix.pop();
-        }
     }
 }
 
@@ -242,7 +229,7 @@ fn changed(old: Option<&Value>, new: &Value, ty: Ty, prefix: &mut Path, out: &mu
                 None => {
                     out.insert(prefix.clone());
                     if ty.list_type() == ListType::Map {
-                        leaves_children_added(item, it, prefix, out);
+                        visit_fields(item, it, prefix, out, added);
                     }
                 }
                 Some(p) if ty.list_type() == ListType::Map => {

@@ -44,9 +44,37 @@ fn age(obj: &Value) -> String {
     }
 }
 
-fn col(name: &str, ty: &str, priority: u8) -> Value {
-    let format = if name == "Name" { "name" } else { "" };
-    json!({"name": name, "type": ty, "format": format, "description": "", "priority": priority})
+/// Column definitions from (name, type, priority) rows.
+fn cols(spec: &[(&str, &str, u8)]) -> Vec<Value> {
+    spec.iter()
+        .map(|&(name, ty, priority)| {
+            let format = if name == "Name" { "name" } else { "" };
+            json!({"name": name, "type": ty, "format": format, "description": "", "priority": priority})
+        })
+        .collect()
+}
+
+/// The wide columns of kinds with a pod template (Deployment, ReplicaSet): the
+/// printers of both lay them out the same way.
+const POD_TEMPLATE_WIDE: [(&str, &str, u8); 3] = [
+    ("Containers", "string", 1),
+    ("Images", "string", 1),
+    ("Selector", "string", 1),
+];
+
+/// Cells of [`POD_TEMPLATE_WIDE`]: container names, images, label selector.
+fn pod_template_wide_cells(o: &Value) -> [Value; 3] {
+    let (cn, ci) = containers(o, "/spec/template/spec/containers");
+    [
+        json!(cn),
+        json!(ci),
+        json!(crate::util::selector_string(&o["spec"]["selector"])),
+    ]
+}
+
+/// How many keys the map at `o[key]` has (0 when there is none).
+fn map_len(o: &Value, key: &str) -> usize {
+    o.get(key).and_then(Value::as_object).map_or(0, |m| m.len())
 }
 
 fn n(v: &Value, p: &str) -> i64 {
@@ -71,19 +99,19 @@ fn containers(v: &Value, p: &str) -> (String, String) {
 fn columns_and_cells(res: &Resource, o: &Value) -> (Vec<Value>, Vec<Value>) {
     let name = json!(s(o, "/metadata/name"));
     match res.kind.as_str() {
-        "Deployment" => {
-            let (cn, ci) = containers(o, "/spec/template/spec/containers");
-            (
-                vec![
-                    col("Name", "string", 0),
-                    col("Ready", "string", 0),
-                    col("Up-to-date", "string", 0),
-                    col("Available", "string", 0),
-                    col("Age", "string", 0),
-                    col("Containers", "string", 1),
-                    col("Images", "string", 1),
-                    col("Selector", "string", 1),
-                ],
+        "Deployment" => (
+            [
+                cols(&[
+                    ("Name", "string", 0),
+                    ("Ready", "string", 0),
+                    ("Up-to-date", "string", 0),
+                    ("Available", "string", 0),
+                    ("Age", "string", 0),
+                ]),
+                cols(&POD_TEMPLATE_WIDE),
+            ]
+            .concat(),
+            [
                 vec![
                     name,
                     json!(format!(
@@ -94,37 +122,35 @@ fn columns_and_cells(res: &Resource, o: &Value) -> (Vec<Value>, Vec<Value>) {
                     json!(n(o, "/status/updatedReplicas")),
                     json!(n(o, "/status/availableReplicas")),
                     json!(age(o)),
-                    json!(cn),
-                    json!(ci),
-                    json!(crate::util::selector_string(&o["spec"]["selector"])),
                 ],
-            )
-        }
-        "ReplicaSet" => {
-            let (cn, ci) = containers(o, "/spec/template/spec/containers");
-            (
-                vec![
-                    col("Name", "string", 0),
-                    col("Desired", "integer", 0),
-                    col("Current", "integer", 0),
-                    col("Ready", "integer", 0),
-                    col("Age", "string", 0),
-                    col("Containers", "string", 1),
-                    col("Images", "string", 1),
-                    col("Selector", "string", 1),
-                ],
+                pod_template_wide_cells(o).to_vec(),
+            ]
+            .concat(),
+        ),
+        "ReplicaSet" => (
+            [
+                cols(&[
+                    ("Name", "string", 0),
+                    ("Desired", "integer", 0),
+                    ("Current", "integer", 0),
+                    ("Ready", "integer", 0),
+                    ("Age", "string", 0),
+                ]),
+                cols(&POD_TEMPLATE_WIDE),
+            ]
+            .concat(),
+            [
                 vec![
                     name,
                     json!(n(o, "/spec/replicas")),
                     json!(n(o, "/status/replicas")),
                     json!(n(o, "/status/readyReplicas")),
                     json!(age(o)),
-                    json!(cn),
-                    json!(ci),
-                    json!(crate::util::selector_string(&o["spec"]["selector"])),
                 ],
-            )
-        }
+                pod_template_wide_cells(o).to_vec(),
+            ]
+            .concat(),
+        ),
         "Pod" => {
             let total = o
                 .pointer("/spec/containers")
@@ -160,17 +186,17 @@ fn columns_and_cells(res: &Resource, o: &Value) -> (Vec<Value>, Vec<Value>) {
                 x => x,
             };
             (
-                vec![
-                    col("Name", "string", 0),
-                    col("Ready", "string", 0),
-                    col("Status", "string", 0),
-                    col("Restarts", "string", 0),
-                    col("Age", "string", 0),
-                    col("IP", "string", 1),
-                    col("Node", "string", 1),
-                    col("Nominated Node", "string", 1),
-                    col("Readiness Gates", "string", 1),
-                ],
+                cols(&[
+                    ("Name", "string", 0),
+                    ("Ready", "string", 0),
+                    ("Status", "string", 0),
+                    ("Restarts", "string", 0),
+                    ("Age", "string", 0),
+                    ("IP", "string", 1),
+                    ("Node", "string", 1),
+                    ("Nominated Node", "string", 1),
+                    ("Readiness Gates", "string", 1),
+                ]),
                 vec![
                     name,
                     json!(format!("{ready}/{total}")),
@@ -204,15 +230,15 @@ fn columns_and_cells(res: &Resource, o: &Value) -> (Vec<Value>, Vec<Value>) {
                     v.join(",")
                 });
             (
-                vec![
-                    col("Name", "string", 0),
-                    col("Type", "string", 0),
-                    col("Cluster-IP", "string", 0),
-                    col("External-IP", "string", 0),
-                    col("Port(s)", "string", 0),
-                    col("Age", "string", 0),
-                    col("Selector", "string", 1),
-                ],
+                cols(&[
+                    ("Name", "string", 0),
+                    ("Type", "string", 0),
+                    ("Cluster-IP", "string", 0),
+                    ("External-IP", "string", 0),
+                    ("Port(s)", "string", 0),
+                    ("Age", "string", 0),
+                    ("Selector", "string", 1),
+                ]),
                 vec![
                     name,
                     json!(s(o, "/spec/type")),
@@ -229,63 +255,49 @@ fn columns_and_cells(res: &Resource, o: &Value) -> (Vec<Value>, Vec<Value>) {
             )
         }
         "ConfigMap" => (
-            vec![
-                col("Name", "string", 0),
-                col("Data", "integer", 0),
-                col("Age", "string", 0),
-            ],
+            cols(&[
+                ("Name", "string", 0),
+                ("Data", "integer", 0),
+                ("Age", "string", 0),
+            ]),
             vec![
                 name,
-                json!(
-                    o.get("data")
-                        .and_then(Value::as_object)
-                        .map(|m| m.len())
-                        .unwrap_or(0)
-                        + o.get("binaryData")
-                            .and_then(Value::as_object)
-                            .map(|m| m.len())
-                            .unwrap_or(0)
-                ),
+                json!(map_len(o, "data") + map_len(o, "binaryData")),
                 json!(age(o)),
             ],
         ),
         "Secret" => (
-            vec![
-                col("Name", "string", 0),
-                col("Type", "string", 0),
-                col("Data", "string", 0),
-                col("Age", "string", 0),
-            ],
+            cols(&[
+                ("Name", "string", 0),
+                ("Type", "string", 0),
+                ("Data", "string", 0),
+                ("Age", "string", 0),
+            ]),
             vec![
                 name,
                 json!(s(o, "/type")),
-                json!(
-                    o.get("data")
-                        .and_then(Value::as_object)
-                        .map(|m| m.len())
-                        .unwrap_or(0)
-                ),
+                json!(map_len(o, "data")),
                 json!(age(o)),
             ],
         ),
         "Namespace" => (
-            vec![
-                col("Name", "string", 0),
-                col("Status", "string", 0),
-                col("Age", "string", 0),
-            ],
+            cols(&[
+                ("Name", "string", 0),
+                ("Status", "string", 0),
+                ("Age", "string", 0),
+            ]),
             vec![name, json!(s(o, "/status/phase")), json!(age(o))],
         ),
         "Lease" => (
-            vec![
-                col("Name", "string", 0),
-                col("Holder", "string", 0),
-                col("Age", "string", 0),
-            ],
+            cols(&[
+                ("Name", "string", 0),
+                ("Holder", "string", 0),
+                ("Age", "string", 0),
+            ]),
             vec![name, json!(s(o, "/spec/holderIdentity")), json!(age(o))],
         ),
         _ => (
-            vec![col("Name", "string", 0), col("Age", "string", 0)],
+            cols(&[("Name", "string", 0), ("Age", "string", 0)]),
             vec![name, json!(age(o))],
         ),
     }

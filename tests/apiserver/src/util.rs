@@ -195,28 +195,50 @@ pub fn selector_string(sel: &Value) -> String {
             parts.push(format!("{k}={}", m[k].as_str().unwrap_or_default()));
         }
     }
-    if let Some(exprs) = sel.get("matchExpressions").and_then(Value::as_array) {
-        for e in exprs {
-            let key = e.get("key").and_then(Value::as_str).unwrap_or_default();
-            let vals: Vec<&str> = e
-                .get("values")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            match e
-                .get("operator")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-            {
-                "In" => parts.push(format!("{key} in ({})", vals.join(","))),
-                "NotIn" => parts.push(format!("{key} notin ({})", vals.join(","))),
-                "Exists" => parts.push(key.to_string()),
-                "DoesNotExist" => parts.push(format!("!{key}")),
-                _ => {}
-            }
+    for MatchExpression {
+        key,
+        operator,
+        values,
+    } in match_expressions(sel)
+    {
+        match operator {
+            "In" => parts.push(format!("{key} in ({})", values.join(","))),
+            "NotIn" => parts.push(format!("{key} notin ({})", values.join(","))),
+            "Exists" => parts.push(key.to_string()),
+            "DoesNotExist" => parts.push(format!("!{key}")),
+            _ => {}
         }
     }
     parts.join(",")
+}
+
+/// One entry of a label selector's `matchExpressions` (missing parts read as empty).
+pub struct MatchExpression<'a> {
+    pub key: &'a str,
+    pub operator: &'a str,
+    pub values: Vec<&'a str>,
+}
+
+/// The `matchExpressions` of a label selector, in order (none when absent).
+pub fn match_expressions(sel: &Value) -> Vec<MatchExpression<'_>> {
+    let Some(exprs) = sel.get("matchExpressions").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    exprs
+        .iter()
+        .map(|e| MatchExpression {
+            key: e.get("key").and_then(Value::as_str).unwrap_or_default(),
+            operator: e
+                .get("operator")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            values: e
+                .get("values")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -138,32 +138,16 @@ fn selector_matches(sel: &Value, labels: &serde_json::Map<String, Value>) -> boo
     {
         return false;
     }
-    if let Some(exprs) = sel.get("matchExpressions").and_then(Value::as_array) {
-        for e in exprs {
-            let key = e.get("key").and_then(Value::as_str).unwrap_or_default();
-            let vals: Vec<&str> = e
-                .get("values")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let have = labels.get(key).and_then(Value::as_str);
-            let ok = match e
-                .get("operator")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-            {
-                "In" => have.is_some_and(|h| vals.contains(&h)),
-                "NotIn" => have.is_none_or(|h| !vals.contains(&h)),
-                "Exists" => have.is_some(),
-                "DoesNotExist" => have.is_none(),
-                _ => false,
-            };
-            if !ok {
-                return false;
-            }
+    crate::util::match_expressions(sel).iter().all(|e| {
+        let have = labels.get(e.key).and_then(Value::as_str);
+        match e.operator {
+            "In" => have.is_some_and(|h| e.values.contains(&h)),
+            "NotIn" => have.is_none_or(|h| !e.values.contains(&h)),
+            "Exists" => have.is_some(),
+            "DoesNotExist" => have.is_none(),
+            _ => false,
         }
-    }
-    true
+    })
 }
 
 fn check_pod_spec(spec: Option<&Value>, field: &str, causes: &mut Vec<Cause>) {
