@@ -97,6 +97,11 @@ fn res(shared: &Shared, group: &str, version: &str, plural: &str) -> Arc<Resourc
 }
 
 /// Writes an object as `manager`, recording managedFields, if it changed.
+/// A status write by the controller (what the real controllers' status updates do).
+fn write_status(shared: &Shared, st: &mut Store, r: &Resource, key: Key, old: &Value, new: Value) {
+    write_as(shared, st, r, key, Some(old), new, (MANAGER, Scope::Status));
+}
+
 fn write_as(
     shared: &Shared,
     st: &mut Store,
@@ -536,15 +541,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) -> bool {
                 true,
             );
             nd["status"]["conditions"] = conds;
-            write_as(
-                shared,
-                &mut st,
-                &deploy_res,
-                dkey.clone(),
-                Some(d),
-                nd,
-                (MANAGER, Scope::Status),
-            );
+            write_status(shared, &mut st, &deploy_res, dkey.clone(), d, nd);
         } else if d
             .pointer("/metadata/annotations/deployment.kubernetes.io~1revision")
             .and_then(Value::as_str)
@@ -571,15 +568,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) -> bool {
             let mut nd = cur.clone();
             nd["metadata"]["annotations"]["deployment.kubernetes.io/revision"] =
                 json!((max_rev + 1).to_string());
-            write_as(
-                shared,
-                &mut st,
-                &deploy_res,
-                dkey.clone(),
-                Some(&cur),
-                nd,
-                (MANAGER, Scope::Status),
-            );
+            write_status(shared, &mut st, &deploy_res, dkey.clone(), &cur, nd);
         }
     }
 
@@ -739,15 +728,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) -> bool {
         }
         *status = sorted;
         if nrs != *rs {
-            write_as(
-                shared,
-                &mut st,
-                &rs_res,
-                rkey.clone(),
-                Some(rs),
-                nrs,
-                (MANAGER, Scope::Status),
-            );
+            write_status(shared, &mut st, &rs_res, rkey.clone(), rs, nrs);
         }
     }
 
@@ -895,15 +876,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) -> bool {
         }
         *status = s2;
         if nd != *d {
-            write_as(
-                shared,
-                &mut st,
-                &deploy_res,
-                dkey.clone(),
-                Some(d),
-                nd,
-                (MANAGER, Scope::Status),
-            );
+            write_status(shared, &mut st, &deploy_res, dkey.clone(), d, nd);
         }
     }
     // Remember the Deployments that are done, until something of theirs changes.

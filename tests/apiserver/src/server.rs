@@ -1230,6 +1230,20 @@ fn delete_options(r: &Req) -> Value {
     opts
 }
 
+/// Marks an object that stays until its finalizers are gone (once: a marked object
+/// keeps its first deletionTimestamp).
+fn mark_deleting(obj: &mut Value) {
+    if obj.pointer("/metadata/deletionTimestamp").is_none() {
+        obj["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
+        obj["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+        // rest.BeforeDelete: "if the object has a generation, increment it" when the
+        // deletion is graceful (the object stays, marked).
+        if let Some(g) = obj.pointer("/metadata/generation").and_then(Value::as_i64) {
+            obj["metadata"]["generation"] = json!(g + 1);
+        }
+    }
+}
+
 fn delete(shared: &Arc<Shared>, res: &Resource, ns: &str, name: &str, r: &Req) -> Res<Outcome> {
     let opts = delete_options(r);
     let key = Key::new(res, ns, name);
@@ -1308,15 +1322,7 @@ fn delete(shared: &Arc<Shared>, res: &Resource, ns: &str, name: &str, r: &Req) -
     if policy == "Foreground" {
         // The object stays, marked, until the garbage collector removed its dependents.
         let mut obj = live.clone();
-        if obj.pointer("/metadata/deletionTimestamp").is_none() {
-            obj["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
-            obj["metadata"]["deletionGracePeriodSeconds"] = json!(0);
-            // rest.BeforeDelete: "if the object has a generation, increment it" when the
-            // deletion is graceful (the object stays, marked).
-            if let Some(g) = obj.pointer("/metadata/generation").and_then(Value::as_i64) {
-                obj["metadata"]["generation"] = json!(g + 1);
-            }
-        }
+        mark_deleting(&mut obj);
         let mut f = finalizers.clone();
         if !f.iter().any(|x| x == "foregroundDeletion") {
             f.push("foregroundDeletion".into());
@@ -1357,15 +1363,7 @@ fn delete(shared: &Arc<Shared>, res: &Resource, ns: &str, name: &str, r: &Req) -
     }
     if !finalizers.is_empty() {
         let mut obj = live.clone();
-        if obj.pointer("/metadata/deletionTimestamp").is_none() {
-            obj["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
-            obj["metadata"]["deletionGracePeriodSeconds"] = json!(0);
-            // rest.BeforeDelete: "if the object has a generation, increment it" when the
-            // deletion is graceful (the object stays, marked).
-            if let Some(g) = obj.pointer("/metadata/generation").and_then(Value::as_i64) {
-                obj["metadata"]["generation"] = json!(g + 1);
-            }
-        }
+        mark_deleting(&mut obj);
         normalize(res, &mut obj);
         if dry {
             return ok(obj);

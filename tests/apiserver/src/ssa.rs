@@ -804,6 +804,32 @@ mod tests {
         Ty::builtin("apps/v1", "Deployment").unwrap()
     }
 
+    /// Server-side apply of a Deployment configuration to the main resource.
+    fn apply_deployment(
+        live: Option<&Value>,
+        cfg: &Value,
+        manager: &str,
+        force: bool,
+    ) -> Result<Applied, crate::status::ApiError> {
+        apply(
+            live,
+            cfg,
+            deploy_ty(),
+            manager,
+            "apps/v1",
+            force,
+            Scope::Main { has_status: true },
+        )
+    }
+
+    /// The Deployment `manager` created from `cfg`, its managedFields written.
+    fn created_by(cfg: &Value, manager: &str) -> Value {
+        let a = apply_deployment(None, cfg, manager, false).unwrap();
+        let mut live = a.object;
+        write_entries(&mut live, &a.entries);
+        live
+    }
+
     #[test]
     fn apply_set_matches_recorded_fields_v1() {
         let cfg = json!({"apiVersion": "apps/v1", "kind": "Deployment",
@@ -828,46 +854,17 @@ mod tests {
 
     #[test]
     fn second_manager_conflicts_unless_forced() {
-        let ty = deploy_ty();
         let cfg = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}, "spec": {"replicas": 3}});
-        let a = apply(
-            None,
-            &cfg,
-            ty,
-            "mcpctl",
-            "apps/v1",
-            false,
-            Scope::Main { has_status: true },
-        )
-        .unwrap();
-        let mut live = a.object;
-        write_entries(&mut live, &a.entries);
+        let live = created_by(&cfg, "mcpctl");
         let other = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}, "spec": {"replicas": 5}});
-        let err = apply(
-            Some(&live),
-            &other,
-            ty,
-            "other",
-            "apps/v1",
-            false,
-            Scope::Main { has_status: true },
-        )
-        .err()
-        .unwrap();
+        let err = apply_deployment(Some(&live), &other, "other", false)
+            .err()
+            .unwrap();
         assert_eq!(
             err.body["message"],
             "Apply failed with 1 conflict: conflict with \"mcpctl\": .spec.replicas"
         );
-        let ok = apply(
-            Some(&live),
-            &other,
-            ty,
-            "other",
-            "apps/v1",
-            true,
-            Scope::Main { has_status: true },
-        )
-        .unwrap();
+        let ok = apply_deployment(Some(&live), &other, "other", true).unwrap();
         assert_eq!(ok.object["spec"]["replicas"], 5);
         let mcpctl = ok.entries.iter().find(|e| e.manager == "mcpctl");
         assert!(
@@ -876,47 +873,15 @@ mod tests {
         );
         // same value: shared ownership, no conflict
         let same = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}, "spec": {"replicas": 3}});
-        assert!(
-            apply(
-                Some(&live),
-                &same,
-                ty,
-                "third",
-                "apps/v1",
-                false,
-                Scope::Main { has_status: true }
-            )
-            .is_ok()
-        );
+        assert!(apply_deployment(Some(&live), &same, "third", false).is_ok());
     }
 
     #[test]
     fn dropped_fields_are_removed() {
-        let ty = deploy_ty();
         let cfg = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x", "labels": {"a": "1", "b": "2"}}});
-        let a = apply(
-            None,
-            &cfg,
-            ty,
-            "m",
-            "apps/v1",
-            false,
-            Scope::Main { has_status: true },
-        )
-        .unwrap();
-        let mut live = a.object;
-        write_entries(&mut live, &a.entries);
+        let live = created_by(&cfg, "m");
         let cfg2 = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x", "labels": {"a": "1"}}});
-        let b = apply(
-            Some(&live),
-            &cfg2,
-            ty,
-            "m",
-            "apps/v1",
-            false,
-            Scope::Main { has_status: true },
-        )
-        .unwrap();
+        let b = apply_deployment(Some(&live), &cfg2, "m", false).unwrap();
         assert_eq!(b.object["metadata"]["labels"], json!({"a": "1"}));
     }
 }
