@@ -61,6 +61,13 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).expect("write fixture");
 }
 
+/// A temporary directory holding `fleet` as `mcpctl.yaml`.
+fn dir_with_fleet(fleet: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "mcpctl.yaml", fleet);
+    dir
+}
+
 fn json_report(out: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -88,8 +95,7 @@ fn rule_objects(report: &serde_json::Value) -> Vec<(String, String)> {
 
 #[test]
 fn clean_fleet_exits_zero_with_no_findings() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "mcpctl.yaml", &clean_fleet());
+    let dir = dir_with_fleet(&clean_fleet());
     let out = mcpctl_in(dir.path(), &["lint"]);
     assert_eq!(
         out.status.code(),
@@ -108,8 +114,7 @@ fn clean_fleet_exits_zero_with_no_findings() {
 
 #[test]
 fn errors_exit_one_and_print_a_table() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "mcpctl.yaml", FLAWED);
+    let dir = dir_with_fleet(FLAWED);
     let out = mcpctl_in(dir.path(), &["lint"]);
     assert_eq!(out.status.code(), Some(1), "stderr:\n{}", stderr(&out));
     let table = stdout(&out);
@@ -148,8 +153,7 @@ fn errors_exit_one_and_print_a_table() {
 
 #[test]
 fn json_output_lists_findings_and_counts() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "mcpctl.yaml", FLAWED);
+    let dir = dir_with_fleet(FLAWED);
     let out = mcpctl_in(dir.path(), &["lint", "-o", "json"]);
     assert_eq!(out.status.code(), Some(1), "stderr:\n{}", stderr(&out));
     let report = json_report(&out);
@@ -175,8 +179,7 @@ fn json_output_lists_findings_and_counts() {
 
 #[test]
 fn yaml_output_parses() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "mcpctl.yaml", FLAWED);
+    let dir = dir_with_fleet(FLAWED);
     let out = mcpctl_in(dir.path(), &["lint", "-o", "yaml"]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
@@ -186,8 +189,7 @@ fn yaml_output_parses() {
 
 #[test]
 fn only_named_servers_are_linted() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "mcpctl.yaml", FLAWED);
+    let dir = dir_with_fleet(FLAWED);
     let out = mcpctl_in(dir.path(), &["lint", "github", "-o", "json"]);
     // github alone has a warning and an info, no error.
     assert_eq!(out.status.code(), Some(0), "stderr:\n{}", stderr(&out));
@@ -206,8 +208,7 @@ fn only_named_servers_are_linted() {
 
 #[test]
 fn template_overrides_are_linted() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "mcpctl.yaml", &clean_fleet());
+    let dir = dir_with_fleet(&clean_fleet());
     deployment_template_with(
         &dir.path().join("tpl"),
         "readOnlyRootFilesystem: true",
@@ -240,8 +241,7 @@ fn template_overrides_are_linted() {
 #[test]
 fn kube_version_changes_what_is_rendered_not_the_verdict() {
     // Before 1.30 the drain delay renders as `exec sleep`; lint reads both forms.
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "mcpctl.yaml", &clean_fleet());
+    let dir = dir_with_fleet(&clean_fleet());
     let out = mcpctl_in(dir.path(), &["lint", "--kube-version", "1.28"]);
     assert_eq!(
         out.status.code(),
@@ -256,8 +256,7 @@ fn kube_version_changes_what_is_rendered_not_the_verdict() {
 
 #[test]
 fn output_dir_is_rejected() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "mcpctl.yaml", &clean_fleet());
+    let dir = dir_with_fleet(&clean_fleet());
     let out = mcpctl_in(dir.path(), &["lint", "--output-dir", "x"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--output-dir"), "{}", stderr(&out));
@@ -265,12 +264,8 @@ fn output_dir_is_rejected() {
 
 #[test]
 fn bad_fleet_exits_two() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "mcpctl.yaml",
-        "fleet: acme\nnamespace: mcp\nservers:\n  - name: a\n    imagee: x:1\n",
-    );
+    let dir =
+        dir_with_fleet("fleet: acme\nnamespace: mcp\nservers:\n  - name: a\n    imagee: x:1\n");
     let out = mcpctl_in(dir.path(), &["lint"]);
     assert_eq!(out.status.code(), Some(2), "stderr:\n{}", stderr(&out));
     assert_eq!(stdout(&out), "");
@@ -278,8 +273,7 @@ fn bad_fleet_exits_two() {
 
 #[test]
 fn sleep_action_in_an_override_is_an_error_before_1_30() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "mcpctl.yaml", &clean_fleet());
+    let dir = dir_with_fleet(&clean_fleet());
     deployment_template_with(
         &dir.path().join("tpl"),
         "{% if kube.sleepAction %}",
