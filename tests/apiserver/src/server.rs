@@ -295,6 +295,28 @@ fn ok(v: Value) -> Res<Outcome> {
     Ok(Outcome::Json(200, v, Vec::new()))
 }
 
+/// `/api` (`core`) or `/apis`: aggregated discovery when the client asks for it, else
+/// the plain document `plain` makes.
+fn discovery_root(
+    shared: &Shared,
+    r: &Req,
+    core: bool,
+    plain: impl FnOnce() -> Value,
+) -> Res<Outcome> {
+    match crate::discovery::negotiate(r.accept.as_deref()) {
+        Negotiated::Aggregated => Ok(Outcome::Json(
+            200,
+            shared.registry.aggregated(core),
+            vec![(
+                "Content-Type".into(),
+                crate::discovery::AGGREGATED_V2BETA1.into(),
+            )],
+        )),
+        Negotiated::Plain => ok(plain()),
+        Negotiated::NotAcceptable => Err(status::not_acceptable()),
+    }
+}
+
 fn route(shared: &Arc<Shared>, r: &Req) -> Res<Outcome> {
     let segs: Vec<&str> = r
         .path
@@ -326,32 +348,13 @@ fn route(shared: &Arc<Shared>, r: &Req) -> Res<Outcome> {
         ["healthz"] | ["readyz"] | ["livez"] if get => {
             Ok(Outcome::Text(200, "text/plain; charset=utf-8", "ok".into()))
         }
-        ["api"] if get => match crate::discovery::negotiate(r.accept.as_deref()) {
-            Negotiated::Aggregated => Ok(Outcome::Json(
-                200,
-                shared.registry.aggregated(true),
-                vec![(
-                    "Content-Type".into(),
-                    crate::discovery::AGGREGATED_V2BETA1.into(),
-                )],
-            )),
-            Negotiated::Plain => ok(
-                json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": shared.addr.lock().unwrap().clone()}]}),
-            ),
-            Negotiated::NotAcceptable => Err(status::not_acceptable()),
-        },
-        ["apis"] if get => match crate::discovery::negotiate(r.accept.as_deref()) {
-            Negotiated::Aggregated => Ok(Outcome::Json(
-                200,
-                shared.registry.aggregated(false),
-                vec![(
-                    "Content-Type".into(),
-                    crate::discovery::AGGREGATED_V2BETA1.into(),
-                )],
-            )),
-            Negotiated::Plain => ok(shared.registry.api_group_list()),
-            Negotiated::NotAcceptable => Err(status::not_acceptable()),
-        },
+        ["api"] if get => discovery_root(
+            shared,
+            r,
+            true,
+            || json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": shared.addr.lock().unwrap().clone()}]}),
+        ),
+        ["apis"] if get => discovery_root(shared, r, false, || shared.registry.api_group_list()),
         ["api", v] if get => shared
             .registry
             .resource_list("", v)
