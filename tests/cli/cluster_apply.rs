@@ -745,9 +745,8 @@ fn apply_again_finishes_an_interrupted_apply() {
     send_signal(&child, "-INT");
     let o = exits_within(child, 15, "interrupted apply");
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    let state_path = format!("/api/v1/namespaces/{NS}/configmaps/mcpctl.state.github");
     assert!(
-        env.srv.get(&state_path).unwrap()["data"]["inflight"].is_string(),
+        env.github_state()["data"]["inflight"].is_string(),
         "no in-flight mark left"
     );
 
@@ -759,7 +758,7 @@ fn apply_again_finishes_an_interrupted_apply() {
         "{}",
         out(&o)
     );
-    let state = env.srv.get(&state_path).unwrap();
+    let state = env.github_state();
     assert!(state["data"].get("inflight").is_none(), "{state}");
     let o = env.run(&["status"]);
     assert!(

@@ -52,12 +52,7 @@ fn status_of_an_interrupted_operation_shows_it() {
     assert_eq!(env.run(&["apply"]).status.code(), Some(0));
     let inflight = json!({"operation": "deploy", "strategy": "canary", "step": "canary step 2/5",
         "weights": {"canary": 25, "stable": 75}, "started": "2026-01-01T00:00:00Z", "holder": "ci:job/9"});
-    let mut cm = env
-        .srv
-        .get(&format!(
-            "/api/v1/namespaces/{NS}/configmaps/mcpctl.state.github"
-        ))
-        .unwrap();
+    let mut cm = env.github_state();
     cm["data"]["inflight"] = json!(inflight.to_string());
     env.srv.put_object(cm);
     let o = env.run(&["status"]);
@@ -124,12 +119,7 @@ fn status_watch_prints_again_on_a_change() {
     std::thread::sleep(Duration::from_secs(2));
     while rx.try_recv().is_ok() {}
     // A journal change (a rollout step recorded by another process) prints again.
-    let mut cm = env
-        .srv
-        .get(&format!(
-            "/api/v1/namespaces/{NS}/configmaps/mcpctl.state.github"
-        ))
-        .unwrap();
+    let mut cm = env.github_state();
     let inflight = json!({"operation": "deploy", "strategy": "rolling", "step": "step 1/2",
         "started": "2026-01-01T00:00:00Z", "holder": "ci:job/3"});
     cm["data"]["inflight"] = json!(inflight.to_string());

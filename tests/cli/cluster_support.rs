@@ -78,6 +78,15 @@ impl Env {
         serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)))
     }
 
+    /// The state ConfigMap of server `github` (panics when there is none).
+    pub fn github_state(&self) -> serde_json::Value {
+        self.srv
+            .get(&format!(
+                "/api/v1/namespaces/{NS}/configmaps/mcpctl.state.github"
+            ))
+            .expect("the state ConfigMap mcpctl.state.github exists")
+    }
+
     pub fn deployment(&self, name: &str) -> Option<serde_json::Value> {
         self.srv
             .get(&format!("/apis/apps/v1/namespaces/{NS}/deployments/{name}"))

@@ -61,6 +61,14 @@ fn render_in(dir: &Path, extra: &[&str]) -> std::process::Output {
     mcpctl_in(dir, &args)
 }
 
+/// Creates `<dir>/tpl` holding one template override, `name` with `text`; returns its path.
+fn template_dir(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let tpl = dir.join("tpl");
+    std::fs::create_dir(&tpl).unwrap();
+    std::fs::write(tpl.join(name), text).unwrap();
+    tpl
+}
+
 #[test]
 fn prints_multi_document_yaml_for_every_server() {
     let dir = fleet_dir();
@@ -168,13 +176,11 @@ fn output_dir_writes_one_file_per_object() {
 #[test]
 fn templates_dir_overrides_one_template() {
     let dir = fleet_dir();
-    let tpl = dir.path().join("tpl");
-    std::fs::create_dir(&tpl).unwrap();
-    std::fs::write(
-        tpl.join("serviceaccount.yaml"),
+    let tpl = template_dir(
+        dir.path(),
+        "serviceaccount.yaml",
         "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {{ name }}\n  namespace: {{ namespace }}\n  labels: {{ labels }}\n  annotations:\n    eks.amazonaws.com/role-arn: {{ \"arn:aws:iam::1:role/\" ~ name }}\n",
-    )
-    .unwrap();
+    );
     let out = render_in(
         dir.path(),
         &["--templates", tpl.to_str().unwrap(), "github"],
@@ -193,13 +199,11 @@ fn templates_dir_overrides_one_template() {
 #[test]
 fn broken_template_exits_2_naming_template_and_line() {
     let dir = fleet_dir();
-    let tpl = dir.path().join("tpl");
-    std::fs::create_dir(&tpl).unwrap();
-    std::fs::write(
-        tpl.join("service.yaml"),
+    let tpl = template_dir(
+        dir.path(),
+        "service.yaml",
         "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ name }}\n  labels: {{ no_such_variable }}\n",
-    )
-    .unwrap();
+    );
     let out = render_in(dir.path(), &["--templates", tpl.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
@@ -230,9 +234,7 @@ fn unreadable_template_dir_exits_2_naming_it() {
 #[test]
 fn misspelt_override_file_name_is_warned_about() {
     let dir = fleet_dir();
-    let tpl = dir.path().join("tpl");
-    std::fs::create_dir(&tpl).unwrap();
-    std::fs::write(tpl.join("deploymnet.yaml"), "").unwrap();
+    let tpl = template_dir(dir.path(), "deploymnet.yaml", "");
     let out = render_in(dir.path(), &["--templates", tpl.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("deploymnet.yaml"), "{}", stderr(&out));
