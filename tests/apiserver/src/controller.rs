@@ -261,6 +261,16 @@ fn set_counters(status: &mut Map<String, Value>, pairs: &[(&str, i64)]) {
 /// Deployments reconciled per pass at most.
 const BATCH: usize = 16;
 
+/// The uids of `objs` (objects without one are skipped).
+fn uids<'a>(objs: impl Iterator<Item = &'a Value>) -> std::collections::HashSet<String> {
+    objs.filter_map(|o| {
+        o.pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .map(String::from)
+    })
+    .collect()
+}
+
 /// What a Deployment asks for: its uid, desired replicas (1 when unset), and its
 /// pod template labelled with `pod-template-hash`, the hash of the template as written.
 struct DeploymentWants {
@@ -347,14 +357,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) -> bool {
         deployments.rotate_left(start);
         deployments.truncate(BATCH);
         mem.cursor = mem.cursor.wrapping_add(BATCH);
-        let keep: std::collections::HashSet<String> = deployments
-            .iter()
-            .filter_map(|(_, d)| {
-                d.pointer("/metadata/uid")
-                    .and_then(Value::as_str)
-                    .map(String::from)
-            })
-            .collect();
+        let keep = uids(deployments.iter().map(|(_, d)| d));
         before.retain(|u, _| keep.contains(u));
     }
     let active: std::collections::HashSet<String> = before.keys().cloned().collect();
@@ -897,14 +900,7 @@ fn reconcile(shared: &Shared, mem: &mut Memory) -> bool {
         }
     }
     // Forget pods that are gone.
-    let live: std::collections::HashSet<String> = st
-        .list("", "pods", None)
-        .filter_map(|(_, p)| {
-            p.pointer("/metadata/uid")
-                .and_then(Value::as_str)
-                .map(String::from)
-        })
-        .collect();
+    let live = uids(st.list("", "pods", None).map(|(_, p)| p));
     mem.pod_born.retain(|k, _| live.contains(k));
     more
 }

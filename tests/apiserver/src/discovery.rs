@@ -132,6 +132,20 @@ fn has_rules(v: &Value) -> bool {
     }
 }
 
+/// The groups of a recorded aggregated `/apis` document without the recorded CRD groups
+/// (those come from the CRDs this server was given).
+fn recorded_builtin_groups(apis: &Value) -> Vec<Value> {
+    apis["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|it| {
+            !RECORDED_CRD_GROUPS.contains(&it["metadata"]["name"].as_str().unwrap_or_default())
+        })
+        .collect()
+}
+
 impl Registry {
     pub fn new(crds: &[Crd], crd_docs: &[Value]) -> Registry {
         let apis: Value = serde_json::from_str::<Value>(RECORDED_APIS).expect("transcript 07")["response"]["body"].clone();
@@ -142,17 +156,7 @@ impl Registry {
             ..Default::default()
         };
         let mut items: Vec<Value> = core["items"].as_array().cloned().unwrap_or_default();
-        items.extend(
-            apis["items"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|it| {
-                    let n = it["metadata"]["name"].as_str().unwrap_or_default();
-                    !RECORDED_CRD_GROUPS.contains(&n)
-                }),
-        );
+        items.extend(recorded_builtin_groups(&apis));
         for it in &items {
             let group = it["metadata"]["name"]
                 .as_str()
@@ -395,15 +399,7 @@ impl Registry {
         if core {
             return self.recorded_core.clone();
         }
-        let mut items: Vec<Value> = self.recorded_apis["items"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|it| {
-                !RECORDED_CRD_GROUPS.contains(&it["metadata"]["name"].as_str().unwrap_or_default())
-            })
-            .collect();
+        let mut items: Vec<Value> = recorded_builtin_groups(&self.recorded_apis);
         for (g, versions) in &self.groups {
             let crd_res: Vec<&Arc<Resource>> = self
                 .resources

@@ -180,12 +180,23 @@ pub async fn list_selected(base: &str, path: &str, selector: &str) -> Value {
 
 /// POST `body` as `application/json`.
 pub async fn post_json(base: &str, path: &str, body: Vec<u8>) -> Resp {
+    send_typed(base, "POST", path, "application/json", body).await
+}
+
+/// `method` with `body` of Content-Type `content_type`: no query, no other headers.
+async fn send_typed(
+    base: &str,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Resp {
     send(
         base,
-        "POST",
+        method,
         path,
         &[],
-        &[("Content-Type", "application/json")],
+        &[("Content-Type", content_type)],
         Some(body),
     )
     .await
@@ -193,15 +204,7 @@ pub async fn post_json(base: &str, path: &str, body: Vec<u8>) -> Resp {
 
 /// PATCH with `body` as a JSON merge patch (`application/merge-patch+json`).
 pub async fn merge_patch(base: &str, path: &str, body: Vec<u8>) -> Resp {
-    send(
-        base,
-        "PATCH",
-        path,
-        &[],
-        &[("Content-Type", "application/merge-patch+json")],
-        Some(body),
-    )
-    .await
+    send_typed(base, "PATCH", path, "application/merge-patch+json", body).await
 }
 
 /// Like [`send`], but a connection cut mid-response is an `Err` instead of a panic.
