@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use test_apiserver::{Behaviour, Fault, FaultAction, Method};
+use test_apiserver::{ApiServer, Behaviour, Fault, FaultAction, Method};
 
 use crate::cluster_support::*;
 use crate::support::deployment_template_with;
@@ -801,6 +801,43 @@ fn a_second_signal_exits_at_once() {
         "{}",
         out(&o)
     );
+}
+
+#[test]
+fn an_expired_token_is_one_line_naming_context_and_server() {
+    let srv = ApiServer::builder()
+        .require_token("monday")
+        .start_blocking();
+    let dir = tempfile::tempdir().unwrap();
+    let kc_path = dir.path().join("kc");
+    srv.write_kubeconfig(&kc_path, "prod", "default");
+    // The token in the kubeconfig expires: the server only takes a new one.
+    srv.set_token(Some("tuesday"));
+    let o = apply_with_kubeconfig(&std::fs::read_to_string(&kc_path).unwrap(), &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{}", out(&o));
+    assert!(
+        stderr.contains(&srv.url())
+            && stderr.contains("\"prod\"")
+            && stderr.contains("Unauthorized"),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        stderr.contains("log in again or refresh them"),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        !stderr.contains("monday"),
+        "the token is printed: {}",
+        out(&o)
+    );
+    // Rejected credentials are not retried, and nothing was written.
+    let reqs = srv.requests();
+    assert_eq!(reqs.len(), 1, "{}", describe(&reqs));
+    assert_eq!(reqs[0].status, 401);
 }
 
 #[test]

@@ -1,9 +1,13 @@
 //! A kubeconfig pointing at the server (plain HTTP on loopback; kube-rs and kubectl accept
-//! `server: http://...` with no credentials).
+//! `server: http://...`), with the bearer token when the server requires one.
 
 use std::path::Path;
 
-pub fn render(url: &str, context: &str, namespace: &str) -> String {
+pub fn render(url: &str, context: &str, namespace: &str, token: Option<&str>) -> String {
+    let user = match token {
+        Some(t) => format!("{{token: {}}}", serde_json::Value::from(t)),
+        None => "{}".to_string(),
+    };
     format!(
         "apiVersion: v1
 kind: Config
@@ -13,7 +17,7 @@ clusters:
     server: {url}
 users:
 - name: {context}
-  user: {{}}
+  user: {user}
 contexts:
 - name: {context}
   context:
@@ -26,11 +30,17 @@ preferences: {{}}
     )
 }
 
-pub fn write(path: &Path, url: &str, context: &str, namespace: &str) -> std::io::Result<()> {
+pub fn write(
+    path: &Path,
+    url: &str,
+    context: &str,
+    namespace: &str,
+    token: Option<&str>,
+) -> std::io::Result<()> {
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(path, render(url, context, namespace))
+    std::fs::write(path, render(url, context, namespace, token))
 }

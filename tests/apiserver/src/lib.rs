@@ -79,6 +79,8 @@ pub struct Shared {
     pub behaviours: Mutex<controller::Behaviours>,
     pub wake: tokio::sync::Notify,
     pub addr: Mutex<String>,
+    /// The bearer token every request must carry (`None`: no authentication).
+    pub token: Mutex<Option<String>>,
     /// Set to true when the server stops (ends watches and the controller).
     pub stop: tokio::sync::watch::Sender<bool>,
 }
@@ -92,6 +94,7 @@ pub struct Builder {
     default_behaviour: Option<Behaviour>,
     history: Option<usize>,
     no_controller: bool,
+    token: Option<String>,
 }
 
 /// The upstream CRDs this crate ships (Istio VirtualService and DestinationRule,
@@ -123,6 +126,14 @@ impl Builder {
 
     pub fn default_behaviour(mut self, b: Behaviour) -> Self {
         self.default_behaviour = Some(b);
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` on every request, answering 401
+    /// Unauthorized otherwise, as a real server does for a missing, wrong or
+    /// expired credential; [`ApiServer::write_kubeconfig`] writes the token.
+    pub fn require_token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_string());
         self
     }
 
@@ -179,6 +190,7 @@ impl Builder {
             behaviours: Mutex::new(behaviours),
             wake: tokio::sync::Notify::new(),
             addr: Mutex::new(String::new()),
+            token: Mutex::new(self.token.clone()),
             stop: tokio::sync::watch::channel(false).0,
         });
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
@@ -248,8 +260,21 @@ impl ApiServer {
     /// Writes a kubeconfig with a cluster, a user and a context named `context_name` whose
     /// namespace is `namespace`, current-context set to it.
     pub fn write_kubeconfig(&self, path: impl AsRef<Path>, context_name: &str, namespace: &str) {
-        kubeconfig::write(path.as_ref(), &self.url, context_name, namespace)
-            .unwrap_or_else(|e| panic!("cannot write kubeconfig {}: {e}", path.as_ref().display()));
+        let token = self.shared.token.lock().unwrap().clone();
+        kubeconfig::write(
+            path.as_ref(),
+            &self.url,
+            context_name,
+            namespace,
+            token.as_deref(),
+        )
+        .unwrap_or_else(|e| panic!("cannot write kubeconfig {}: {e}", path.as_ref().display()));
+    }
+
+    /// Replaces the token requests must carry (`None`: stop checking): a
+    /// kubeconfig written before now holds an expired credential.
+    pub fn set_token(&self, token: Option<&str>) {
+        *self.shared.token.lock().unwrap() = token.map(str::to_string);
     }
 
     /// Every request so far, in arrival order.

@@ -188,6 +188,7 @@ pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Res
     let content_type = header("content-type");
     let accept = header("accept");
     let user_agent = header("user-agent");
+    let authorization = header("authorization");
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => Bytes::new(),
@@ -200,6 +201,15 @@ pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Res
         user_agent: user_agent.clone(),
         status,
     };
+
+    // Authentication comes before anything else the server does. A missing,
+    // wrong or expired bearer token gets the real server's 401 Status.
+    if let Some(want) = shared.token.lock().unwrap().clone()
+        && authorization.as_deref() != Some(format!("Bearer {want}").as_str())
+    {
+        shared.log.lock().unwrap().push(record(401));
+        return respond(Outcome::from(status::unauthorized()));
+    }
 
     let pq = if raw_query.is_empty() {
         path.clone()

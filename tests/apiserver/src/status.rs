@@ -118,6 +118,12 @@ pub fn already_exists(t: &Target) -> ApiError {
 /// Optimistic-concurrency failure (API conventions, "Concurrency Control and Consistency":
 /// "If the version specified by the client does not match the current version, the update
 /// fails with a 409 Conflict").
+/// What the real server answers a request whose credential it cannot
+/// authenticate: `{"kind":"Status",…,"message":"Unauthorized","reason":"Unauthorized","code":401}`.
+pub fn unauthorized() -> ApiError {
+    ApiError::new(401, Some("Unauthorized"), "Unauthorized", None)
+}
+
 pub fn conflict(t: &Target) -> ApiError {
     ApiError::new(
         409,

@@ -204,3 +204,52 @@ async fn request_log_records_method_path_query_content_type_and_status() {
     srv.clear_requests();
     assert!(srv.requests().is_empty());
 }
+
+/// With a required token, a request without it, or with an old one, gets the
+/// real server's 401 Status before anything else happens; the kubeconfig the
+/// server writes carries the current token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_required_token_is_checked_first() {
+    let srv = ApiServer::builder().require_token("s3cret").start().await;
+    let base = srv.url();
+    let r = common::get(&base, "/version").await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.json(),
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+               "message": "Unauthorized", "reason": "Unauthorized", "code": 401})
+    );
+    let with = |token: &str| {
+        let (base, auth) = (base.clone(), format!("Bearer {token}"));
+        async move {
+            common::send(
+                &base,
+                "GET",
+                "/version",
+                &[],
+                &[("Authorization", &auth)],
+                None,
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(with("s3cret").await, 200);
+    assert_eq!(with("other").await, 401);
+
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kc");
+    srv.write_kubeconfig(&kc, "test", "default");
+    assert!(
+        std::fs::read_to_string(&kc)
+            .unwrap()
+            .contains("token: \"s3cret\"")
+    );
+
+    // The credential in that kubeconfig expires.
+    srv.set_token(Some("rotated"));
+    assert_eq!(with("s3cret").await, 401);
+    assert_eq!(with("rotated").await, 200);
+    let statuses: Vec<u16> = srv.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [401, 200, 401, 401, 200]);
+}
