@@ -1059,11 +1059,15 @@ fn update(
 /// object, like the real server's storage layer (`GuaranteedUpdate`) does: a
 /// PATCH (apply included) or unconditional PUT then succeeds, and only a
 /// resourceVersion the client sent itself turns into a 409 on the re-read.
+/// Like `GuaranteedUpdate`, it has no limit on tries, only the request's
+/// deadline (the real server's default request timeout is 60 s).
 fn retry_stale(mut write: impl FnMut() -> Res<Outcome>) -> Res<Outcome> {
-    let mut tries = 0;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         match write() {
-            Err(e) if e.stale_read && tries < 16 => tries += 1,
+            Err(e) if e.stale_read && std::time::Instant::now() < deadline => {
+                std::thread::yield_now()
+            }
             other => return other,
         }
     }
