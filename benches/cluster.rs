@@ -222,13 +222,15 @@ impl ByMethod {
     }
 }
 
-/// `METHOD path` (plus the label selector, and whether it watched), with counts.
+/// `METHOD path` (plus its label and field selectors, and whether it watched), with counts.
 fn by_path(reqs: &[RequestRecord]) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for r in reqs {
         let mut key = format!("{} {}", r.method, r.path);
-        if let Some(sel) = r.query_param("labelSelector") {
-            key.push_str(&format!(" ?labelSelector={sel}"));
+        for param in ["labelSelector", "fieldSelector"] {
+            if let Some(sel) = r.query_param(param) {
+                key.push_str(&format!(" ?{param}={sel}"));
+            }
         }
         if r.is_watch() {
             key.push_str(" (watch)");
@@ -374,7 +376,7 @@ fn apply_section() {
                         "- {}, apply {step}{}: {}",
                         case.label,
                         if keeps_image {
-                            " (warned: apply keeps the running image, `mcpctl deploy` rolls it out)"
+                            " (warned: apply keeps the running image; a rollout changes it)"
                         } else {
                             ""
                         },
