@@ -157,13 +157,13 @@ pub fn rollout_state(
                 && img != &server.image
             {
                 warnings.push(format!(
-                    "server {}: the fleet file says image {} but {} runs {img}; apply keeps the running image \
-                     (roll the new one out with `mcpctl deploy {} --image {}`)",
+                    "server {}: the fleet file says image {} but {} runs {img}; apply keeps the running image: \
+                     a {} server changes image through a rollout (`mcpctl deploy`, not in this version), \
+                     never by apply",
                     server.name,
                     server.image,
                     d["metadata"]["name"].as_str().unwrap_or("?"),
-                    server.name,
-                    server.image
+                    server.strategy.as_str(),
                 ));
             }
             state.tracks.insert(

@@ -179,15 +179,6 @@ fn track_name(d: &Value) -> String {
     .to_string()
 }
 
-/// A strategy as the fleet file spells it.
-pub fn strategy_str(s: Strategy) -> &'static str {
-    match s {
-        Strategy::Rolling => "rolling",
-        Strategy::BlueGreen => "blue-green",
-        Strategy::Canary => "canary",
-    }
-}
-
 /// The tag (or digest) of an image reference.
 pub fn image_version(image: &str) -> String {
     if let Some((_, d)) = image.split_once('@') {
@@ -331,7 +322,7 @@ pub fn rows(
                 image_version(&image)
             },
             image,
-            strategy: strategy_str(server.strategy).to_string(),
+            strategy: server.strategy.as_str().to_string(),
             active_colour,
             canary_weight,
             traffic,

@@ -379,7 +379,7 @@ fn strategy_of(s: &Session, server: &str) -> String {
         .servers
         .iter()
         .find(|x| x.name == server)
-        .map(|x| crate::cluster::status::strategy_str(x.strategy))
+        .map(|x| x.strategy.as_str())
         .unwrap_or("")
         .to_string()
 }

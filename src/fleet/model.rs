@@ -130,6 +130,17 @@ pub enum Strategy {
     Canary,
 }
 
+impl Strategy {
+    /// The strategy as the fleet file spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Rolling => "rolling",
+            Strategy::BlueGreen => "blue-green",
+            Strategy::Canary => "canary",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Canary {
