@@ -30,6 +30,6 @@ pub use model::*;
 pub const INIT_TEMPLATE: &str = include_str!("init_template.yaml");
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 pub(crate) mod testing;
+#[cfg(test)]
+mod tests;
