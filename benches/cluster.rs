@@ -14,8 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use test_apiserver::{ApiServer, Behaviour, RequestRecord};
+
+#[path = "../tests/cli/seed.rs"]
+mod seed;
 
 const NS: &str = "mcp";
 const MCPCTL: &str = env!("CARGO_BIN_EXE_mcpctl");
@@ -405,33 +408,7 @@ fn apply_section() {
 // ---------------------------------------------------------------- status
 
 fn seed(env: &Env, fleet: &str, n: usize) {
-    let mut text = format!(
-        "fleet: {fleet}\nnamespace: {NS}\ndefaults:\n  replicas: 1\n  router: service\n  strategy: rolling\nservers:\n"
-    );
-    for i in 0..n {
-        text.push_str(&format!(
-            "  - name: s{i}\n    image: ghcr.io/acme/s:1.0.{i}\n"
-        ));
-    }
-    env.write_fleet(&text);
-    env.srv
-        .put_object(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}));
-    for i in 0..n {
-        let name = format!("s{i}");
-        let labels = json!({"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": fleet,
-            "app.kubernetes.io/managed-by": "mcpctl", "mcpctl.io/track": "stable"});
-        env.srv.put_object(json!({"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": name, "namespace": NS, "labels": labels, "generation": 1},
-            "spec": {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
-                "template": {"metadata": {"labels": labels},
-                    "spec": {"containers": [{"name": name, "image": format!("ghcr.io/acme/s:1.0.{i}")}]}}},
-            "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1,
-                "readyReplicas": 1, "availableReplicas": 1}}));
-        env.srv
-            .put_object(json!({"apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": name, "namespace": NS, "labels": labels},
-            "spec": {"selector": {"app.kubernetes.io/name": name}, "ports": [{"port": 8080}]}}));
-    }
+    env.write_fleet(&seed::ready_fleet(&env.srv, NS, fleet, n));
 }
 
 /// Checks `status -o json` answered one row per server, the last one deployed.

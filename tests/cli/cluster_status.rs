@@ -141,32 +141,7 @@ fn status_watch_prints_again_on_a_change() {
 fn status_of_1000_servers_makes_a_constant_number_of_requests() {
     let env = Env::start(&[]);
     let n = 1000;
-    let mut fleet = format!(
-        "fleet: big\nnamespace: {NS}\ndefaults:\n  replicas: 1\n  router: service\n  strategy: rolling\nservers:\n"
-    );
-    for i in 0..n {
-        fleet.push_str(&format!(
-            "  - name: s{i}\n    image: ghcr.io/acme/s:1.0.{i}\n"
-        ));
-    }
-    env.write_fleet(&fleet);
-    env.srv
-        .put_object(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}));
-    for i in 0..n {
-        let name = format!("s{i}");
-        let labels = json!({"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "big",
-            "app.kubernetes.io/managed-by": "mcpctl", "mcpctl.io/track": "stable"});
-        env.srv.put_object(json!({"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": name, "namespace": NS, "labels": labels, "generation": 1},
-            "spec": {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
-                "template": {"metadata": {"labels": labels},
-                    "spec": {"containers": [{"name": name, "image": format!("ghcr.io/acme/s:1.0.{i}")}]}}},
-            "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}}));
-        env.srv
-            .put_object(json!({"apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": name, "namespace": NS, "labels": labels},
-            "spec": {"selector": {"app.kubernetes.io/name": name}, "ports": [{"port": 8080}]}}));
-    }
+    env.write_fleet(&crate::seed::ready_fleet(&env.srv, NS, "big", n));
     env.srv.clear_requests();
     let started = Instant::now();
     let o = env.run(&["status", "-o", "json"]);

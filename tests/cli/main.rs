@@ -12,3 +12,4 @@ mod completions;
 mod fleet_errors;
 mod lint;
 mod render;
+mod seed;
