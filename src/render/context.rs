@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::options::{Colour, KubeVersion, RenderOptions, RolloutState, Track};
+use super::options::{Colour, RenderOptions, RolloutState, Track};
 use crate::error::{Error, Result};
 use crate::fleet::{Fleet, Router, Server, Strategy};
 
@@ -301,9 +301,9 @@ impl<'a> ServerContext<'a> {
     pub fn build(
         fleet: &'a Fleet,
         server: &'a Server,
-        kube: KubeVersion,
         opts: &RenderOptions,
     ) -> Result<ServerContext<'a>> {
+        let kube = opts.kube_version;
         let state = opts.state_for(&server.name);
         let name = server.name.as_str();
         let ns = fleet.namespace.as_str();

@@ -227,7 +227,7 @@ impl Renderer {
         server: &Server,
         opts: &RenderOptions,
     ) -> Result<Vec<Object>> {
-        let ctx = ServerContext::build(fleet, server, opts.kube_version, opts)?;
+        let ctx = ServerContext::build(fleet, server, opts)?;
         let value = minijinja::Value::from(minijinja::value::Serde(&ctx));
         let mut out = Vec::new();
         for name in templates_for(server) {

@@ -756,7 +756,7 @@ fn fast_yaml_reader_takes_and_agrees_on_every_embedded_template() {
             ..Default::default()
         };
         for s in &f.servers {
-            let ctx = context::ServerContext::build(&f, s, opts.kube_version, &opts).unwrap();
+            let ctx = context::ServerContext::build(&f, s, &opts).unwrap();
             let value = minijinja::Value::from(minijinja::value::Serde(&ctx));
             for name in templates_for(s) {
                 let text = r.env.get_template(name).unwrap().render(&value).unwrap();
