@@ -535,11 +535,7 @@ impl Cluster {
                 Ok(res) => {
                     self.observe_date(res.headers());
                     let status = res.status().as_u16();
-                    let retry_after = res
-                        .headers()
-                        .get(http::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(retry::parse_retry_after);
+                    let retry_after = retry_after_of(res.headers());
                     match res.into_body().collect().await {
                         Ok(b) => Ok((status, retry_after, b.to_bytes().to_vec())),
                         Err(e) => Err(self.connection_error(req, &e)),
@@ -590,21 +586,12 @@ impl Cluster {
             }
             attempt += 1;
             let retry_after = outcome.as_ref().ok().and_then(|(_, ra, _)| *ra);
-            let delay = self
-                .retry
-                .delay(attempt, retry_after, rand::random::<f64>());
             let why = match (&outcome, err) {
                 (Ok((status, _, _)), _) => status_text(*status),
                 (_, Some(e)) => e,
                 _ => String::new(),
             };
-            tracing::info!(
-                "retrying {} after {why} (attempt {attempt}/{}, in {:.1}s)",
-                req.describe(),
-                self.retry.max_attempts,
-                delay.as_secs_f64()
-            );
-            tokio::time::sleep(delay).await;
+            self.wait_to_retry(req, attempt, retry_after, &why).await;
         }
     }
 
@@ -693,11 +680,7 @@ impl Cluster {
                 Ok(res) => {
                     self.observe_date(res.headers());
                     let status = res.status().as_u16();
-                    let retry_after = res
-                        .headers()
-                        .get(http::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(retry::parse_retry_after);
+                    let retry_after = retry_after_of(res.headers());
                     let body = res
                         .into_body()
                         .collect()
@@ -719,18 +702,38 @@ impl Cluster {
                 Err(e) => (None, e.to_string()),
             };
             attempt += 1;
-            let delay = self
-                .retry
-                .delay(attempt, retry_after, rand::random::<f64>());
-            tracing::info!(
-                "retrying {} after {why} (attempt {attempt}/{}, in {:.1}s)",
-                req.describe(),
-                self.retry.max_attempts,
-                delay.as_secs_f64()
-            );
-            tokio::time::sleep(delay).await;
+            self.wait_to_retry(req, attempt, retry_after, &why).await;
         }
     }
+
+    /// Waits before try `attempt` (jittered backoff, or the server's
+    /// `Retry-After`), logging why at info level.
+    async fn wait_to_retry(
+        &self,
+        req: &Req,
+        attempt: u32,
+        retry_after: Option<Duration>,
+        why: &str,
+    ) {
+        let delay = self
+            .retry
+            .delay(attempt, retry_after, rand::random::<f64>());
+        tracing::info!(
+            "retrying {} after {why} (attempt {attempt}/{}, in {:.1}s)",
+            req.describe(),
+            self.retry.max_attempts,
+            delay.as_secs_f64()
+        );
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// The `Retry-After` of an answer, when it has one `retry` understands.
+fn retry_after_of(headers: &http::HeaderMap) -> Option<Duration> {
+    headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(retry::parse_retry_after)
 }
 
 /// Default timeouts of streams.
