@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, RenderArgs};
 use crate::error::Result;
 use crate::fleet::Fleet;
 use crate::output::Printer;
-use crate::render::{self, Renderer};
+use crate::render::{self, KubeVersion, RenderOptions, Renderer};
 
 /// The fleet named by `-f`, its warnings printed, with `-n` applied.
 pub fn fleet(global: &GlobalArgs, printer: &Printer) -> Result<Fleet> {
@@ -35,4 +35,25 @@ pub fn renderer(templates: Option<&Path>, printer: &Printer) -> Result<Renderer>
         ));
     }
     Ok(renderer)
+}
+
+/// What `render` and `lint` start from: the renderer (templates checked before
+/// the fleet, so a bad `--templates` is reported even when the fleet file is
+/// also wrong), the fleet with `-n` applied, and the options from the flags.
+pub fn render_inputs(
+    global: &GlobalArgs,
+    args: &RenderArgs,
+    printer: &Printer,
+) -> Result<(Renderer, Fleet, RenderOptions)> {
+    let kube_version = KubeVersion::parse(&args.kube_version)?;
+    let renderer = renderer(args.templates.as_deref(), printer)?;
+    let fleet = fleet(global, printer)?;
+    Ok((
+        renderer,
+        fleet,
+        RenderOptions {
+            kube_version,
+            ..Default::default()
+        },
+    ))
 }

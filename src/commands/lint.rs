@@ -7,10 +7,9 @@ use serde::Serialize;
 
 use crate::cli::{GlobalArgs, OutputFormat, RenderArgs};
 use crate::error::{Error, Result, exit};
-use crate::fleet::Fleet;
 use crate::lint::{self, Finding, LintOptions, Summary};
 use crate::output::Printer;
-use crate::render::{KubeVersion, Object, RenderOptions};
+use crate::render::Object;
 
 /// What `-o json|yaml` prints.
 #[derive(Debug, Serialize)]
@@ -26,9 +25,15 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs, printer: &Printer) -> Result<
             dir.display()
         )));
     }
-    let kube_version = KubeVersion::parse(&args.kube_version)?;
-    let (fleet, objects) = load_and_render(global, args, kube_version, printer)?;
-    let findings = lint::lint_with(&fleet, &objects, &LintOptions { kube_version });
+    let (renderer, fleet, opts) = super::inputs::render_inputs(global, args, printer)?;
+    let objects = renderer.render_fleet(&fleet, &args.servers, &opts)?;
+    let findings = lint::lint_with(
+        &fleet,
+        &objects,
+        &LintOptions {
+            kube_version: opts.kube_version,
+        },
+    );
     let summary = Summary::of(&findings);
 
     match printer.format {
@@ -56,24 +61,6 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs, printer: &Printer) -> Result<
     } else {
         exit::OK
     })
-}
-
-/// Loads the fleet (printing its warnings), applies `-n`, and renders the
-/// selected servers; returns the fleet too, which the rules use for context.
-fn load_and_render(
-    global: &GlobalArgs,
-    args: &RenderArgs,
-    kube_version: KubeVersion,
-    printer: &Printer,
-) -> Result<(Fleet, Vec<Object>)> {
-    let renderer = super::inputs::renderer(args.templates.as_deref(), printer)?;
-    let fleet = super::inputs::fleet(global, printer)?;
-    let opts = RenderOptions {
-        kube_version,
-        ..Default::default()
-    };
-    let objects = renderer.render_fleet(&fleet, &args.servers, &opts)?;
-    Ok((fleet, objects))
 }
 
 /// Findings as a table: RULE SEVERITY OBJECT MESSAGE FIX.

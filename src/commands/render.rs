@@ -5,12 +5,11 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{GlobalArgs, OutputFormat, RenderArgs};
 use crate::error::{Error, Result, exit};
-use crate::fleet::Fleet;
 use crate::output::Printer;
-use crate::render::{self, KubeVersion, RenderOptions, Renderer};
+use crate::render;
 
 pub fn run(global: &GlobalArgs, args: &RenderArgs, printer: &Printer) -> Result<u8> {
-    let (renderer, fleet, opts) = prepare(global, args, printer)?;
+    let (renderer, fleet, opts) = super::inputs::render_inputs(global, args, printer)?;
     if printer.format == OutputFormat::Json {
         if args.output_dir.is_some() {
             return Err(Error::Usage(
@@ -65,27 +64,6 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs, printer: &Printer) -> Result<
         )?,
     }
     Ok(exit::OK)
-}
-
-/// The renderer (templates checked before the fleet, so a bad `--templates`
-/// is reported even when the fleet file is also wrong), the fleet with `-n`
-/// applied, and the options from the flags.
-fn prepare(
-    global: &GlobalArgs,
-    args: &RenderArgs,
-    printer: &Printer,
-) -> Result<(Renderer, Fleet, RenderOptions)> {
-    let kube_version = KubeVersion::parse(&args.kube_version)?;
-    let renderer = super::inputs::renderer(args.templates.as_deref(), printer)?;
-    let fleet = super::inputs::fleet(global, printer)?;
-    Ok((
-        renderer,
-        fleet,
-        RenderOptions {
-            kube_version,
-            ..Default::default()
-        },
-    ))
 }
 
 fn write_files(dir: &Path, files: Vec<(PathBuf, String)>) -> Result<()> {
