@@ -42,10 +42,6 @@ pub mod metrics {
     pub const DURATION_BUCKET: &str = "mcp_request_duration_seconds_bucket";
     /// Prometheus target label holding the server name (from the pod label).
     pub const SERVER_LABEL: &str = "mcp_server";
-    /// Prometheus target label holding the canary track.
-    pub const TRACK_LABEL: &str = "track";
-    /// Prometheus target label holding the blue-green colour.
-    pub const COLOUR_LABEL: &str = "colour";
 }
 
 /// Longest Kubernetes object name mcpctl produces (a DNS-1123 label: Service
