@@ -362,8 +362,8 @@ impl<'a> ServerContext<'a> {
 
         let app_protocol = if tls.is_some() { "https" } else { "http" };
         let services = services(server, &state, &common, &selector, app_protocol);
-        let routing = routing(server, &state, &host, &selector)?;
-        let monitoring = monitoring(fleet, server, &common, tls.is_some());
+        let routing = routing(server, &state, &host)?;
+        let monitoring = monitoring(fleet, server, &selector, tls.is_some());
 
         let mut from_namespaces: Vec<String> = server.allow_from_namespaces.clone();
         match server.router {
@@ -585,18 +585,12 @@ fn services(
     }
 }
 
-fn routing(
-    server: &Server,
-    state: &RolloutState,
-    host: &str,
-    selector: &Labels,
-) -> Result<RoutingContext> {
+fn routing(server: &Server, state: &RolloutState, host: &str) -> Result<RoutingContext> {
     let name = &server.name;
     let weight = state.canary_weight.min(100);
     let subset = |n: &'static str, key: &str| {
         let mut l = Labels::new();
         l.insert(key.into(), n.into());
-        let _ = selector;
         Subset { name: n, labels: l }
     };
     let (subsets, destinations) = match server.strategy {
@@ -682,12 +676,9 @@ fn routing(
     })
 }
 
-fn monitoring(fleet: &Fleet, server: &Server, common: &Labels, tls: bool) -> MonitoringContext {
-    let mut service_selector = Labels::new();
-    service_selector.insert(labels::NAME.into(), server.name.clone());
-    service_selector.insert(labels::INSTANCE.into(), server.name.clone());
+fn monitoring(fleet: &Fleet, server: &Server, selector: &Labels, tls: bool) -> MonitoringContext {
+    let mut service_selector = selector.clone();
     service_selector.insert(labels::SCRAPE.into(), "true".into());
-    let _ = common;
     let sel = format!(
         "namespace=\"{}\",{}=\"{}\"",
         fleet.namespace,
