@@ -48,8 +48,7 @@ pub fn parse(s: &str) -> Result<ImageRef, String> {
     if s.is_empty() {
         return Err("the image reference is empty".into());
     }
-    if let Some(c) = s.chars().find(|c| c.is_whitespace()) {
-        let _ = c;
+    if s.chars().any(char::is_whitespace) {
         return Err("an image reference cannot contain spaces".into());
     }
     let (rest, digest) = match s.split_once('@') {
