@@ -4,6 +4,8 @@
 //! (see `fastyaml::is_plain_string`); anything else is a JSON string, which
 //! is valid YAML double-quoted. Deterministic: key order is the objects'.
 
+use std::fmt::Write;
+
 use serde_json::{Map, Value};
 
 use super::fastyaml::{is_plain_key, is_plain_string};
@@ -14,7 +16,7 @@ pub fn document(v: &Value) -> String {
     match v {
         Value::Object(m) if !m.is_empty() => map(&mut out, m, 0, false),
         other => {
-            out.push_str(&scalar(other));
+            scalar(&mut out, other);
             out.push('\n');
         }
     }
@@ -53,7 +55,7 @@ fn map(out: &mut String, m: &Map<String, Value>, indent: usize, inline_first: bo
             }
             _ => {
                 out.push(' ');
-                out.push_str(&scalar(v));
+                scalar(out, v);
                 out.push('\n');
             }
         }
@@ -74,7 +76,7 @@ fn seq(out: &mut String, items: &[Value], indent: usize) {
             }
             _ => {
                 out.push_str("- ");
-                out.push_str(&scalar(item));
+                scalar(out, item);
                 out.push('\n');
             }
         }
@@ -85,31 +87,38 @@ fn key(out: &mut String, k: &str) {
     if is_plain_key(k) {
         out.push_str(k);
     } else {
-        out.push_str(&quoted(k));
+        quoted(out, k);
     }
 }
 
-fn scalar(v: &Value) -> String {
+/// Appends a scalar (or an empty `{}`/`[]`) to `out`.
+fn scalar(out: &mut String, v: &Value) {
     debug_assert!(!is_block(v));
     match v {
-        Value::String(s) if is_plain_string(s) => s.clone(),
-        Value::String(s) => quoted(s),
+        Value::String(s) if is_plain_string(s) => out.push_str(s),
+        Value::String(s) => quoted(out, s),
         // JSON for the rest: numbers, booleans, null, `{}`, `[]`.
-        other => other.to_string(),
+        other => {
+            let _ = write!(out, "{other}");
+        }
     }
 }
 
 /// Double quotes when nothing needs escaping (`"1.4.2"`), else single quotes
 /// when only `"` or `\\` would (PromQL stays readable), else a double-quoted
 /// string with escapes.
-fn quoted(s: &str) -> String {
+fn quoted(out: &mut String, s: &str) {
     if s.chars().any(needs_escape) {
-        return double_quoted(s);
+        double_quoted(out, s);
+    } else if !s.contains(['"', '\\']) {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push('\'');
+        out.push_str(&s.replace('\'', "''"));
+        out.push('\'');
     }
-    if !s.contains(['"', '\\']) {
-        return format!("\"{s}\"");
-    }
-    format!("'{}'", s.replace('\'', "''"))
 }
 
 /// Characters YAML does not allow unescaped (C0, DEL, C1 controls and the two
@@ -119,8 +128,8 @@ fn needs_escape(c: char) -> bool {
 }
 
 /// A double-quoted scalar using only escapes common to JSON and YAML.
-fn double_quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+fn double_quoted(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
     for c in s.chars() {
         match c {
@@ -129,12 +138,13 @@ fn double_quoted(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if needs_escape(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
             c => out.push(c),
         }
     }
     out.push('"');
-    out
 }
 
 #[cfg(test)]
