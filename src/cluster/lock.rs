@@ -46,6 +46,11 @@ fn leases_path(ns: &str) -> String {
     format!("/apis/coordination.k8s.io/v1/namespaces/{ns}/leases")
 }
 
+/// The path of the Lease of `server`.
+fn lease_path(ns: &str, server: &str) -> String {
+    format!("{}/{}", leases_path(ns), lease_name(server))
+}
+
 /// A MicroTime: RFC 3339 in UTC with exactly six fractional digits (the API
 /// server rejects both none and nine, transcripts 55 and 56).
 pub fn micro_time(ts: Timestamp) -> String {
@@ -280,7 +285,7 @@ async fn acquire_one(
     force_unlock: bool,
 ) -> Result<String> {
     let path = leases_path(ns);
-    let obj_path = format!("{path}/{}", lease_name(server));
+    let obj_path = lease_path(ns, server);
     if force_unlock {
         let resp = cluster.send(&Req::get(&obj_path)).await?;
         if resp.ok() {
@@ -389,7 +394,7 @@ async fn renew_loop(
     rv: Arc<Mutex<String>>,
     lost: Arc<Mutex<Option<String>>>,
 ) {
-    let path = format!("{}/{}", leases_path(&ns), lease_name(&server));
+    let path = lease_path(&ns, &server);
     let mut last_renewed = Instant::now();
     let mut pause = RENEW_EVERY;
     loop {
@@ -472,7 +477,7 @@ async fn renew_once(cluster: &Cluster, path: &str, me: &str) -> Renewal {
 }
 
 async fn delete_lease(cluster: &Cluster, ns: &str, server: &str, rv: &str) -> Result<u16> {
-    let path = format!("{}/{}", leases_path(ns), lease_name(server));
+    let path = lease_path(ns, server);
     let mut opts = json!({"kind": "DeleteOptions", "apiVersion": "v1"});
     if !rv.is_empty() {
         opts["preconditions"] = json!({"resourceVersion": rv});
@@ -498,7 +503,7 @@ async fn delete_if_mine(
     }
     // Our resourceVersion went stale (a renewal we did not see the answer of):
     // delete only if it is still ours.
-    let path = format!("{}/{}", leases_path(ns), lease_name(server));
+    let path = lease_path(ns, server);
     let resp = cluster.send(&Req::get(&path)).await?;
     if !resp.ok() {
         return Ok(());
