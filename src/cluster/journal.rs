@@ -332,11 +332,6 @@ impl<'a> Journal<'a> {
         .await
     }
 
-    /// Clears the in-flight operation.
-    pub async fn clear_inflight(&self, server: &str) -> Result<()> {
-        self.patch_state(server, json!({"inflight": null})).await
-    }
-
     /// Merge-patches the state record's data (a `null` removes a key),
     /// creating the record first when it does not exist.
     async fn patch_state(&self, server: &str, data: Value) -> Result<()> {

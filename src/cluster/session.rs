@@ -262,15 +262,3 @@ impl Signals {
         });
     }
 }
-
-/// Resolves on the first SIGINT or SIGTERM from now on (a one-off
-/// [`Signals`]; listen earlier with [`Signals::listen`] not to miss one).
-pub async fn interrupted() -> &'static str {
-    match Signals::listen() {
-        Ok(mut s) => s.recv().await,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            "SIGINT"
-        }
-    }
-}

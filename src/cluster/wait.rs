@@ -9,7 +9,7 @@ use futures::StreamExt;
 use http_body_util::BodyExt;
 use serde_json::Value;
 
-use super::client::{Cluster, Req};
+use super::client::{Cluster, Req, WATCH_TIMEOUT};
 use crate::error::{Error, Result, exit};
 
 /// Where a Deployment's rollout stands.
@@ -238,7 +238,7 @@ async fn watch_loop(
             let left = timeout
                 .saturating_sub(started.elapsed())
                 .as_secs()
-                .clamp(1, 290);
+                .clamp(1, WATCH_TIMEOUT.as_secs());
             let mut req = Req::get(path)
                 .query("watch", "true")
                 .query("allowWatchBookmarks", "true")
