@@ -356,13 +356,13 @@ impl<'a> ServerContext<'a> {
                 .map(|_| deployment_name(name, server.strategy, primary));
             tracks
                 .into_iter()
-                .map(|t| deployment(server, &state, &common, &selector, &config_hash, t, primary))
+                .map(|t| deployment(server, state, &common, &selector, &config_hash, t, primary))
                 .collect::<Vec<_>>()
         };
 
         let app_protocol = if tls.is_some() { "https" } else { "http" };
-        let services = services(server, &state, &common, &selector, app_protocol);
-        let routing = routing(server, &state, &host)?;
+        let services = services(server, state, &common, &selector, app_protocol);
+        let routing = routing(server, state, &host)?;
         let monitoring = monitoring(fleet, server, &selector, tls.is_some());
 
         let mut from_namespaces: Vec<String> = server.allow_from_namespaces.clone();

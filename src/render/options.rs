@@ -154,15 +154,31 @@ pub struct RenderOptions {
     pub rollout: BTreeMap<String, RolloutState>,
 }
 
+/// The state of a server the options do not list: a fresh install.
+static FRESH: RolloutState = RolloutState {
+    active_colour: Colour::Blue,
+    canary_weight: 0,
+    tracks: BTreeMap::new(),
+};
+
 impl RenderOptions {
-    pub fn state_for(&self, server: &str) -> RolloutState {
-        self.rollout.get(server).cloned().unwrap_or_default()
+    /// The server's rollout state, borrowed (a render reads it once per server).
+    pub fn state_for(&self, server: &str) -> &RolloutState {
+        self.rollout.get(server).unwrap_or(&FRESH)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unlisted_server_is_a_fresh_install() {
+        assert_eq!(
+            RenderOptions::default().state_for("x"),
+            &RolloutState::default()
+        );
+    }
 
     #[test]
     fn parses_kube_versions() {
