@@ -23,8 +23,6 @@ use serde::Serialize;
 use crate::fleet::Fleet;
 use crate::render::{KubeVersion, Object};
 
-pub use image::ImageRef;
-
 /// How much a finding matters. Only `Error` makes `mcpctl lint` exit 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
