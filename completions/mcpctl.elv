@@ -87,7 +87,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
         }
         &'mcpctl;lint'= {
             cand --templates 'Directory of templates overriding the embedded ones by file name'
-            cand --output-dir 'Write one file per object into DIR instead of stdout'
+            cand --output-dir 'Write one file per object into DIR instead of stdout (`render` only)'
             cand --kube-version 'Kubernetes version to render for (like `helm template --kube-version`)'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
             cand --context 'Kubeconfig context to use (default: the current context)'
@@ -109,7 +109,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
         }
         &'mcpctl;render'= {
             cand --templates 'Directory of templates overriding the embedded ones by file name'
-            cand --output-dir 'Write one file per object into DIR instead of stdout'
+            cand --output-dir 'Write one file per object into DIR instead of stdout (`render` only)'
             cand --kube-version 'Kubernetes version to render for (like `helm template --kube-version`)'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
             cand --context 'Kubeconfig context to use (default: the current context)'

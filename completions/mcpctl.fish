@@ -72,7 +72,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -l no-color -d '
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s h -l help -d 'Print help'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l templates -d 'Directory of templates overriding the embedded ones by file name' -r -F
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l output-dir -d 'Write one file per object into DIR instead of stdout' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l output-dir -d 'Write one file per object into DIR instead of stdout (`render` only)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l kube-version -d 'Kubernetes version to render for (like `helm template --kube-version`)' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l context -d 'Kubeconfig context to use (default: the current context)' -r
@@ -87,7 +87,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l no-color -d 'Disa
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s h -l help -d 'Print help'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l templates -d 'Directory of templates overriding the embedded ones by file name' -r -F
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l output-dir -d 'Write one file per object into DIR instead of stdout' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l output-dir -d 'Write one file per object into DIR instead of stdout (`render` only)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l kube-version -d 'Kubernetes version to render for (like `helm template --kube-version`)' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l context -d 'Kubeconfig context to use (default: the current context)' -r

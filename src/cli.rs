@@ -98,7 +98,7 @@ pub struct RenderArgs {
     /// Directory of templates overriding the embedded ones by file name
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
-    /// Write one file per object into DIR instead of stdout
+    /// Write one file per object into DIR instead of stdout (`render` only)
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
     /// Kubernetes version to render for (like `helm template --kube-version`)
