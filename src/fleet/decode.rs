@@ -137,6 +137,12 @@ impl Ctx {
         }
     }
 
+    /// Whether a problem was already reported at `path` or below it; a block
+    /// missing a required key says so only when nothing more specific was.
+    pub fn reported_under(&self, path: &str) -> bool {
+        self.diags.iter().any(|d| d.path.starts_with(path))
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diags.iter().any(|d| d.severity == Severity::Error)
     }

@@ -210,7 +210,7 @@ fn resolve_server(
                 url: url.value.clone(),
             }),
             None => {
-                if !cx.diags.iter().any(|d| d.path.starts_with(&p.at.path)) {
+                if !cx.reported_under(&p.at.path) {
                     cx.error(
                         p.at.pos,
                         &p.at.path,
@@ -282,7 +282,7 @@ fn resolve_server(
         let name = match &g.name {
             Some(n) => n.value.clone(),
             None => {
-                if !cx.diags.iter().any(|d| d.path.starts_with(&g.at.path)) {
+                if !cx.reported_under(&g.at.path) {
                     cx.error(
                         g.at.pos,
                         &g.at.path,
@@ -489,7 +489,7 @@ fn autoscaling(
     }
     let min = val(&a.min_replicas, replicas.max(1));
     let Some(max) = &a.max_replicas else {
-        if !cx.diags.iter().any(|d| d.path.starts_with(&a.at.path)) {
+        if !cx.reported_under(&a.at.path) {
             cx.server_error(
                 label,
                 a.at.pos,
@@ -521,7 +521,7 @@ fn autoscaling(
                 average_value: v.value.clone(),
             }),
             _ => {
-                if !cx.diags.iter().any(|d| d.path.starts_with(&m.at.path)) {
+                if !cx.reported_under(&m.at.path) {
                     cx.error(
                         m.at.pos,
                         &m.at.path,
