@@ -102,6 +102,8 @@ pub struct Context<'a> {
     by_selected_name: HashMap<(&'a str, Option<&'a str>), Vec<usize>>,
     /// Indexes into `workloads` by the pods' server name label.
     workloads_by_pod_name: HashMap<&'a str, Vec<usize>>,
+    /// Indexes into `workloads` by server (as in `servers`), in render order.
+    workloads_by_server: HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Context<'a> {
@@ -132,9 +134,14 @@ impl<'a> Context<'a> {
             }
         }
         let mut workloads_by_pod_name: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        let mut workloads_by_server: HashMap<&'a str, Vec<usize>> = HashMap::new();
         for (wi, w) in workloads.iter().enumerate() {
             let name = w.pod_labels[NAME_LABEL].as_str().unwrap_or("");
             workloads_by_pod_name.entry(name).or_default().push(wi);
+            workloads_by_server
+                .entry(servers[w.index])
+                .or_default()
+                .push(wi);
         }
         let mut ctx = Context {
             fleet,
@@ -145,6 +152,7 @@ impl<'a> Context<'a> {
             by_kind,
             by_selected_name,
             workloads_by_pod_name,
+            workloads_by_server,
         };
         // HPA minReplicas by (namespace, target kind, target name).
         let mut hpa_min: HashMap<(&str, &str, &str), u64> = HashMap::new();
@@ -209,9 +217,11 @@ impl<'a> Context<'a> {
         &'s self,
         server: &'s str,
     ) -> impl Iterator<Item = &'s Workload<'a>> + 's {
-        self.workloads
+        self.workloads_by_server
+            .get(server)
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .filter(move |w| self.servers[w.index] == server)
+            .map(|&wi| &self.workloads[wi])
     }
 
     /// Objects of `kind` (PodDisruptionBudget or NetworkPolicy) in the
