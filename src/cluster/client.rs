@@ -519,7 +519,8 @@ impl Cluster {
             ));
         }
         Error::Failed(format!(
-            "cannot reach {} ({}): {msg}",
+            "cannot reach {} ({}): {msg}; check that the cluster is up and that --kubeconfig, \
+             KUBECONFIG and --context select the right one",
             self.where_(),
             req.describe()
         ))
