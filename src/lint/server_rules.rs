@@ -26,26 +26,31 @@ pub(crate) fn check(ctx: &Context<'_>, hits: &mut Vec<Hit>) {
 /// The object findings about a whole server point at: its workload that runs
 /// the most replicas (the stable track or active colour), else its first object.
 fn primary(ctx: &Context<'_>, server: &str) -> Option<usize> {
-    let mut best: Option<(u64, usize)> = None;
-    for w in ctx.workloads_of(server).filter(|w| w.serving) {
-        let n = ctx.min_replicas(w);
-        if best.is_none_or(|(b, _)| n > b) {
-            best = Some((n, w.index));
-        }
-    }
-    best.map(|(_, i)| i)
+    most_replicas(ctx, ctx.workloads_of(server).filter(|w| w.serving))
+        .map(|(_, w)| w.index)
         .or_else(|| ctx.objects_of(server).next())
 }
 
-fn ha_replicas(ctx: &Context<'_>, server: &Server, hits: &mut Vec<Hit>) {
+/// The first of `workloads` with the most replicas, and that count.
+fn most_replicas<'w, 'a: 'w>(
+    ctx: &Context<'a>,
+    workloads: impl Iterator<Item = &'w Workload<'a>>,
+) -> Option<(u64, &'w Workload<'a>)> {
     let mut best: Option<(u64, &Workload<'_>)> = None;
-    for w in ctx.workloads_of(&server.name).filter(|w| w.replicated) {
+    for w in workloads {
         let n = ctx.min_replicas(w);
         if best.is_none_or(|(b, _)| n > b) {
             best = Some((n, w));
         }
     }
-    let Some((n, w)) = best else { return };
+    best
+}
+
+fn ha_replicas(ctx: &Context<'_>, server: &Server, hits: &mut Vec<Hit>) {
+    let replicated = ctx.workloads_of(&server.name).filter(|w| w.replicated);
+    let Some((n, w)) = most_replicas(ctx, replicated) else {
+        return;
+    };
     if n >= 2 {
         return;
     }
@@ -65,15 +70,13 @@ fn ha_replicas(ctx: &Context<'_>, server: &Server, hits: &mut Vec<Hit>) {
     )));
 }
 
-/// Workloads that run pods now (replicas > 0) and whose count matters.
-fn active<'c, 'a>(ctx: &'c Context<'a>) -> impl Iterator<Item = &'c Workload<'a>> + 'c {
-    ctx.workloads
-        .iter()
-        .filter(|w| w.replicated && w.serving && ctx.min_replicas(w) > 0)
+/// Whether a workload runs pods now (replicas > 0) and its count matters.
+fn is_active(ctx: &Context<'_>, w: &Workload<'_>) -> bool {
+    w.replicated && w.serving && ctx.min_replicas(w) > 0
 }
 
 fn disruption_budgets(ctx: &Context<'_>, hits: &mut Vec<Hit>) {
-    for w in active(ctx) {
+    for w in ctx.workloads.iter().filter(|w| is_active(ctx, w)) {
         let covered = ctx
             .may_select("PodDisruptionBudget", w)
             .any(|(_, pdb)| selector::matches(&pdb.value["spec"]["selector"], w.pod_labels));
@@ -95,7 +98,7 @@ fn disruption_budgets(ctx: &Context<'_>, hits: &mut Vec<Hit>) {
         let sel = &pdb.value["spec"]["selector"];
         let covered: u64 = ctx
             .maybe_selected_by(sel)
-            .filter(|w| w.replicated && w.serving && ctx.min_replicas(w) > 0)
+            .filter(|w| is_active(ctx, w))
             .filter(|w| ctx.namespace_of(w.index) == ns && selector::matches(sel, w.pod_labels))
             .map(|w| ctx.min_replicas(w))
             .sum();
