@@ -160,26 +160,23 @@ fn image(w: &Workload<'_>, c: &Value, hits: &mut Vec<Hit>) {
     let repo = r.repository;
     match (r.tag, r.digest) {
         (_, Some(_)) => {}
-        (None, None) => hits.push(
-            Hit::new(
-                w.index,
-                IMAGE_PINNED,
-                format!("container `{name}` image `{image}` has no tag, so it pulls `latest`"),
+        (tag @ (None | Some("latest")), None) => {
+            let why = if tag.is_none() {
+                "has no tag, so it pulls `latest`"
+            } else {
+                "uses the mutable `latest` tag"
+            };
+            hits.push(
+                Hit::new(
+                    w.index,
+                    IMAGE_PINNED,
+                    format!("container `{name}` image `{image}` {why}"),
+                )
+                .with_fix(format!(
+                    "pin a version: `{repo}:<version>` or `{repo}@sha256:<digest>`"
+                )),
             )
-            .with_fix(format!(
-                "pin a version: `{repo}:<version>` or `{repo}@sha256:<digest>`"
-            )),
-        ),
-        (Some("latest"), None) => hits.push(
-            Hit::new(
-                w.index,
-                IMAGE_PINNED,
-                format!("container `{name}` image `{image}` uses the mutable `latest` tag"),
-            )
-            .with_fix(format!(
-                "pin a version: `{repo}:<version>` or `{repo}@sha256:<digest>`"
-            )),
-        ),
+        }
         (Some(tag), None) => hits.push(
             Hit::new(
                 w.index,
