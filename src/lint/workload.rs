@@ -9,7 +9,7 @@ use crate::fleet::{Fleet, Server};
 use crate::render::Object;
 
 /// Label that ties an object to its server.
-pub const NAME_LABEL: &str = "app.kubernetes.io/name";
+pub const NAME_LABEL: &str = crate::render::context::labels::NAME;
 
 /// An object that runs pods.
 pub struct Workload<'a> {

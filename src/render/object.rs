@@ -22,7 +22,7 @@ impl Object {
     }
     /// The server the object belongs to (`app.kubernetes.io/name` label).
     pub fn server(&self) -> &str {
-        self.value["metadata"]["labels"]["app.kubernetes.io/name"]
+        self.value["metadata"]["labels"][super::context::labels::NAME]
             .as_str()
             .unwrap_or("")
     }
