@@ -18,6 +18,40 @@ pub struct Fleet {
     pub servers: Vec<Server>,
 }
 
+impl Fleet {
+    /// Checks that every name in `only` is a server of the fleet. The usage
+    /// error names the unknown ones, suggests the closest server name for a
+    /// single typo, and lists the servers (the first few of a large fleet).
+    pub fn check_servers(&self, only: &[String]) -> crate::error::Result<()> {
+        const LISTED: usize = 20;
+        let unknown: Vec<&String> = only
+            .iter()
+            .filter(|n| !self.servers.iter().any(|s| &s.name == *n))
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let valid: Vec<&str> = self.servers.iter().map(|s| s.name.as_str()).collect();
+        let names: Vec<String> = unknown.iter().map(|n| format!("`{n}`")).collect();
+        let listed = match valid.len() {
+            0 => "(none)".to_string(),
+            n if n <= LISTED => valid.join(", "),
+            n => format!("{} and {} more", valid[..LISTED].join(", "), n - LISTED),
+        };
+        let hint = match unknown.as_slice() {
+            [one] => super::decode::closest(one, &valid)
+                .map(|c| format!(" (did you mean `{c}`?)"))
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        Err(crate::error::Error::Usage(format!(
+            "no server named {} in fleet `{}`; servers are: {listed}{hint}",
+            names.join(", "),
+            self.name,
+        )))
+    }
+}
+
 /// One MCP server, fully resolved.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

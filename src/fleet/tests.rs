@@ -625,3 +625,34 @@ fn the_init_template_loads_with_every_optional_setting_uncommented() {
     assert_eq!(s.canary.analysis.query.as_deref(), Some("..."));
     assert_eq!(s.pod_annotations.len(), 1);
 }
+
+#[test]
+fn unknown_servers_are_named_with_a_suggestion_and_a_short_list() {
+    let servers: Vec<Server> = (0..25)
+        .map(|i| testing::server(&format!("mcp-{i:02}"), "ghcr.io/acme/x:1.0"))
+        .collect();
+    let f = testing::fleet("acme", servers);
+    assert!(f.check_servers(&[]).is_ok());
+    assert!(f.check_servers(&["mcp-03".into()]).is_ok());
+
+    let e = f.check_servers(&["mcp-3".into()]).unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    let msg = e.to_string();
+    assert!(
+        msg.contains("no server named `mcp-3` in fleet `acme`"),
+        "{msg}"
+    );
+    assert!(msg.contains("mcp-00, mcp-01,"), "{msg}");
+    assert!(msg.contains("mcp-19 and 5 more"), "{msg}");
+    assert!(!msg.contains("mcp-20"), "{msg}");
+    assert!(msg.contains("did you mean `mcp-03`?"), "{msg}");
+
+    let msg = f
+        .check_servers(&["zz".into(), "yy".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("`zz`, `yy`") && !msg.contains("did you mean"),
+        "{msg}"
+    );
+}

@@ -265,24 +265,7 @@ fn context_keys(ctx: &ServerContext<'_>) -> String {
 /// The servers named in `only` (all when empty), in fleet order; an unknown
 /// name is a usage error listing the valid ones.
 fn select<'f>(fleet: &'f Fleet, only: &[String]) -> Result<Vec<&'f Server>> {
-    let unknown: Vec<&String> = only
-        .iter()
-        .filter(|n| !fleet.servers.iter().any(|s| &s.name == *n))
-        .collect();
-    if !unknown.is_empty() {
-        let valid: Vec<&str> = fleet.servers.iter().map(|s| s.name.as_str()).collect();
-        let names: Vec<String> = unknown.iter().map(|n| format!("`{n}`")).collect();
-        return Err(Error::Usage(format!(
-            "no server named {} in fleet `{}`; servers are: {}",
-            names.join(", "),
-            fleet.name,
-            if valid.is_empty() {
-                "(none)".to_string()
-            } else {
-                valid.join(", ")
-            }
-        )));
-    }
+    fleet.check_servers(only)?;
     Ok(fleet
         .servers
         .iter()
