@@ -110,11 +110,14 @@ pub async fn prepare_with(
         kube_version: s.kube_version()?,
         ..Default::default()
     };
-    let objects: Vec<Value> = renderer
-        .render_fleet(&s.fleet, only, &opts)?
-        .into_iter()
-        .map(|o| o.value)
-        .collect();
+    let render = |opts: &RenderOptions| -> Result<Vec<Value>> {
+        Ok(renderer
+            .render_fleet(&s.fleet, only, opts)?
+            .into_iter()
+            .map(|o| o.value)
+            .collect())
+    };
+    let objects = render(&opts)?;
 
     let wanted: BTreeSet<String> = objects
         .iter()
@@ -180,12 +183,7 @@ pub async fn prepare_with(
         }
     }
     let targets = if any_state {
-        let objects: Vec<Value> = renderer
-            .render_fleet(&s.fleet, only, &opts)?
-            .into_iter()
-            .map(|o| o.value)
-            .collect();
-        let t = apply::targets(&objects, &discovered, s.ns())?;
+        let t = apply::targets(&render(&opts)?, &discovered, s.ns())?;
         // Names do not depend on the rollout state; fetch any that would.
         for x in &t {
             if let std::collections::btree_map::Entry::Vacant(e) = live.entry(x.path()) {
