@@ -249,61 +249,84 @@ async fn watch_loop(
             if let Some(s) = label_selector {
                 req = req.query("labelSelector", s);
             }
-            let body = cluster.stream(&req).await?;
-            let mut stream = body.into_data_stream();
-            let mut buf: Vec<u8> = Vec::new();
-            while let Some(chunk) = stream.next().await {
-                let chunk = match chunk {
-                    Ok(c) => c,
+            let mut events = WatchEvents::new(cluster.stream(&req).await?);
+            while let Some(ev) = events.next().await {
+                let ev = match ev {
+                    Ok(ev) => ev,
                     // A dropped stream is resumed from the last resourceVersion.
                     Err(e) => {
                         tracing::info!("watch of {path} interrupted ({e}); resuming");
                         break;
                     }
                 };
-                buf.extend_from_slice(&chunk);
-                while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
-                    let line: Vec<u8> = buf.drain(..=pos).collect();
-                    let Ok(ev) = serde_json::from_slice::<Value>(&line) else {
-                        continue;
-                    };
-                    let obj = &ev["object"];
-                    match ev["type"].as_str().unwrap_or("") {
-                        "ERROR" => {
-                            // 410 Expired: the resourceVersion is too old; list again.
-                            if obj["code"] == 410 {
-                                continue 'relist;
-                            }
-                            return Err(Error::Failed(format!(
-                                "watching {path} on {} failed: {}",
-                                cluster.where_(),
-                                obj["message"].as_str().unwrap_or("")
-                            )));
+                let obj = &ev["object"];
+                match ev["type"].as_str().unwrap_or("") {
+                    "ERROR" => {
+                        // 410 Expired: the resourceVersion is too old; list again.
+                        if obj["code"] == 410 {
+                            continue 'relist;
                         }
-                        kind => {
-                            if let Some(r) = obj["metadata"]["resourceVersion"].as_str() {
-                                rv = r.to_string();
-                            }
-                            if kind == "BOOKMARK" {
-                                continue;
-                            }
-                            let Some(n) = obj["metadata"]["name"].as_str() else {
-                                continue;
-                            };
-                            if !names.contains(n) {
-                                continue;
-                            }
-                            if kind == "DELETED" {
-                                state.remove(n);
-                            } else {
-                                state.insert(n.to_string(), obj.clone());
-                            }
-                            if check_all(names, state, progress)? {
-                                return Ok(());
-                            }
+                        return Err(Error::Failed(format!(
+                            "watching {path} on {} failed: {}",
+                            cluster.where_(),
+                            obj["message"].as_str().unwrap_or("")
+                        )));
+                    }
+                    kind => {
+                        if let Some(r) = obj["metadata"]["resourceVersion"].as_str() {
+                            rv = r.to_string();
+                        }
+                        if kind == "BOOKMARK" {
+                            continue;
+                        }
+                        let Some(n) = obj["metadata"]["name"].as_str() else {
+                            continue;
+                        };
+                        if !names.contains(n) {
+                            continue;
+                        }
+                        if kind == "DELETED" {
+                            state.remove(n);
+                        } else {
+                            state.insert(n.to_string(), obj.clone());
+                        }
+                        if check_all(names, state, progress)? {
+                            return Ok(());
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The events of a watch response, one JSON object a line.
+pub struct WatchEvents {
+    stream: http_body_util::BodyDataStream<kube::client::Body>,
+    buf: Vec<u8>,
+}
+
+impl WatchEvents {
+    pub fn new(body: kube::client::Body) -> WatchEvents {
+        WatchEvents {
+            stream: body.into_data_stream(),
+            buf: Vec::new(),
+        }
+    }
+
+    /// The next event (lines that are not JSON are skipped); `None` when the
+    /// stream ends, an error when the connection broke.
+    pub async fn next(&mut self) -> Option<std::result::Result<Value, kube::Error>> {
+        loop {
+            while let Some(pos) = self.buf.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.buf.drain(..=pos).collect();
+                if let Ok(ev) = serde_json::from_slice::<Value>(&line) {
+                    return Some(Ok(ev));
+                }
+            }
+            match self.stream.next().await? {
+                Ok(chunk) => self.buf.extend_from_slice(&chunk),
+                Err(e) => return Some(Err(e)),
             }
         }
     }

@@ -3,11 +3,9 @@
 
 use std::time::Duration;
 
-use futures::StreamExt;
-use http_body_util::BodyExt;
-
 use crate::cli::{GlobalArgs, OutputFormat, StatusArgs};
 use crate::cluster::status::{self, ServerStatus};
+use crate::cluster::wait::WatchEvents;
 use crate::cluster::{Req, runtime, session};
 use crate::error::{Result, exit};
 use crate::output::Printer;
@@ -83,20 +81,10 @@ async fn first_change(
         .query("labelSelector", selector)
         .query("resourceVersion", rv)
         .query("timeoutSeconds", "300");
-    let body = cluster.stream(&req).await?;
-    let mut stream = body.into_data_stream();
-    let mut buf: Vec<u8> = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let Ok(chunk) = chunk else { break };
-        buf.extend_from_slice(&chunk);
-        while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=pos).collect();
-            let Ok(ev) = serde_json::from_slice::<serde_json::Value>(&line) else {
-                continue;
-            };
-            if ev["type"] != "BOOKMARK" {
-                return Ok(());
-            }
+    let mut events = WatchEvents::new(cluster.stream(&req).await?);
+    while let Some(Ok(ev)) = events.next().await {
+        if ev["type"] != "BOOKMARK" {
+            return Ok(());
         }
     }
     // The stream ended (timeout or a dropped connection): print again anyway.
