@@ -464,11 +464,9 @@ fn deployment(
     primary: Track,
 ) -> DeploymentContext {
     let name = deployment_name(&server.name, server.strategy, track);
-    let image = state.image(track).unwrap_or(&server.image).to_string();
-    let version = if state.image(track).is_some() {
-        image_version(&image)
-    } else {
-        server.version.clone()
+    let (image, version) = match state.image(track) {
+        Some(live) => (live.to_string(), image_version(live)),
+        None => (server.image.clone(), server.version.clone()),
     };
     let hpa = server.autoscaling.is_some() && track == primary;
     let weight = state.canary_weight.min(100);
@@ -551,14 +549,14 @@ fn services(
             // Istio switches colours by subset weight, and a subset only sees
             // the endpoints of its host, so there the main Service selects both
             // colours; elsewhere its selector is what switches.
-            let (primary_sel, primary_scrapes) = if server.router == Router::Istio {
-                (selector.clone(), true)
+            let primary_sel = if server.router == Router::Istio {
+                selector.clone()
             } else {
-                (with(labels::COLOUR, active.as_str()), true)
+                with(labels::COLOUR, active.as_str())
             };
             let preview_scrapes = server.router != Router::Istio;
             vec![
-                svc(name.clone(), "primary", primary_sel, primary_scrapes),
+                svc(name.clone(), "primary", primary_sel, true),
                 svc(
                     format!("{name}-preview"),
                     "preview",
