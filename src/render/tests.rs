@@ -359,6 +359,32 @@ fn selectors_never_use_the_version_label() {
     }
 }
 
+/// The fleet file may not set the labels mcpctl sets itself (else a user label
+/// would be overwritten, or change a selector): every label key an object
+/// gets without the fleet file's `labels` must be one the loader refuses.
+#[test]
+fn labels_mcpctl_sets_are_reserved_in_the_fleet_file() {
+    use crate::fleet::names::{RESERVED_LABELS, RESERVED_PREFIX};
+    let servers = all_combinations();
+    assert!(servers.iter().all(|s| s.labels.is_empty()));
+    for o in render(&fleet(servers)) {
+        let mut maps = vec![&o.value["metadata"]["labels"]];
+        maps.push(&o.value["spec"]["template"]["metadata"]["labels"]);
+        for key in maps
+            .iter()
+            .filter_map(|m| m.as_object())
+            .flat_map(|m| m.keys())
+        {
+            assert!(
+                RESERVED_LABELS.contains(&key.as_str()) || key.starts_with(RESERVED_PREFIX),
+                "{} {}: label {key} is set by mcpctl but a fleet file may set it too",
+                o.kind(),
+                o.name()
+            );
+        }
+    }
+}
+
 #[test]
 fn every_object_has_the_standard_labels_and_namespace() {
     for o in every_object() {
