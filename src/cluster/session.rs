@@ -37,26 +37,9 @@ impl Session {
         })
     }
 
-    /// Checks that every named server is in the fleet.
+    /// Checks that every named server is in the fleet ([`Fleet::check_servers`]).
     pub fn check_servers(&self, only: &[String]) -> Result<()> {
-        let unknown: Vec<&String> = only
-            .iter()
-            .filter(|n| !self.fleet.servers.iter().any(|s| &s.name == *n))
-            .collect();
-        if unknown.is_empty() {
-            return Ok(());
-        }
-        let valid: Vec<&str> = self.fleet.servers.iter().map(|s| s.name.as_str()).collect();
-        Err(Error::Usage(format!(
-            "no server named {} in fleet `{}`; servers are: {}",
-            unknown
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            self.fleet.name,
-            valid.join(", ")
-        )))
+        self.fleet.check_servers(only)
     }
 
     /// Selected server names (all when `only` is empty), in fleet order.
