@@ -164,11 +164,13 @@ pub async fn wait_for_deployments(
         Ok(r) => r,
         Err(_) => {
             let mut waiting = Vec::new();
+            let mut stuck = Vec::new();
             for name in names {
                 match state.get(name) {
                     Some(d) => match evaluate(d) {
                         Rollout::Complete(_) => {}
                         Rollout::Progressing(m) | Rollout::Failed(m) => {
+                            stuck.push(d);
                             let cond = d["status"]["conditions"]
                                 .as_array()
                                 .into_iter()
@@ -190,9 +192,10 @@ pub async fn wait_for_deployments(
             Err(Error::WithCode {
                 code: exit::TIMEOUT,
                 message: format!(
-                    "timed out after {} waiting for the rollout: {}",
+                    "timed out after {} waiting for the rollout: {}{}",
                     crate::fleet::duration::format(timeout),
-                    waiting.join("; ")
+                    waiting.join("; "),
+                    describe_hint(&stuck)
                 ),
             })
         }
@@ -332,6 +335,23 @@ impl WatchEvents {
     }
 }
 
+/// What to run to see why Deployments do not become ready ("" for none).
+fn describe_hint(deployments: &[&Value]) -> String {
+    let Some(first) = deployments.first() else {
+        return String::new();
+    };
+    let ns = first["metadata"]["namespace"].as_str().unwrap_or("default");
+    let names: Vec<&str> = deployments
+        .iter()
+        .filter_map(|d| d["metadata"]["name"].as_str())
+        .collect();
+    format!(
+        "; `kubectl -n {ns} describe deployment {}` and the events of its pods show why \
+         (image pull, probes, scheduling, quota)",
+        names.join(" ")
+    )
+}
+
 /// Shows each Deployment's state; true when all are complete, an error
 /// (exit 4) when one can no longer complete.
 fn check_all(
@@ -360,7 +380,7 @@ fn check_all(
                     progress.update(name, &m, true);
                     return Err(Error::WithCode {
                         code: exit::TIMEOUT,
-                        message: m,
+                        message: format!("{m}{}", describe_hint(&[d])),
                     });
                 }
             },
