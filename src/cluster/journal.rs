@@ -87,6 +87,11 @@ fn cm_path(ns: &str) -> String {
     format!("/api/v1/namespaces/{ns}/configmaps")
 }
 
+/// The path of the ConfigMap `name` of `ns`.
+fn record_path(ns: &str, name: &str) -> String {
+    format!("{}/{name}", cm_path(ns))
+}
+
 /// RFC 3339 "now" in UTC, to the second.
 pub fn now_rfc3339() -> String {
     jiff::Timestamp::now()
@@ -239,7 +244,7 @@ impl<'a> Journal<'a> {
     /// One recorded revision with its stored objects (what a rollback
     /// re-applies), or `None` when it is not (or no longer) recorded.
     pub async fn revision(&self, server: &str, n: u32) -> Result<Option<(Revision, Vec<Value>)>> {
-        let path = format!("{}/{}", cm_path(&self.ns), revision_name(server, n));
+        let path = record_path(&self.ns, &revision_name(server, n));
         let req = Req::get(&path);
         let resp = self.cluster.send(&req).await?;
         if resp.status == 404 {
@@ -278,11 +283,7 @@ impl<'a> Journal<'a> {
             let resp = self.cluster.send(&req).await?;
             if resp.status == 409 {
                 // Ours already, when the create was retried after a lost answer.
-                let path = format!(
-                    "{}/{}",
-                    cm_path(&self.ns),
-                    revision_name(&server, rev.revision)
-                );
+                let path = record_path(&self.ns, &revision_name(&server, rev.revision));
                 let existing = self.cluster.send(&Req::get(&path)).await?;
                 let ours = existing.ok()
                     && existing
@@ -301,7 +302,7 @@ impl<'a> Journal<'a> {
             let mut all = existing;
             all.push(rev.revision);
             for old in to_prune(all, KEEP) {
-                let path = format!("{}/{}", cm_path(&self.ns), revision_name(&server, old));
+                let path = record_path(&self.ns, &revision_name(&server, old));
                 let resp = self.cluster.send(&Req::new(Method::DELETE, &path)).await?;
                 if !resp.ok() && resp.status != 404 {
                     tracing::warn!(
@@ -335,7 +336,7 @@ impl<'a> Journal<'a> {
     /// Merge-patches the state record's data (a `null` removes a key),
     /// creating the record first when it does not exist.
     async fn patch_state(&self, server: &str, data: Value) -> Result<()> {
-        let path = format!("{}/{}", cm_path(&self.ns), state_name(server));
+        let path = record_path(&self.ns, &state_name(server));
         let patch = json!({"data": data});
         for _ in 0..3 {
             let req = Req::new(Method::PATCH, &path)
