@@ -224,15 +224,20 @@ pub async fn ssa(cluster: &Cluster, t: &Target, force: bool, dry_run: bool) -> R
     cluster.send(&req).await
 }
 
-/// Reads the live object, or `None` when it does not exist.
-pub async fn get_live(cluster: &Cluster, t: &Target) -> Result<Option<Value>> {
-    let req = Req::get(t.path());
+/// Reads the object at `path`, or `None` when it does not exist.
+async fn get_optional(cluster: &Cluster, path: String) -> Result<Option<Value>> {
+    let req = Req::get(path);
     let resp = cluster.send(&req).await?;
     match resp.status {
         404 => Ok(None),
         s if (200..300).contains(&s) => Ok(Some(resp.json()?)),
         _ => Err(cluster.api_error(&req, &resp)),
     }
+}
+
+/// Reads the live object, or `None` when it does not exist.
+pub async fn get_live(cluster: &Cluster, t: &Target) -> Result<Option<Value>> {
+    get_optional(cluster, t.path()).await
 }
 
 /// Plans one object (live read + dry-run apply).
@@ -358,22 +363,17 @@ pub async fn replan(
 
 /// Whether the namespace exists.
 pub async fn namespace_exists(cluster: &Cluster, ns: &str) -> Result<bool> {
-    let req = Req::get(format!("/api/v1/namespaces/{ns}"));
-    let resp = cluster.send(&req).await?;
-    match resp.status {
-        404 => Ok(false),
-        s if (200..300).contains(&s) => Ok(true),
-        _ => Err(cluster.api_error(&req, &resp)),
-    }
+    Ok(get_optional(cluster, format!("/api/v1/namespaces/{ns}"))
+        .await?
+        .is_some())
 }
 
-/// Applies the planned objects that change; returns what the server stored.
-pub async fn write(cluster: &Cluster, planned: &[Planned]) -> Result<Vec<Value>> {
-    let mut out = Vec::new();
+/// Applies the planned objects that change.
+pub async fn write(cluster: &Cluster, planned: &[Planned]) -> Result<()> {
     for p in planned.iter().filter(|p| p.change != Change::Unchanged) {
-        out.push(apply_retrying(cluster, &p.target, p.force, false).await?);
+        apply_retrying(cluster, &p.target, p.force, false).await?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// One apply, repeated on a 409 that is not a field-manager conflict (the

@@ -311,10 +311,9 @@ async fn apply_locked(
             .set_inflight(server, &inflight(server, "applying objects"))
             .await?;
     }
-    let written = apply::write(&s.cluster, planned).await;
-    let outcome: Result<()> = match written {
+    let outcome: Result<()> = match apply::write(&s.cluster, planned).await {
         Err(e) => Err(e),
-        Ok(_) => {
+        Ok(()) => {
             report(printer, planned, false, ns_created)?;
             if args.wait {
                 for server in changed {
