@@ -289,6 +289,8 @@ pub fn rows(
                 .fold((0, 0), |(a, b), r| (a + r.ready, b + r.desired)),
         };
         let traffic = match (&active_colour, canary_weight) {
+            // Nothing serves, whatever the Services and routes say.
+            _ if rows.is_empty() => "-".to_string(),
             (Some(c), _) => format!("{c} active"),
             (None, Some(0)) => "stable 100%".to_string(),
             (None, Some(w)) => format!("canary {w}%"),
