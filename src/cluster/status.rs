@@ -44,7 +44,9 @@ pub struct Snapshot {
     pub services: Vec<Value>,
     pub states: BTreeMap<String, State>,
     pub leases: Vec<Value>,
-    pub secrets: Vec<Value>,
+    /// TLS Secrets; `None` when the user may not list Secrets (certificate
+    /// columns stay unknown, the rest of the status is still shown).
+    pub secrets: Option<Vec<Value>>,
     /// VirtualServices and HTTPRoutes of the fleet (canary weights).
     pub routes: Vec<Value>,
 }
@@ -117,12 +119,23 @@ pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &Fleet) -> Result<Snap
 /// The namespace's TLS Secrets (certificate expiry). They are created by the
 /// certificate commands or by hand and not necessarily labelled, so they are
 /// selected by type: other Secrets are never fetched.
-async fn tls_secrets(cluster: &Cluster, path: &str) -> Result<Vec<Value>> {
+/// A 403 (no permission to list Secrets) gives `None`: certificate expiry is
+/// one column of the status, not a reason to show none of it.
+async fn tls_secrets(cluster: &Cluster, path: &str) -> Result<Option<Vec<Value>>> {
     let req = Req::get(path).query("fieldSelector", "type=kubernetes.io/tls");
-    Ok(cluster.send_ok(&req).await?["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default())
+    let resp = cluster.send(&req).await?;
+    if resp.status == 403 {
+        return Ok(None);
+    }
+    if !resp.ok() {
+        return Err(cluster.api_error(&req, &resp));
+    }
+    Ok(Some(
+        resp.json()?["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default(),
+    ))
 }
 
 /// One Deployment of a server.
@@ -304,6 +317,7 @@ pub fn rows(
         let not_after = server.tls.as_ref().and_then(|t| {
             snap.secrets
                 .iter()
+                .flatten()
                 .find(|s| s["metadata"]["name"].as_str() == Some(t.secret_name.as_str()))
                 .and_then(secret_not_after)
         });

@@ -17,6 +17,11 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, printer: &Printer) -> Result<
         let ns = s.ns().to_string();
         loop {
             let snap = status::snapshot(&s.cluster, &ns, &s.fleet).await?;
+            if snap.secrets.is_none() {
+                printer.warn(&format!(
+                    "warning: not allowed to list Secrets in namespace {ns}: certificate expiry is not shown"
+                ));
+            }
             let rows = status::rows(&s.fleet, &ns, &args.servers, &snap, s.cluster.now());
             print(printer, &rows)?;
             if !args.watch {

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use test_apiserver::Behaviour;
+use test_apiserver::{Behaviour, Fault, FaultAction, Method};
 
 use crate::cluster_support::*;
 
@@ -161,6 +161,33 @@ fn status_of_1000_servers_makes_a_constant_number_of_requests() {
     );
     assert!(reqs.len() <= 6, "{}", describe(&reqs));
     assert!(reqs.iter().all(|r| r.method == "GET"));
+}
+
+/// A user who may not list Secrets still gets the status, without expiry.
+#[test]
+fn status_without_permission_for_secrets_still_shows_the_fleet() {
+    let env = Env::start(&[]);
+    let fleet = fleet_yaml("ghcr.io/acme/github-mcp:1.4.2", 1) + "    tls: {}\n";
+    env.write_fleet(&fleet);
+    assert_eq!(env.run(&["apply"]).status.code(), Some(0));
+    env.srv.inject(Fault::new(
+        Some(Method::GET),
+        "/secrets",
+        1,
+        FaultAction::Status(403),
+    ));
+    let o = env.run(&["status", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["version"], "1.4.2", "{v}");
+    assert!(v[0]["certificateDaysLeft"].is_null(), "{v}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(
+            "not allowed to list Secrets in namespace mcp: certificate expiry is not shown"
+        ),
+        "{}",
+        out(&o)
+    );
 }
 
 #[test]

@@ -73,6 +73,12 @@ pub fn status_error(code: u16) -> crate::status::ApiError {
             Some(serde_json::json!({})),
         ),
         429 => crate::status::too_many_requests(1),
+        403 => ApiError::new(
+            403,
+            Some("Forbidden"),
+            "injected fault: forbidden",
+            Some(serde_json::json!({})),
+        ),
         c => ApiError::new(
             c,
             Some("InternalError"),
