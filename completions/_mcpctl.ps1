@@ -47,6 +47,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcpctl' -ScriptBlock {
             [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Server-side apply the rendered objects to the cluster')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Fleet status: version, traffic, replicas, last rollout, certificates')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Recorded revisions of a server')
+            [CompletionResult]::new('deploy', 'deploy', [CompletionResultType]::ParameterValue, 'Deploy a new image with the server''s strategy (blue-green, rolling), gated by the MCP smoke test')
+            [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy')
+            [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Perform due tasks (delayed scale-downs) of the fleet''s servers')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -194,6 +197,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpctl' -ScriptBlock {
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait until the Deployments have rolled out (like `kubectl rollout status`)')
             [CompletionResult]::new('--force-conflicts', '--force-conflicts', [CompletionResultType]::ParameterName, 'Take fields owned by other field managers instead of failing on the conflict')
             [CompletionResult]::new('--force-unlock', '--force-unlock', [CompletionResultType]::ParameterName, 'Break a lock held by another operation (dangerous: both may then change the server)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Go on although the journal records another operation interrupted on a server (it is forgotten; `mcpctl deploy --resume` or `mcpctl rollback` would finish it)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (repeat for more)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (repeat for more)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
@@ -246,6 +250,91 @@ Register-ArgumentCompleter -Native -CommandName 'mcpctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mcpctl;deploy' {
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Image to deploy (default: the image the fleet file names)')
+            [CompletionResult]::new('--strategy', '--strategy', [CompletionResultType]::ParameterName, 'Strategy; must be the server''s strategy in the fleet file')
+            [CompletionResult]::new('--scale-down-delay', '--scale-down-delay', [CompletionResultType]::ParameterName, 'How long the previous colour stays up after the switch (default: the fleet file''s blueGreen.scaleDownDelay)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long a wait for Deployments to roll out may take (exit 4 past it, traffic restored)')
+            [CompletionResult]::new('--smoke-url', '--smoke-url', [CompletionResultType]::ParameterName, 'Smoke-test this URL instead of the candidate''s Service (through the API server''s proxy)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Header for the smoke test''s requests, as `Name: value` (repeatable)')
+            [CompletionResult]::new('--smoke-timeout', '--smoke-timeout', [CompletionResultType]::ParameterName, 'How long each smoke-test request may take')
+            [CompletionResult]::new('--templates', '--templates', [CompletionResultType]::ParameterName, 'Directory of templates overriding the embedded ones by file name')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubeconfig context to use (default: the current context)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace (overrides the fleet file''s namespace)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace (overrides the fleet file''s namespace)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Fleet file')
+            [CompletionResult]::new('--fleet', '--fleet', [CompletionResultType]::ParameterName, 'Fleet file')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--allow-breaking-tools', '--allow-breaking-tools', [CompletionResultType]::ParameterName, 'Deploy even when the candidate removes or narrows tools')
+            [CompletionResult]::new('--keep-failed', '--keep-failed', [CompletionResultType]::ParameterName, 'Keep a failed candidate running (scaled up) for debugging')
+            [CompletionResult]::new('--resume', '--resume', [CompletionResultType]::ParameterName, 'Continue the interrupted deploy recorded in the journal from its recorded step')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Go on although the journal records another operation interrupted (it is forgotten)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan (steps, undo of each, deferred work) and change nothing')
+            [CompletionResult]::new('--no-smoke', '--no-smoke', [CompletionResultType]::ParameterName, 'Skip the MCP smoke test (and the tool-schema gate with it)')
+            [CompletionResult]::new('--force-unlock', '--force-unlock', [CompletionResultType]::ParameterName, 'Break a lock held by another operation (dangerous: both may then change the server)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honours NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mcpctl;rollback' {
+            [CompletionResult]::new('--to-revision', '--to-revision', [CompletionResultType]::ParameterName, 'Go back to this recorded revision (`mcpctl history SERVER`) instead of the previous version')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long a wait for Deployments to roll out may take (exit 4 past it, traffic restored)')
+            [CompletionResult]::new('--smoke-url', '--smoke-url', [CompletionResultType]::ParameterName, 'Smoke-test this URL instead of the candidate''s Service (through the API server''s proxy)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Header for the smoke test''s requests, as `Name: value` (repeatable)')
+            [CompletionResult]::new('--smoke-timeout', '--smoke-timeout', [CompletionResultType]::ParameterName, 'How long each smoke-test request may take')
+            [CompletionResult]::new('--templates', '--templates', [CompletionResultType]::ParameterName, 'Directory of templates overriding the embedded ones by file name')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubeconfig context to use (default: the current context)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace (overrides the fleet file''s namespace)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace (overrides the fleet file''s namespace)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Fleet file')
+            [CompletionResult]::new('--fleet', '--fleet', [CompletionResultType]::ParameterName, 'Fleet file')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan (steps, undo of each, deferred work) and change nothing')
+            [CompletionResult]::new('--no-smoke', '--no-smoke', [CompletionResultType]::ParameterName, 'Skip the MCP smoke test (and the tool-schema gate with it)')
+            [CompletionResult]::new('--force-unlock', '--force-unlock', [CompletionResultType]::ParameterName, 'Break a lock held by another operation (dangerous: both may then change the server)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honours NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mcpctl;reconcile' {
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubeconfig context to use (default: the current context)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace (overrides the fleet file''s namespace)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace (overrides the fleet file''s namespace)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Fleet file')
+            [CompletionResult]::new('--fleet', '--fleet', [CompletionResultType]::ParameterName, 'Fleet file')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--force-unlock', '--force-unlock', [CompletionResultType]::ParameterName, 'Break a lock held by another operation (dangerous: both may then change the server)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (repeat for more)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also honours NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mcpctl;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented example fleet file')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Parse and check the fleet file, reporting every problem')
@@ -256,6 +345,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcpctl' -ScriptBlock {
             [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Server-side apply the rendered objects to the cluster')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Fleet status: version, traffic, replicas, last rollout, certificates')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Recorded revisions of a server')
+            [CompletionResult]::new('deploy', 'deploy', [CompletionResultType]::ParameterValue, 'Deploy a new image with the server''s strategy (blue-green, rolling), gated by the MCP smoke test')
+            [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy')
+            [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Perform due tasks (delayed scale-downs) of the fleet''s servers')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -284,6 +376,15 @@ Register-ArgumentCompleter -Native -CommandName 'mcpctl' -ScriptBlock {
             break
         }
         'mcpctl;help;history' {
+            break
+        }
+        'mcpctl;help;deploy' {
+            break
+        }
+        'mcpctl;help;rollback' {
+            break
+        }
+        'mcpctl;help;reconcile' {
             break
         }
         'mcpctl;help;help' {

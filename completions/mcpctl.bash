@@ -22,6 +22,9 @@ _mcpctl() {
             mcpctl,completions)
                 cmd="mcpctl__subcmd__completions"
                 ;;
+            mcpctl,deploy)
+                cmd="mcpctl__subcmd__deploy"
+                ;;
             mcpctl,diff)
                 cmd="mcpctl__subcmd__diff"
                 ;;
@@ -37,8 +40,14 @@ _mcpctl() {
             mcpctl,lint)
                 cmd="mcpctl__subcmd__lint"
                 ;;
+            mcpctl,reconcile)
+                cmd="mcpctl__subcmd__reconcile"
+                ;;
             mcpctl,render)
                 cmd="mcpctl__subcmd__render"
+                ;;
+            mcpctl,rollback)
+                cmd="mcpctl__subcmd__rollback"
                 ;;
             mcpctl,status)
                 cmd="mcpctl__subcmd__status"
@@ -51,6 +60,9 @@ _mcpctl() {
                 ;;
             mcpctl__subcmd__help,completions)
                 cmd="mcpctl__subcmd__help__subcmd__completions"
+                ;;
+            mcpctl__subcmd__help,deploy)
+                cmd="mcpctl__subcmd__help__subcmd__deploy"
                 ;;
             mcpctl__subcmd__help,diff)
                 cmd="mcpctl__subcmd__help__subcmd__diff"
@@ -67,8 +79,14 @@ _mcpctl() {
             mcpctl__subcmd__help,lint)
                 cmd="mcpctl__subcmd__help__subcmd__lint"
                 ;;
+            mcpctl__subcmd__help,reconcile)
+                cmd="mcpctl__subcmd__help__subcmd__reconcile"
+                ;;
             mcpctl__subcmd__help,render)
                 cmd="mcpctl__subcmd__help__subcmd__render"
+                ;;
+            mcpctl__subcmd__help,rollback)
+                cmd="mcpctl__subcmd__help__subcmd__rollback"
                 ;;
             mcpctl__subcmd__help,status)
                 cmd="mcpctl__subcmd__help__subcmd__status"
@@ -83,7 +101,7 @@ _mcpctl() {
 
     case "${cmd}" in
         mcpctl)
-            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version init validate lint render completions diff apply status history help"
+            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version init validate lint render completions diff apply status history deploy rollback reconcile help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -129,7 +147,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__apply)
-            opts="-n -f -o -v -q -h -V --templates --dry-run --wait --timeout --force-conflicts --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            opts="-n -f -o -v -q -h -V --templates --dry-run --wait --timeout --force-conflicts --force-unlock --force --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -232,6 +250,84 @@ _mcpctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcpctl__subcmd__deploy)
+            opts="-n -f -o -v -q -h -V --image --strategy --allow-breaking-tools --scale-down-delay --keep-failed --resume --force --dry-run --timeout --no-smoke --smoke-url --header --smoke-timeout --templates --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --strategy)
+                    COMPREPLY=($(compgen -W "rolling blue-green canary" -- "${cur}"))
+                    return 0
+                    ;;
+                --scale-down-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smoke-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smoke-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --templates)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fleet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcpctl__subcmd__diff)
             opts="-n -f -o -v -q -h -V --templates --force-conflicts --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -283,7 +379,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__help)
-            opts="init validate lint render completions diff apply status history help"
+            opts="init validate lint render completions diff apply status history deploy rollback reconcile help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,6 +407,20 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpctl__subcmd__help__subcmd__deploy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -394,7 +504,35 @@ _mcpctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcpctl__subcmd__help__subcmd__reconcile)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcpctl__subcmd__help__subcmd__render)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpctl__subcmd__help__subcmd__rollback)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -586,6 +724,52 @@ _mcpctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcpctl__subcmd__reconcile)
+            opts="-n -f -o -v -q -h -V --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fleet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcpctl__subcmd__render)
             opts="-n -f -o -v -q -h -V --templates --output-dir --kube-version --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -602,6 +786,76 @@ _mcpctl() {
                     return 0
                     ;;
                 --kube-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fleet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpctl__subcmd__rollback)
+            opts="-n -f -o -v -q -h -V --to-revision --dry-run --timeout --no-smoke --smoke-url --header --smoke-timeout --templates --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to-revision)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smoke-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smoke-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --templates)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

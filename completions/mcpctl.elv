@@ -44,6 +44,9 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand apply 'Server-side apply the rendered objects to the cluster'
             cand status 'Fleet status: version, traffic, replicas, last rollout, certificates'
             cand history 'Recorded revisions of a server'
+            cand deploy 'Deploy a new image with the server''s strategy (blue-green, rolling), gated by the MCP smoke test'
+            cand rollback 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
+            cand reconcile 'Perform due tasks (delayed scale-downs) of the fleet''s servers'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpctl;init'= {
@@ -184,6 +187,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand --wait 'Wait until the Deployments have rolled out (like `kubectl rollout status`)'
             cand --force-conflicts 'Take fields owned by other field managers instead of failing on the conflict'
             cand --force-unlock 'Break a lock held by another operation (dangerous: both may then change the server)'
+            cand --force 'Go on although the journal records another operation interrupted on a server (it is forgotten; `mcpctl deploy --resume` or `mcpctl rollback` would finish it)'
             cand -v 'More logging on stderr (repeat for more)'
             cand --verbose 'More logging on stderr (repeat for more)'
             cand -q 'Only errors on stderr'
@@ -233,6 +237,88 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcpctl;deploy'= {
+            cand --image 'Image to deploy (default: the image the fleet file names)'
+            cand --strategy 'Strategy; must be the server''s strategy in the fleet file'
+            cand --scale-down-delay 'How long the previous colour stays up after the switch (default: the fleet file''s blueGreen.scaleDownDelay)'
+            cand --timeout 'How long a wait for Deployments to roll out may take (exit 4 past it, traffic restored)'
+            cand --smoke-url 'Smoke-test this URL instead of the candidate''s Service (through the API server''s proxy)'
+            cand --header 'Header for the smoke test''s requests, as `Name: value` (repeatable)'
+            cand --smoke-timeout 'How long each smoke-test request may take'
+            cand --templates 'Directory of templates overriding the embedded ones by file name'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --allow-breaking-tools 'Deploy even when the candidate removes or narrows tools'
+            cand --keep-failed 'Keep a failed candidate running (scaled up) for debugging'
+            cand --resume 'Continue the interrupted deploy recorded in the journal from its recorded step'
+            cand --force 'Go on although the journal records another operation interrupted (it is forgotten)'
+            cand --dry-run 'Print the plan (steps, undo of each, deferred work) and change nothing'
+            cand --no-smoke 'Skip the MCP smoke test (and the tool-schema gate with it)'
+            cand --force-unlock 'Break a lock held by another operation (dangerous: both may then change the server)'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;rollback'= {
+            cand --to-revision 'Go back to this recorded revision (`mcpctl history SERVER`) instead of the previous version'
+            cand --timeout 'How long a wait for Deployments to roll out may take (exit 4 past it, traffic restored)'
+            cand --smoke-url 'Smoke-test this URL instead of the candidate''s Service (through the API server''s proxy)'
+            cand --header 'Header for the smoke test''s requests, as `Name: value` (repeatable)'
+            cand --smoke-timeout 'How long each smoke-test request may take'
+            cand --templates 'Directory of templates overriding the embedded ones by file name'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --dry-run 'Print the plan (steps, undo of each, deferred work) and change nothing'
+            cand --no-smoke 'Skip the MCP smoke test (and the tool-schema gate with it)'
+            cand --force-unlock 'Break a lock held by another operation (dangerous: both may then change the server)'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;reconcile'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --force-unlock 'Break a lock held by another operation (dangerous: both may then change the server)'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpctl;help'= {
             cand init 'Write a commented example fleet file'
             cand validate 'Parse and check the fleet file, reporting every problem'
@@ -243,6 +329,9 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand apply 'Server-side apply the rendered objects to the cluster'
             cand status 'Fleet status: version, traffic, replicas, last rollout, certificates'
             cand history 'Recorded revisions of a server'
+            cand deploy 'Deploy a new image with the server''s strategy (blue-green, rolling), gated by the MCP smoke test'
+            cand rollback 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
+            cand reconcile 'Perform due tasks (delayed scale-downs) of the fleet''s servers'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpctl;help;init'= {
@@ -262,6 +351,12 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
         &'mcpctl;help;status'= {
         }
         &'mcpctl;help;history'= {
+        }
+        &'mcpctl;help;deploy'= {
+        }
+        &'mcpctl;help;rollback'= {
+        }
+        &'mcpctl;help;reconcile'= {
         }
         &'mcpctl;help;help'= {
         }

@@ -45,6 +45,9 @@ complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "diff" -d 'Show what `
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "apply" -d 'Server-side apply the rendered objects to the cluster'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "status" -d 'Fleet status: version, traffic, replicas, last rollout, certificates'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "history" -d 'Recorded revisions of a server'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "deploy" -d 'Deploy a new image with the server\'s strategy (blue-green, rolling), gated by the MCP smoke test'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "rollback" -d 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "reconcile" -d 'Perform due tasks (delayed scale-downs) of the fleet\'s servers'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l context -d 'Kubeconfig context to use (default: the current context)' -r
@@ -140,6 +143,7 @@ yaml\t''"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l wait -d 'Wait until the Deployments have rolled out (like `kubectl rollout status`)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l force-conflicts -d 'Take fields owned by other field managers instead of failing on the conflict'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l force-unlock -d 'Break a lock held by another operation (dangerous: both may then change the server)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l force -d 'Go on although the journal records another operation interrupted on a server (it is forgotten; `mcpctl deploy --resume` or `mcpctl rollback` would finish it)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l no-color -d 'Disable colours (also honours NO_COLOR)'
@@ -170,13 +174,79 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s q -l quiet -d 
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -l no-color -d 'Disable colours (also honours NO_COLOR)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s h -l help -d 'Print help'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s V -l version -d 'Print version'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "init" -d 'Write a commented example fleet file'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "validate" -d 'Parse and check the fleet file, reporting every problem'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "lint" -d 'Check the rendered objects against a production checklist'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "render" -d 'Render Kubernetes manifests as multi-document YAML'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "completions" -d 'Print shell completions'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "diff" -d 'Show what `apply` would change (server-side dry run); exit 1 when it differs'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "apply" -d 'Server-side apply the rendered objects to the cluster'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "status" -d 'Fleet status: version, traffic, replicas, last rollout, certificates'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "history" -d 'Recorded revisions of a server'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l image -d 'Image to deploy (default: the image the fleet file names)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l strategy -d 'Strategy; must be the server\'s strategy in the fleet file' -r -f -a "rolling\t''
+blue-green\t''
+canary\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l scale-down-delay -d 'How long the previous colour stays up after the switch (default: the fleet file\'s blueGreen.scaleDownDelay)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l timeout -d 'How long a wait for Deployments to roll out may take (exit 4 past it, traffic restored)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l smoke-url -d 'Smoke-test this URL instead of the candidate\'s Service (through the API server\'s proxy)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l header -d 'Header for the smoke test\'s requests, as `Name: value` (repeatable)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l smoke-timeout -d 'How long each smoke-test request may take' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l templates -d 'Directory of templates overriding the embedded ones by file name' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l allow-breaking-tools -d 'Deploy even when the candidate removes or narrows tools'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l keep-failed -d 'Keep a failed candidate running (scaled up) for debugging'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l resume -d 'Continue the interrupted deploy recorded in the journal from its recorded step'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l force -d 'Go on although the journal records another operation interrupted (it is forgotten)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l dry-run -d 'Print the plan (steps, undo of each, deferred work) and change nothing'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l no-smoke -d 'Skip the MCP smoke test (and the tool-schema gate with it)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l force-unlock -d 'Break a lock held by another operation (dangerous: both may then change the server)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l to-revision -d 'Go back to this recorded revision (`mcpctl history SERVER`) instead of the previous version' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l timeout -d 'How long a wait for Deployments to roll out may take (exit 4 past it, traffic restored)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l smoke-url -d 'Smoke-test this URL instead of the candidate\'s Service (through the API server\'s proxy)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l header -d 'Header for the smoke test\'s requests, as `Name: value` (repeatable)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l smoke-timeout -d 'How long each smoke-test request may take' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l templates -d 'Directory of templates overriding the embedded ones by file name' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l dry-run -d 'Print the plan (steps, undo of each, deferred work) and change nothing'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l no-smoke -d 'Skip the MCP smoke test (and the tool-schema gate with it)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l force-unlock -d 'Break a lock held by another operation (dangerous: both may then change the server)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -l force-unlock -d 'Break a lock held by another operation (dangerous: both may then change the server)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile help" -f -a "init" -d 'Write a commented example fleet file'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile help" -f -a "validate" -d 'Parse and check the fleet file, reporting every problem'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile help" -f -a "lint" -d 'Check the rendered objects against a production checklist'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile help" -f -a "render" -d 'Render Kubernetes manifests as multi-document YAML'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile help" -f -a "completions" -d 'Print shell completions'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile help" -f -a "diff" -d 'Show what `apply` would change (server-side dry run); exit 1 when it differs'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile help" -f -a "apply" -d 'Server-side apply the rendered objects to the cluster'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile help" -f -a "status" -d 'Fleet status: version, traffic, replicas, last rollout, certificates'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile help" -f -a "history" -d 'Recorded revisions of a server'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile help" -f -a "deploy" -d 'Deploy a new image with the server\'s strategy (blue-green, rolling), gated by the MCP smoke test'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile help" -f -a "rollback" -d 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile help" -f -a "reconcile" -d 'Perform due tasks (delayed scale-downs) of the fleet\'s servers'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -81,6 +81,100 @@ pub enum Command {
     Status(StatusArgs),
     /// Recorded revisions of a server
     History(HistoryArgs),
+    /// Deploy a new image with the server's strategy (blue-green, rolling), gated by the MCP smoke test
+    Deploy(DeployArgs),
+    /// Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy
+    Rollback(RollbackArgs),
+    /// Perform due tasks (delayed scale-downs) of the fleet's servers
+    Reconcile(ReconcileArgs),
+}
+
+/// Options shared by the commands that run a rollout.
+#[derive(Debug, Clone, Args)]
+pub struct RolloutArgs {
+    /// Print the plan (steps, undo of each, deferred work) and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How long a wait for Deployments to roll out may take (exit 4 past it, traffic restored)
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Skip the MCP smoke test (and the tool-schema gate with it)
+    #[arg(long)]
+    pub no_smoke: bool,
+    /// Smoke-test this URL instead of the candidate's Service (through the API server's proxy)
+    #[arg(long, value_name = "URL")]
+    pub smoke_url: Option<String>,
+    /// Header for the smoke test's requests, as `Name: value` (repeatable)
+    #[arg(long = "header", value_name = "K:V")]
+    pub headers: Vec<String>,
+    /// How long each smoke-test request may take
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub smoke_timeout: std::time::Duration,
+    /// Directory of templates overriding the embedded ones by file name
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Break a lock held by another operation (dangerous: both may then change the server)
+    #[arg(long)]
+    pub force_unlock: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DeployArgs {
+    /// Server to deploy
+    #[arg(value_name = "SERVER")]
+    pub server: String,
+    /// Image to deploy (default: the image the fleet file names)
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// Strategy; must be the server's strategy in the fleet file
+    #[arg(long, value_enum)]
+    pub strategy: Option<StrategyArg>,
+    /// Deploy even when the candidate removes or narrows tools
+    #[arg(long)]
+    pub allow_breaking_tools: bool,
+    /// How long the previous colour stays up after the switch (default: the fleet file's blueGreen.scaleDownDelay)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub scale_down_delay: Option<std::time::Duration>,
+    /// Keep a failed candidate running (scaled up) for debugging
+    #[arg(long)]
+    pub keep_failed: bool,
+    /// Continue the interrupted deploy recorded in the journal from its recorded step
+    #[arg(long, conflicts_with_all = ["image", "dry_run"])]
+    pub resume: bool,
+    /// Go on although the journal records another operation interrupted (it is forgotten)
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    Rolling,
+    BlueGreen,
+    Canary,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
+    /// Server to roll back
+    #[arg(value_name = "SERVER")]
+    pub server: String,
+    /// Go back to this recorded revision (`mcpctl history SERVER`) instead of the previous version
+    #[arg(long, value_name = "N")]
+    pub to_revision: Option<u32>,
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReconcileArgs {
+    /// Servers whose due tasks to perform (default: all)
+    #[arg(value_name = "SERVER")]
+    pub servers: Vec<String>,
+    /// Break a lock held by another operation (dangerous: both may then change the server)
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -141,6 +235,10 @@ pub struct ApplyArgs {
     /// Break a lock held by another operation (dangerous: both may then change the server)
     #[arg(long)]
     pub force_unlock: bool,
+    /// Go on although the journal records another operation interrupted on a server
+    /// (it is forgotten; `mcpctl deploy --resume` or `mcpctl rollback` would finish it)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -15,10 +15,16 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// A gate failed and traffic was restored to the healthy version.
     pub const GATE_FAILED_RESTORED: u8 = 3;
-    /// Timed out waiting.
+    /// Timed out waiting (traffic is on the last good version).
     pub const TIMEOUT: u8 = 4;
     /// Another operation holds the lock.
     pub const LOCKED: u8 = 5;
+    /// Interrupted (a signal, `mcpctl abort`); traffic was restored.
+    pub const INTERRUPTED: u8 = 6;
+    /// Traffic could not be restored: manual action needed.
+    pub const UNRESTORED: u8 = 7;
+    /// A second signal: exit at once.
+    pub const SIGNAL_AGAIN: u8 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -11,6 +11,8 @@ pub mod fleet;
 pub mod lint;
 pub mod output;
 pub mod render;
+pub mod rollout;
+pub mod traffic;
 
 use std::process::ExitCode;
 

@@ -26,6 +26,7 @@ use serde_json::Value;
 use super::client::{Cluster, Req, Resp};
 use super::discovery::{Discovered, Resource};
 use crate::error::{Error, Result};
+use crate::traffic;
 
 pub const FIELD_MANAGER: &str = "mcpctl";
 
@@ -36,9 +37,27 @@ pub struct Target {
     pub res: Resource,
     pub ns: Option<String>,
     pub name: String,
+    /// [`FIELD_MANAGER`], or [`traffic::ROLLOUT_MANAGER`] for the rollout
+    /// part of an object (always forced: those fields are the rollout's).
+    pub manager: &'static str,
+    /// For an object that does not exist yet: its rollout part, applied by
+    /// the rollout manager right after the object is created.
+    pub after_create: Option<Value>,
+    /// The server the object belongs to (its `app.kubernetes.io/name`).
+    pub server: String,
 }
 
 impl Target {
+    /// The same object, with another body (same kind, name and namespace).
+    pub fn with_obj(&self, obj: Value, manager: &'static str) -> Target {
+        Target {
+            obj,
+            manager,
+            after_create: None,
+            ..self.clone()
+        }
+    }
+
     pub fn path(&self) -> String {
         self.res.object_path(self.ns.as_deref(), &self.name)
     }
@@ -52,9 +71,7 @@ impl Target {
         }
     }
     pub fn server(&self) -> &str {
-        self.obj["metadata"]["labels"]["app.kubernetes.io/name"]
-            .as_str()
-            .unwrap_or("")
+        &self.server
     }
 }
 
@@ -114,7 +131,19 @@ pub fn targets(objects: &[Value], disc: &Discovered, ns: &str) -> Result<Vec<Tar
         } else {
             None
         };
-        out.push(Target { obj, res, ns, name });
+        let server = o["metadata"]["labels"]["app.kubernetes.io/name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        out.push(Target {
+            obj,
+            res,
+            ns,
+            name,
+            manager: FIELD_MANAGER,
+            after_create: None,
+            server,
+        });
     }
     Ok(out)
 }
@@ -211,8 +240,9 @@ fn apply_error(cluster: &Cluster, t: &Target, resp: &Resp) -> Error {
 
 /// Sends one server-side apply.
 pub async fn ssa(cluster: &Cluster, t: &Target, force: bool, dry_run: bool) -> Result<Resp> {
+    let force = force || t.manager == traffic::ROLLOUT_MANAGER;
     let mut req = Req::new(http::Method::PATCH, t.path())
-        .query("fieldManager", FIELD_MANAGER)
+        .query("fieldManager", t.manager)
         .query("force", if force { "true" } else { "false" });
     if dry_run {
         req = req.query("dryRun", "All");
@@ -266,6 +296,10 @@ pub async fn plan_one(
     };
     let change = match &live {
         None => Change::Created,
+        // The rollout manager must own its fields, whatever their values.
+        Some(l) if t.manager != FIELD_MANAGER && !traffic::applied_by(l, t.manager) => {
+            Change::Configured
+        }
         Some(l) if strip_server_fields(l) == strip_server_fields(&intended) => Change::Unchanged,
         Some(_) => Change::Configured,
     };
@@ -312,7 +346,9 @@ pub async fn replan(
     };
     let results: Vec<Result<Planned>> =
         futures::stream::iter(targets.into_iter().map(|t| async move {
-            if let Some(p) = earlier.iter().find(|p| p.target.path() == t.path())
+            if let Some(p) = earlier
+                .iter()
+                .find(|p| p.target.path() == t.path() && p.target.manager == t.manager)
                 && p.target.obj == t.obj
                 && let Some(l) = live.get(&t.path())
                 && rv(l) == rv(&p.live)
@@ -368,12 +404,23 @@ pub async fn namespace_exists(cluster: &Cluster, ns: &str) -> Result<bool> {
         .is_some())
 }
 
-/// Applies the planned objects that change.
+/// Applies the planned objects that change, in order (a rollout part comes
+/// before the rest of its object, so that its fields always have an owner).
 pub async fn write(cluster: &Cluster, planned: &[Planned]) -> Result<()> {
     for p in planned.iter().filter(|p| p.change != Change::Unchanged) {
         apply_retrying(cluster, &p.target, p.force, false).await?;
+        if let Some(part) = &p.target.after_create {
+            let t = p.target.with_obj(part.clone(), traffic::ROLLOUT_MANAGER);
+            apply_retrying(cluster, &t, true, false).await?;
+        }
     }
     Ok(())
+}
+
+/// One server-side apply for real, retried like [`write`]'s; returns the
+/// stored object.
+pub async fn apply_one(cluster: &Cluster, t: &Target, force: bool) -> Result<Value> {
+    apply_retrying(cluster, t, force, false).await
 }
 
 /// One apply, repeated on a 409 that is not a field-manager conflict (the

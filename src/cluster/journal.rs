@@ -1,13 +1,20 @@
 //! The journal kept in the cluster, like Helm's release records.
 //!
-//! - One ConfigMap per revision and server, `mcpctl.rev.<server>.v<N>`
+//! - One ConfigMap per revision and server, `mcpctl.rev.<fleet>.<server>.v<N>`
 //!   (labels `mcpctl.io/record=revision`, `app.kubernetes.io/name=<server>`,
 //!   `mcpctl.io/revision=<N>`): who, when, image, strategy, outcome, and the
 //!   rendered objects (gzip, in `binaryData`) needed to roll back to it. At most
 //!   [`KEEP`] per server; the oldest are deleted.
-//! - One state ConfigMap per server, `mcpctl.state.<server>`
-//!   (`mcpctl.io/record=state`): the last revision's summary and the in-flight
-//!   operation, if any. `status` lists these with one call for the whole fleet.
+//! - One state ConfigMap per server, `mcpctl.state.<fleet>.<server>`
+//!   (`mcpctl.io/record=state`): the last revision's summary, the in-flight
+//!   operation (with its plan and the step being executed) and the due tasks
+//!   (deferred work such as a delayed scale-down). `status` lists these with
+//!   one call for the whole fleet.
+//!
+//! Records are keyed by fleet *and* server, so two fleets sharing a namespace
+//! never share history. The in-flight and due records carry a
+//! `schemaVersion`: a record this version cannot read is an error, never
+//! "nothing in flight". Times are the API server's (see [`Cluster::now`]).
 //!
 //! Records carry `mcpctl.io/fleet=<fleet>` rather than
 //! `app.kubernetes.io/part-of`, so listing a fleet's rendered objects by
@@ -23,9 +30,13 @@ use serde_json::{Value, json};
 
 use super::client::{Cluster, Req};
 use crate::error::{Error, Result};
+use crate::rollout::plan::{Action, Plan, Version};
 
 /// Revisions kept per server.
 pub const KEEP: usize = 10;
+
+/// The version of the in-flight and due-task records this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One recorded revision of one server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,23 +59,91 @@ pub struct Revision {
     /// Whether the rendered objects are stored (needed to roll back to it).
     #[serde(default)]
     pub has_objects: bool,
+    /// Every image involved, by colour or track (`blue`, `green`, `stable`,
+    /// `canary`), after the operation.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub images: BTreeMap<String, String>,
+    /// The colour or track serving all traffic after the operation.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub traffic: String,
+    /// The image served before the operation.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub from_image: String,
 }
 
-/// The operation in progress on a server, so an interrupted one shows.
+/// Where an operation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Executing its plan.
+    #[default]
+    Running,
+    /// Undoing its plan (a gate failed, a timeout, a signal, an abort).
+    Compensating,
+}
+
+/// One gate's verdict, kept in the in-flight record as the operation goes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateResult {
+    pub gate: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// The operation in progress on a server: enough to show it, to finish it
+/// (`deploy --resume`) or to undo it (`rollback`) from another process.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct Inflight {
-    pub operation: String,
+pub struct Operation {
+    pub schema_version: u32,
+    /// Unique per operation.
+    pub id: String,
+    /// apply, deploy, rollback…
+    pub kind: String,
     pub strategy: String,
-    /// Free text: "apply", "canary step 2/5", "switching selector"…
-    pub step: String,
+    #[serde(default)]
+    pub from: Version,
+    #[serde(default)]
+    pub to: Version,
+    /// The plan being executed (none for `apply`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Plan>,
+    /// Index of the step being executed (it may or may not have taken effect).
+    #[serde(default)]
+    pub step: usize,
+    #[serde(default)]
+    pub phase: Phase,
+    /// The step for people: "applying objects", "switch traffic from blue to green".
+    pub step_text: String,
     /// Traffic weights by track/colour when known.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub weights: BTreeMap<String, u32>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub image: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gates: Vec<GateResult>,
+    /// RFC 3339, the API server's clock.
     pub started: String,
     pub holder: String,
+    pub who: String,
+}
+
+/// A due task: deferred work of a finished operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Due {
+    pub action: Action,
+    /// RFC 3339, the API server's clock.
+    pub due_at: String,
+    pub reason: String,
+    /// The operation that left it.
+    pub operation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DueRecord {
+    schema_version: u32,
+    tasks: Vec<Due>,
 }
 
 /// The per-server state record.
@@ -72,15 +151,52 @@ pub struct Inflight {
 #[serde(rename_all = "camelCase")]
 pub struct State {
     pub last: Option<Revision>,
-    pub inflight: Option<Inflight>,
+    pub inflight: Option<Operation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub due: Vec<Due>,
+    /// Parts of the record this version cannot read, with why: a command that
+    /// changes the server refuses to go on (it cannot know what is in flight).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<String>,
 }
 
-pub fn revision_name(server: &str, n: u32) -> String {
-    format!("mcpctl.rev.{server}.v{n}")
+impl State {
+    /// Fails when part of the record cannot be read.
+    pub fn check_readable(&self, server: &str) -> Result<()> {
+        if self.unreadable.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Failed(format!(
+            "the journal of server {server} cannot be read by this mcpctl: {}; upgrade mcpctl \
+             (or, if the record is damaged, inspect it with `kubectl get configmap -l \
+             mcpctl.io/record=state,app.kubernetes.io/name={server} -o yaml`)",
+            self.unreadable.join("; ")
+        )))
+    }
 }
 
-pub fn state_name(server: &str) -> String {
-    format!("mcpctl.state.{server}")
+/// Reads a versioned record (in-flight operation or due tasks).
+fn parse_versioned<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, String> {
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| format!("the {what} record is not JSON ({e})"))?;
+    match v["schemaVersion"].as_u64() {
+        Some(n) if n == u64::from(SCHEMA_VERSION) => {}
+        Some(n) => {
+            return Err(format!(
+                "the {what} record has schemaVersion {n}; this mcpctl reads {SCHEMA_VERSION}"
+            ));
+        }
+        None => return Err(format!("the {what} record has no schemaVersion")),
+    }
+    serde_json::from_value(v).map_err(|e| format!("the {what} record is malformed ({e})"))
+}
+
+pub fn revision_name(fleet: &str, server: &str, n: u32) -> String {
+    format!("mcpctl.rev.{fleet}.{server}.v{n}")
+}
+
+pub fn state_name(fleet: &str, server: &str) -> String {
+    format!("mcpctl.state.{fleet}.{server}")
 }
 
 fn cm_path(ns: &str) -> String {
@@ -92,11 +208,9 @@ fn record_path(ns: &str, name: &str) -> String {
     format!("{}/{name}", cm_path(ns))
 }
 
-/// RFC 3339 "now" in UTC, to the second.
-pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+/// RFC 3339 in UTC, to the second.
+pub fn rfc3339(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// Gzips and base64-encodes the objects (ConfigMap `binaryData`).
@@ -132,7 +246,7 @@ pub fn revision_configmap(
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {
-            "name": revision_name(&rev.server, rev.revision),
+            "name": revision_name(fleet, &rev.server, rev.revision),
             "namespace": ns,
             "labels": {
                 "app.kubernetes.io/managed-by": "mcpctl",
@@ -194,16 +308,39 @@ pub fn to_prune(mut revisions: Vec<u32>, keep: usize) -> Vec<u32> {
     revisions
 }
 
-/// Reads a state ConfigMap.
+/// Reads a state ConfigMap; what cannot be read is listed in `unreadable`.
 pub fn parse_state(cm: &Value) -> State {
-    State {
+    let mut state = State {
         last: cm["data"]["last"]
             .as_str()
             .and_then(|s| serde_json::from_str(s).ok()),
-        inflight: cm["data"]["inflight"]
-            .as_str()
-            .and_then(|s| serde_json::from_str(s).ok()),
+        ..Default::default()
+    };
+    if let Some(text) = cm["data"]["inflight"].as_str() {
+        match parse_versioned::<Operation>("in-flight operation", text) {
+            Ok(op) => state.inflight = Some(op),
+            Err(e) => state.unreadable.push(e),
+        }
     }
+    if let Some(text) = cm["data"]["due"].as_str() {
+        match parse_versioned::<DueRecord>("due tasks", text) {
+            Ok(d) => state.due = d.tasks,
+            Err(e) => state.unreadable.push(e),
+        }
+    }
+    state
+}
+
+/// The `due` data value for these tasks (`null` removes the key).
+fn due_value(tasks: &[Due]) -> Value {
+    if tasks.is_empty() {
+        return Value::Null;
+    }
+    let rec = DueRecord {
+        schema_version: SCHEMA_VERSION,
+        tasks: tasks.to_vec(),
+    };
+    Value::String(serde_json::to_string(&rec).expect("serializes"))
 }
 
 /// Journal access for one namespace of one fleet.
@@ -222,9 +359,17 @@ impl<'a> Journal<'a> {
         }
     }
 
+    /// Now, by the API server's clock.
+    pub fn now(&self) -> String {
+        rfc3339(self.cluster.now())
+    }
+
     /// Revision ConfigMaps of a server, oldest first.
     pub async fn revision_records(&self, server: &str) -> Result<Vec<Value>> {
-        let sel = format!("mcpctl.io/record=revision,app.kubernetes.io/name={server}");
+        let sel = format!(
+            "mcpctl.io/record=revision,mcpctl.io/fleet={},app.kubernetes.io/name={server}",
+            self.fleet
+        );
         let mut items = self.cluster.list(&cm_path(&self.ns), Some(&sel)).await?;
         items.retain(|cm| parse_revision(cm).is_some_and(|r| r.server == server));
         items.sort_by_key(|cm| parse_revision(cm).map(|r| r.revision).unwrap_or(0));
@@ -244,7 +389,7 @@ impl<'a> Journal<'a> {
     /// One recorded revision with its stored objects (what a rollback
     /// re-applies), or `None` when it is not (or no longer) recorded.
     pub async fn revision(&self, server: &str, n: u32) -> Result<Option<(Revision, Vec<Value>)>> {
-        let path = record_path(&self.ns, &revision_name(server, n));
+        let path = record_path(&self.ns, &revision_name(&self.fleet, server, n));
         let req = Req::get(&path);
         let resp = self.cluster.send(&req).await?;
         if resp.status == 404 {
@@ -258,7 +403,7 @@ impl<'a> Journal<'a> {
             Error::Failed(format!(
                 "ConfigMap {}/{} is not a revision record",
                 self.ns,
-                revision_name(server, n)
+                revision_name(&self.fleet, server, n)
             ))
         })?;
         Ok(Some((rev, revision_objects(&cm)?)))
@@ -283,7 +428,8 @@ impl<'a> Journal<'a> {
             let resp = self.cluster.send(&req).await?;
             if resp.status == 409 {
                 // Ours already, when the create was retried after a lost answer.
-                let path = record_path(&self.ns, &revision_name(&server, rev.revision));
+                let path =
+                    record_path(&self.ns, &revision_name(&self.fleet, &server, rev.revision));
                 let existing = self.cluster.send(&Req::get(&path)).await?;
                 let ours = existing.ok()
                     && existing
@@ -299,10 +445,18 @@ impl<'a> Journal<'a> {
             } else if !resp.ok() {
                 return Err(self.cluster.api_error(&req, &resp));
             }
+            // The operation is over: record it and clear the in-flight mark in
+            // one write, before pruning, so that a failed prune never leaves
+            // the state behind the revisions.
+            self.patch_state(
+                &server,
+                json!({"last": serde_json::to_string(&rev).expect("serializes"), "inflight": null}),
+            )
+            .await?;
             let mut all = existing;
             all.push(rev.revision);
             for old in to_prune(all, KEEP) {
-                let path = record_path(&self.ns, &revision_name(&server, old));
+                let path = record_path(&self.ns, &revision_name(&self.fleet, &server, old));
                 let resp = self.cluster.send(&Req::new(Method::DELETE, &path)).await?;
                 if !resp.ok() && resp.status != 404 {
                     tracing::warn!(
@@ -311,12 +465,6 @@ impl<'a> Journal<'a> {
                     );
                 }
             }
-            // The operation is over: record it and clear the in-flight mark in one write.
-            self.patch_state(
-                &server,
-                json!({"last": serde_json::to_string(&rev).expect("serializes"), "inflight": null}),
-            )
-            .await?;
             return Ok(rev);
         }
         Err(Error::Failed(format!(
@@ -324,19 +472,46 @@ impl<'a> Journal<'a> {
         )))
     }
 
-    /// Marks an operation in flight on a server.
-    pub async fn set_inflight(&self, server: &str, inflight: &Inflight) -> Result<()> {
+    /// Marks an operation in flight on a server (written after every step).
+    pub async fn set_inflight(&self, server: &str, op: &Operation) -> Result<()> {
+        let mut op = op.clone();
+        op.schema_version = SCHEMA_VERSION;
         self.patch_state(
             server,
-            json!({"inflight": serde_json::to_string(inflight).expect("serializes")}),
+            json!({"inflight": serde_json::to_string(&op).expect("serializes")}),
         )
         .await
+    }
+
+    /// Clears the in-flight mark without recording a revision.
+    pub async fn clear_inflight(&self, server: &str) -> Result<()> {
+        self.patch_state(server, json!({"inflight": null})).await
+    }
+
+    /// Replaces the server's due tasks.
+    pub async fn set_due(&self, server: &str, tasks: &[Due]) -> Result<()> {
+        self.patch_state(server, json!({"due": due_value(tasks)}))
+            .await
+    }
+
+    /// One server's state record (default when there is none).
+    pub async fn state(&self, server: &str) -> Result<State> {
+        let path = record_path(&self.ns, &state_name(&self.fleet, server));
+        let req = Req::get(&path);
+        let resp = self.cluster.send(&req).await?;
+        if resp.status == 404 {
+            return Ok(State::default());
+        }
+        if !resp.ok() {
+            return Err(self.cluster.api_error(&req, &resp));
+        }
+        Ok(parse_state(&resp.json()?))
     }
 
     /// Merge-patches the state record's data (a `null` removes a key),
     /// creating the record first when it does not exist.
     async fn patch_state(&self, server: &str, data: Value) -> Result<()> {
-        let path = record_path(&self.ns, &state_name(server));
+        let path = record_path(&self.ns, &state_name(&self.fleet, server));
         let patch = json!({"data": data});
         for _ in 0..3 {
             let req = Req::new(Method::PATCH, &path)
@@ -359,7 +534,7 @@ impl<'a> Journal<'a> {
                 "apiVersion": "v1",
                 "kind": "ConfigMap",
                 "metadata": {
-                    "name": state_name(server),
+                    "name": state_name(&self.fleet, server),
                     "namespace": self.ns,
                     "labels": {
                         "app.kubernetes.io/managed-by": "mcpctl",
@@ -418,6 +593,9 @@ mod tests {
             outcome: "succeeded".into(),
             message: String::new(),
             has_objects: true,
+            images: BTreeMap::new(),
+            traffic: String::new(),
+            from_image: String::new(),
         }
     }
 
@@ -446,7 +624,7 @@ mod tests {
     fn revision_configmap_round_trips() {
         let objs = vec![json!({"kind": "Service"})];
         let cm = revision_configmap("mcp", "acme", &rev(3), &objs).unwrap();
-        assert_eq!(cm["metadata"]["name"], "mcpctl.rev.github.v3");
+        assert_eq!(cm["metadata"]["name"], "mcpctl.rev.acme.github.v3");
         assert_eq!(cm["metadata"]["labels"]["mcpctl.io/revision"], "3");
         assert_eq!(cm["metadata"]["labels"]["mcpctl.io/fleet"], "acme");
         assert!(
@@ -485,12 +663,47 @@ mod tests {
         let s = parse_state(&cm);
         assert_eq!(s.last.unwrap().revision, 2);
         assert!(s.inflight.is_none());
-        let inf = Inflight {
-            operation: "deploy".into(),
-            step: "canary step 2/5".into(),
+        let op = Operation {
+            schema_version: SCHEMA_VERSION,
+            kind: "deploy".into(),
+            step_text: "canary step 2/5".into(),
             ..Default::default()
         };
-        let cm = json!({"data": {"inflight": serde_json::to_string(&inf).unwrap()}});
-        assert_eq!(parse_state(&cm).inflight.unwrap(), inf);
+        let cm = json!({"data": {"inflight": serde_json::to_string(&op).unwrap()}});
+        assert_eq!(parse_state(&cm).inflight.unwrap(), op);
+    }
+
+    #[test]
+    fn unreadable_records_are_errors_not_nothing_in_flight() {
+        let newer = json!({"data": {"inflight": r#"{"schemaVersion": 3, "kind": "deploy"}"#}});
+        let s = parse_state(&newer);
+        assert!(s.inflight.is_none());
+        assert_eq!(
+            s.unreadable,
+            vec!["the in-flight operation record has schemaVersion 3; this mcpctl reads 2"]
+        );
+        let e = s.check_readable("gh").unwrap_err().to_string();
+        assert!(e.contains("journal of server gh cannot be read"), "{e}");
+        let old = json!({"data": {"inflight": r#"{"operation": "apply"}"#, "due": "not json"}});
+        let s = parse_state(&old);
+        assert_eq!(s.unreadable.len(), 2, "{:?}", s.unreadable);
+        assert!(s.unreadable[0].contains("no schemaVersion"));
+        assert!(s.unreadable[1].contains("not JSON"));
+    }
+
+    #[test]
+    fn due_tasks_round_trip() {
+        let due = vec![Due {
+            action: Action::Scale {
+                name: "gh-blue".into(),
+                replicas: 0,
+            },
+            due_at: "2026-11-21T06:10:00Z".into(),
+            reason: "scale-down delay of the previous colour".into(),
+            operation: "op1".into(),
+        }];
+        let cm = json!({"data": {"due": due_value(&due)}});
+        assert_eq!(parse_state(&cm).due, due);
+        assert_eq!(due_value(&[]), Value::Null);
     }
 }

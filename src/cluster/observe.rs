@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use super::journal::Inflight;
+use super::journal::Operation;
 use crate::fleet::{Server, Strategy};
 use crate::render::{Colour, RolloutState, Track, TrackState};
 
@@ -105,7 +105,7 @@ pub fn route_weights(server: &str, live: &[Value]) -> Vec<(String, u32)> {
 }
 
 /// Canary weight from the live route, else from the in-flight record.
-pub fn canary_weight(server: &str, live: &[Value], inflight: Option<&Inflight>) -> Option<u32> {
+pub fn canary_weight(server: &str, live: &[Value], inflight: Option<&Operation>) -> Option<u32> {
     let weights = route_weights(server, live);
     let total: u32 = weights.iter().map(|(_, w)| *w).sum();
     if total > 0
@@ -120,14 +120,19 @@ pub fn canary_weight(server: &str, live: &[Value], inflight: Option<&Inflight>) 
 
 /// The rollout state to render a server with, from its live objects, and the
 /// warnings for differences `apply` leaves to `deploy`.
+///
+/// A rolling server follows the fleet file's image until it has been
+/// deployed (`deployed`: its last revision is a deploy or a rollback); from
+/// then on `apply` keeps the deployed image, as for the other strategies.
 pub fn rollout_state(
     server: &Server,
     live: &[Value],
-    inflight: Option<&Inflight>,
+    inflight: Option<&Operation>,
+    deployed: bool,
 ) -> (RolloutState, Vec<String>) {
     let mut state = RolloutState::default();
     let mut warnings = Vec::new();
-    if server.strategy == Strategy::Rolling {
+    if server.strategy == Strategy::Rolling && !deployed {
         return (state, warnings);
     }
     let deployments: Vec<&Value> = live
@@ -149,7 +154,12 @@ pub fn rollout_state(
         _ => Track::Stable,
     };
     for d in deployments {
-        let Some(track) = track_of(d) else { continue };
+        // A rolling server's one Deployment carries no track label.
+        let Some(track) =
+            track_of(d).or((server.strategy == Strategy::Rolling).then_some(Track::Stable))
+        else {
+            continue;
+        };
         let image = deployment_image(d, &server.name);
         let replicas = d["spec"]["replicas"].as_u64().map(|r| r as u32);
         if track == primary {
@@ -158,12 +168,13 @@ pub fn rollout_state(
             {
                 warnings.push(format!(
                     "server {}: the fleet file says image {} but {} runs {img}; apply keeps the running image: \
-                     a {} server changes image through a rollout (`mcpctl deploy`, not in this version), \
-                     never by apply",
+                     a deployed {} server changes image through a rollout, never by apply: run \
+                     `mcpctl deploy {}`",
                     server.name,
                     server.image,
                     d["metadata"]["name"].as_str().unwrap_or("?"),
                     server.strategy.as_str(),
+                    server.name,
                 ));
             }
             state.tracks.insert(
@@ -222,7 +233,7 @@ mod tests {
         let hr = json!({"kind": "HTTPRoute", "metadata": {"name": "gh"},
             "spec": {"rules": [{"backendRefs": [{"name": "gh-stable", "weight": 90}, {"name": "gh-canary", "weight": 10}]}]}});
         assert_eq!(canary_weight("gh", &[hr], None), Some(10));
-        let mut inf = Inflight::default();
+        let mut inf = Operation::default();
         inf.weights.insert("canary".into(), 50);
         assert_eq!(canary_weight("gh", &[], Some(&inf)), Some(50));
         assert_eq!(canary_weight("gh", &[], None), None);

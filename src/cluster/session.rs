@@ -141,7 +141,15 @@ pub async fn prepare_with(
         live.insert(p, v);
     }
 
-    // Rollout state of blue-green and canary servers, from what is live.
+    // Rollout state of blue-green and canary servers (and of rolling ones
+    // once deployed), from what is live and what the journal recorded.
+    let states = if ns_exists {
+        super::journal::Journal::new(&s.cluster, s.ns(), &s.fleet.name)
+            .states()
+            .await?
+    } else {
+        BTreeMap::new()
+    };
     let mut warnings = Vec::new();
     let mut any_state = false;
     for server in s
@@ -150,7 +158,12 @@ pub async fn prepare_with(
         .iter()
         .filter(|sv| only.is_empty() || only.contains(&sv.name))
     {
-        if server.strategy == Strategy::Rolling {
+        let deployed = states.get(&server.name).is_some_and(|st| {
+            st.last
+                .as_ref()
+                .is_some_and(|r| r.operation == "deploy" || r.operation == "rollback")
+        });
+        if server.strategy == Strategy::Rolling && !deployed {
             continue;
         }
         let server_live: Vec<Value> = targets
@@ -158,14 +171,14 @@ pub async fn prepare_with(
             .filter(|t| t.server() == server.name)
             .filter_map(|t| live.get(&t.path()).cloned().flatten())
             .collect();
-        let (state, w) = observe::rollout_state(server, &server_live, None);
+        let (state, w) = observe::rollout_state(server, &server_live, None, deployed);
         warnings.extend(w);
         if state != render::RolloutState::default() {
             any_state = true;
             opts.rollout.insert(server.name.clone(), state);
         }
     }
-    let targets = if any_state {
+    let rendered = if any_state {
         let t = apply::targets(&render(&opts)?, &discovered, s.ns())?;
         // Names do not depend on the rollout state; fetch any that would.
         for x in &t {
@@ -177,6 +190,7 @@ pub async fn prepare_with(
     } else {
         targets
     };
+    let targets = split_rollout_parts(rendered, &s.fleet, &live, &mut warnings);
     Ok(Prepared {
         targets,
         live,
@@ -184,6 +198,64 @@ pub async fn prepare_with(
         ns_exists,
         warnings,
     })
+}
+
+/// Splits the rollout fields of blue-green and canary servers' objects off
+/// into targets of the rollout field manager ([`crate::traffic`]): before the
+/// rest of an object that exists, so they never lose their owner; carried by
+/// the object for one that does not, to be applied right after its creation.
+/// A rollout part whose traffic values differ from the live ones is left out
+/// with a warning: `apply` never moves traffic.
+pub fn split_rollout_parts(
+    targets: Vec<Target>,
+    fleet: &Fleet,
+    live: &BTreeMap<String, Option<Value>>,
+    warnings: &mut Vec<String>,
+) -> Vec<Target> {
+    let strategy_of: BTreeMap<&str, Strategy> = fleet
+        .servers
+        .iter()
+        .map(|s| (s.name.as_str(), s.strategy))
+        .collect();
+    let mut out = Vec::with_capacity(targets.len());
+    for t in targets {
+        let strategy = strategy_of
+            .get(t.server())
+            .copied()
+            .unwrap_or(Strategy::Rolling);
+        let (main, part) = crate::traffic::split(&t.obj, strategy);
+        let Some(part) = part else {
+            out.push(t);
+            continue;
+        };
+        match live.get(&t.path()).cloned().flatten() {
+            None => {
+                let mut whole = t;
+                whole.after_create = Some(part);
+                out.push(whole);
+            }
+            Some(l) => {
+                let (want, have) = (
+                    crate::traffic::traffic_of(&part),
+                    crate::traffic::traffic_of(&l),
+                );
+                // The preview Service carries no production traffic: apply
+                // points it at the idle colour like the rest of the render.
+                let production = t.res.kind != "Service" || t.name == t.server();
+                if production && want.is_some() && want != have {
+                    warnings.push(format!(
+                        "{} sends traffic differently from what the fleet renders; apply leaves \
+                         traffic as it is (use `mcpctl deploy` or `mcpctl rollback` to move it)",
+                        t.display()
+                    ));
+                } else {
+                    out.push(t.with_obj(part, crate::traffic::ROLLOUT_MANAGER));
+                }
+                out.push(t.with_obj(main, t.manager));
+            }
+        }
+    }
+    out
 }
 
 /// SIGINT and SIGTERM, listened to from [`Signals::listen`] on: a signal

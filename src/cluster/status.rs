@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::client::{Cluster, Req};
-use super::journal::{Inflight, Journal, Revision, State};
+use super::journal::{Due, Journal, Operation, Revision, State};
 use super::lock;
 use super::observe;
 use crate::error::Result;
@@ -64,11 +64,14 @@ pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &Fleet) -> Result<Snap
     let lease_path = format!("/apis/coordination.k8s.io/v1/namespaces/{ns}/leases");
     let secret_path = format!("/api/v1/namespaces/{ns}/secrets");
     let mut route_paths = Vec::new();
-    let canaries = fleet
+    // Canary weights and the active colour of blue-green servers behind Istio
+    // live in the routes.
+    let routers: Vec<Router> = fleet
         .servers
         .iter()
-        .filter(|s| s.strategy == Strategy::Canary);
-    let routers: Vec<Router> = canaries.map(|s| s.router).collect();
+        .filter(|s| s.strategy != Strategy::Rolling)
+        .map(|s| s.router)
+        .collect();
     if routers.contains(&Router::Istio) {
         route_paths.push(format!(
             "/apis/networking.istio.io/v1/namespaces/{ns}/virtualservices"
@@ -98,9 +101,30 @@ pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &Fleet) -> Result<Snap
         }
         Ok(all)
     };
+    // List items of built-in kinds carry no `kind` (transcript 43): set it,
+    // since the rollout state is read from objects by kind.
+    let with_kind = |kind: &'static str, items: Vec<Value>| -> Vec<Value> {
+        items
+            .into_iter()
+            .map(|mut o| {
+                o["kind"] = Value::String(kind.to_string());
+                o
+            })
+            .collect()
+    };
     let (deployments, services, states, leases, secrets, routes) = futures::try_join!(
-        cluster.list_unpaged(&deps_path, Some(&part_of)),
-        cluster.list_unpaged(&svc_path, Some(&part_of)),
+        async {
+            Ok::<_, crate::error::Error>(with_kind(
+                "Deployment",
+                cluster.list_unpaged(&deps_path, Some(&part_of)).await?,
+            ))
+        },
+        async {
+            Ok::<_, crate::error::Error>(with_kind(
+                "Service",
+                cluster.list_unpaged(&svc_path, Some(&part_of)).await?,
+            ))
+        },
         journal.states(),
         cluster.list_unpaged(&lease_path, Some(&leases_sel)),
         tls_secrets(cluster, &secret_path),
@@ -174,7 +198,13 @@ pub struct ServerStatus {
     pub deployments: Vec<DeploymentRow>,
     pub last_rollout: Option<Revision>,
     pub last_rollout_age_seconds: Option<i64>,
-    pub inflight: Option<Inflight>,
+    pub inflight: Option<Operation>,
+    /// Deferred work recorded by finished operations (delayed scale-downs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub due: Vec<Due>,
+    /// Parts of the journal this version cannot read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub journal_errors: Vec<String>,
     pub lock_holder: Option<String>,
     pub lock_since: Option<String>,
     pub certificate_not_after: Option<String>,
@@ -348,6 +378,8 @@ pub fn rows(
             last_rollout: state.last.clone(),
             last_rollout_age_seconds: age,
             inflight: state.inflight.clone(),
+            due: state.due.clone(),
+            journal_errors: state.unreadable.clone(),
             lock_holder: lease.as_ref().map(|l| l.0.clone()),
             lock_since: lease.map(|l| l.1),
             certificate_not_after: cert,
@@ -407,12 +439,18 @@ pub fn table(rows: &[ServerStatus]) -> String {
                     " (interrupted)"
                 };
                 format!(
-                    "{} {} by {by} since {}{live}",
-                    i.operation, i.step, i.started
+                    "{} ({}) by {by} since {}{live}",
+                    i.kind, i.step_text, i.started
                 )
             }
             (None, Some(h)) => format!("locked by {h}"),
+            (None, None) if !r.journal_errors.is_empty() => "journal unreadable".to_string(),
             (None, None) => "-".to_string(),
+        };
+        let op = match r.due.first() {
+            Some(d) if op == "-" => format!("due {}: {}", d.due_at, d.action.describe()),
+            Some(d) => format!("{op}; due {}: {}", d.due_at, d.action.describe()),
+            None => op,
         };
         t.add_row([
             r.server.clone(),

@@ -9,13 +9,14 @@ use serde_json::Value;
 
 use crate::cli::{ApplyArgs, GlobalArgs, OutputFormat};
 use crate::cluster::apply::{self, Change, Planned};
-use crate::cluster::journal::{self, Inflight, Journal, Revision};
+use crate::cluster::journal::{Journal, Revision};
 use crate::cluster::lock::{self, Locks};
 use crate::cluster::session::{self, Session};
 use crate::cluster::wait::{self, Progress};
 use crate::cluster::{identity, observe, runtime};
 use crate::error::{Error, Result, exit};
 use crate::output::Printer;
+use crate::rollout::record;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -41,6 +42,7 @@ fn report(
     let suffix = if dry { " (server dry run)" } else { "" };
     let results: Vec<ObjectResult> = planned
         .iter()
+        .filter(|p| p.target.manager == apply::FIELD_MANAGER || p.change != Change::Unchanged)
         .map(|p| ObjectResult {
             server: p.target.server().to_string(),
             kind: p.target.res.kind.clone(),
@@ -57,10 +59,16 @@ fn report(
                 out.push_str(&format!("namespace/{ns} created{suffix}\n"));
             }
             for p in planned {
+                // The rollout fields of an object show only when they change.
+                let rollout = p.target.manager != apply::FIELD_MANAGER;
+                if rollout && p.change == Change::Unchanged {
+                    continue;
+                }
                 out.push_str(&format!(
-                    "{} {}{suffix}\n",
+                    "{} {}{}{suffix}\n",
                     p.target.display(),
-                    p.change.as_str()
+                    p.change.as_str(),
+                    if rollout { " (rollout fields)" } else { "" }
                 ));
             }
             printer.data(&out);
@@ -107,7 +115,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
     // An apply interrupted after its writes left its in-flight mark and no
     // revision: finishing it (recording it, under the lock) is a change too.
     let unfinished = if ns_exists {
-        interrupted_applies(&s, &args.servers).await?
+        interrupted_applies(&s, &args.servers, args.force).await?
     } else {
         BTreeSet::new()
     };
@@ -258,19 +266,28 @@ async fn replan_under_lock(
 /// Selected servers (all when `only` is empty) whose journal shows an apply
 /// in flight: an interrupted one, or one running now (whose lock then
 /// stops this apply with exit 5). One LIST of the fleet's state records.
-async fn interrupted_applies(s: &Session, only: &[String]) -> Result<BTreeSet<String>> {
+/// Another kind of operation in flight (an interrupted deploy) stops the
+/// apply, naming the commands that finish it, unless `force`.
+async fn interrupted_applies(
+    s: &Session,
+    only: &[String],
+    force: bool,
+) -> Result<BTreeSet<String>> {
     let selected = s.selected(only);
     let states = Journal::new(&s.cluster, s.ns(), &s.fleet.name)
         .states()
         .await?;
-    Ok(states
-        .into_iter()
-        .filter(|(server, st)| {
-            selected.contains(server)
-                && st.inflight.as_ref().is_some_and(|i| i.operation == "apply")
-        })
-        .map(|(server, _)| server)
-        .collect())
+    let mut out = BTreeSet::new();
+    for (server, st) in states {
+        if !selected.contains(&server) {
+            continue;
+        }
+        record::check_inflight(&st, &server, &["apply"], force)?;
+        if st.inflight.as_ref().is_some_and(|i| i.kind == "apply") {
+            out.insert(server);
+        }
+    }
+    Ok(out)
 }
 
 /// Servers with at least one object that changes.
@@ -297,14 +314,11 @@ async fn apply_locked(
 ) -> Result<u8> {
     let ns = s.ns();
     let journal = Journal::new(&s.cluster, ns, &s.fleet.name);
-    let started = journal::now_rfc3339();
-    let inflight = |server: &str, step: &str| Inflight {
-        operation: "apply".into(),
-        strategy: strategy_of(s, server),
-        step: step.into(),
-        started: started.clone(),
-        holder: me.to_string(),
-        ..Default::default()
+    let started = journal.now();
+    let inflight = |server: &str, step: &str| {
+        let mut op = record::operation("apply", &strategy_of(s, server), started.clone(), me);
+        op.step_text = step.into();
+        op
     };
     for server in changed {
         journal
@@ -358,10 +372,15 @@ async fn apply_locked(
             image: primary_image(s, server, &objects),
             strategy: strategy_of(s, server),
             who: identity::who(),
-            when: journal::now_rfc3339(),
+            when: journal.now(),
             outcome: label.into(),
             message: message.clone(),
             has_objects: true,
+            images: record::images(server, &objects),
+            traffic: observe::active_colour(server, &objects)
+                .map(|c| c.as_str().to_string())
+                .unwrap_or_else(|| "stable".into()),
+            from_image: String::new(),
         };
         match journal.record(rev, &objects).await {
             Ok(r) => tracing::info!("recorded revision {} of {server}", r.revision),

@@ -3,12 +3,16 @@
 
 mod apply;
 mod completions;
+mod deploy;
 mod diff;
 mod history;
 mod init;
 mod inputs;
 mod lint;
+mod operation;
+mod reconcile;
 mod render;
+mod rollback;
 mod status;
 mod validate;
 
@@ -29,5 +33,8 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Apply(args) => apply::run(global, args, printer),
         Command::Status(args) => status::run(global, args, printer),
         Command::History(args) => history::run(global, args, printer),
+        Command::Deploy(args) => deploy::run(global, args, printer),
+        Command::Rollback(args) => rollback::run(global, args, printer),
+        Command::Reconcile(args) => reconcile::run(global, args, printer),
     }
 }

@@ -29,3 +29,10 @@ pub fn fleet(name: &str, servers: Vec<Server>) -> Fleet {
         servers,
     }
 }
+
+/// The fleet a fleet file's text resolves to (panics on an invalid file).
+pub fn fleet_from(yaml: &str) -> Fleet {
+    super::load_str(yaml, Path::new("fixture.yaml"))
+        .unwrap_or_else(|e| panic!("fixture fleet: {e}\n{yaml}"))
+        .fleet
+}

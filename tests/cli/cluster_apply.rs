@@ -492,7 +492,7 @@ fn two_concurrent_applies_never_both_write() {
     // Whoever takes the lock first is slowed down while holding it.
     env.srv.inject(Fault::new(
         Some(Method::PATCH),
-        "/configmaps/mcpctl.state.github",
+        "/configmaps/mcpctl.state.acme.github",
         1,
         FaultAction::Delay(Duration::from_secs(6)),
     ));
@@ -613,7 +613,7 @@ fn the_lock_is_renewed_and_an_interrupted_apply_shows_in_status() {
     let o = env.run(&["status"]);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
-        stdout.contains("apply waiting for the rollout by tester@")
+        stdout.contains("apply (waiting for the rollout) by tester@")
             && stdout.contains("(interrupted)"),
         "{}",
         out(&o)

@@ -34,14 +34,14 @@ fn history_records_each_change_and_keeps_ten() {
     assert!(
         env.srv
             .get(&format!(
-                "/api/v1/namespaces/{NS}/configmaps/mcpctl.rev.github.v2"
+                "/api/v1/namespaces/{NS}/configmaps/mcpctl.rev.acme.github.v2"
             ))
             .is_none()
     );
     let rec = env
         .srv
         .get(&format!(
-            "/api/v1/namespaces/{NS}/configmaps/mcpctl.rev.github.v12"
+            "/api/v1/namespaces/{NS}/configmaps/mcpctl.rev.acme.github.v12"
         ))
         .unwrap();
     assert!(rec["binaryData"]["objects.json.gz"].is_string(), "{rec}");

@@ -50,15 +50,16 @@ fn status_table_and_json() {
 fn status_of_an_interrupted_operation_shows_it() {
     let env = Env::start(&[]);
     assert_eq!(env.run(&["apply"]).status.code(), Some(0));
-    let inflight = json!({"operation": "deploy", "strategy": "canary", "step": "canary step 2/5",
-        "weights": {"canary": 25, "stable": 75}, "started": "2026-01-01T00:00:00Z", "holder": "ci:job/9"});
+    let inflight = json!({"schemaVersion": 2, "id": "op-9", "kind": "deploy", "strategy": "canary",
+        "stepText": "canary step 2/5", "weights": {"canary": 25, "stable": 75},
+        "started": "2026-01-01T00:00:00Z", "holder": "ci:job/9", "who": "ci:job/9"});
     let mut cm = env.github_state();
     cm["data"]["inflight"] = json!(inflight.to_string());
     env.srv.put_object(cm);
     let o = env.run(&["status"]);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
-        stdout.contains("deploy canary step 2/5 by ci:job/9"),
+        stdout.contains("deploy (canary step 2/5) by ci:job/9"),
         "{}",
         out(&o)
     );
@@ -120,14 +121,14 @@ fn status_watch_prints_again_on_a_change() {
     while rx.try_recv().is_ok() {}
     // A journal change (a rollout step recorded by another process) prints again.
     let mut cm = env.github_state();
-    let inflight = json!({"operation": "deploy", "strategy": "rolling", "step": "step 1/2",
-        "started": "2026-01-01T00:00:00Z", "holder": "ci:job/3"});
+    let inflight = json!({"schemaVersion": 2, "id": "op-3", "kind": "deploy", "strategy": "rolling",
+        "stepText": "step 1/2", "started": "2026-01-01T00:00:00Z", "holder": "ci:job/3", "who": "ci:job/3"});
     cm["data"]["inflight"] = json!(inflight.to_string());
     env.srv.put_object(cm);
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut seen = false;
     while let Ok(l) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        if l.contains("deploy step 1/2 by ci:job/3") {
+        if l.contains("deploy (step 1/2) by ci:job/3") {
             seen = true;
             break;
         }

@@ -82,9 +82,9 @@ impl Env {
     pub fn github_state(&self) -> serde_json::Value {
         self.srv
             .get(&format!(
-                "/api/v1/namespaces/{NS}/configmaps/mcpctl.state.github"
+                "/api/v1/namespaces/{NS}/configmaps/mcpctl.state.acme.github"
             ))
-            .expect("the state ConfigMap mcpctl.state.github exists")
+            .expect("the state ConfigMap mcpctl.state.acme.github exists")
     }
 
     pub fn deployment(&self, name: &str) -> Option<serde_json::Value> {

@@ -9,6 +9,7 @@ mod cluster_history;
 mod cluster_status;
 mod cluster_support;
 mod completions;
+mod deploy;
 mod fleet_errors;
 mod lint;
 mod render;

@@ -1,0 +1,197 @@
+//! `mcpctl rollback SERVER [--to-revision N]`: undo the interrupted operation
+//! the journal records, or go back to the previous version — one traffic
+//! switch while a blue-green server's previous colour still runs it.
+
+use crate::cli::{GlobalArgs, RollbackArgs};
+use crate::cluster::journal::{Journal, Revision};
+use crate::cluster::{runtime, session};
+use crate::error::{Error, Result, exit};
+use crate::fleet::Strategy;
+use crate::output::Printer;
+use crate::rollout::observed::{self, Live};
+use crate::rollout::run::{self, Choice};
+use crate::rollout::{bluegreen, rolling};
+
+use super::operation;
+
+/// The revision to go back to: the one asked for, else the newest succeeded
+/// one that runs another image than `current`.
+pub fn target<'a>(
+    revisions: &'a [Revision],
+    current: Option<&str>,
+    wanted: Option<u32>,
+    server: &str,
+) -> Result<&'a Revision> {
+    if let Some(n) = wanted {
+        return revisions.iter().find(|r| r.revision == n).ok_or_else(|| {
+            let have: Vec<String> = revisions.iter().map(|r| r.revision.to_string()).collect();
+            Error::Usage(format!(
+                "server {server} has no recorded revision {n} (recorded: {}); see `mcpctl history {server}`",
+                if have.is_empty() { "none".to_string() } else { have.join(", ") }
+            ))
+        });
+    }
+    revisions
+        .iter()
+        .rev()
+        .find(|r| r.outcome == "succeeded" && Some(r.image.as_str()) != current)
+        .ok_or_else(|| {
+            Error::Failed(format!(
+                "server {server} has no earlier version recorded to go back to (it runs {}); \
+                 see `mcpctl history {server}`, or deploy an image with `mcpctl deploy {server} --image IMG`",
+                current.unwrap_or("nothing")
+            ))
+        })
+}
+
+fn current_image(server: &crate::fleet::Server, live: &Live) -> Option<String> {
+    let dep = match server.strategy {
+        Strategy::BlueGreen => {
+            bluegreen::deployment_name(&server.name, live.active_colour(&server.name))
+        }
+        _ => server.name.clone(),
+    };
+    live.image(&dep, &server.name)
+}
+
+pub fn run(global: &GlobalArgs, args: &RollbackArgs, printer: &Printer) -> Result<u8> {
+    runtime()?.block_on(async {
+        let s = session::open(global, super::inputs::fleet(global, printer)?).await?;
+        let server = operation::server(&s, &args.server)?;
+        if server.strategy == Strategy::Canary {
+            return Err(Error::Usage(
+                "canary rollbacks are not available in this version of mcpctl".into(),
+            ));
+        }
+        let journal = Journal::new(&s.cluster, s.ns(), &s.fleet.name);
+        let state = journal.state(&server.name).await?;
+        state.check_readable(&server.name)?;
+        let render = operation::renderer(&s, server, &args.rollout)?;
+        let opts = operation::bluegreen_options(server, &args.rollout, false, false, None);
+
+        // An interrupted operation is undone; otherwise the target version
+        // is chosen here, from what runs now and the recorded revisions.
+        let pending = state.inflight.clone().filter(|op| op.plan.is_some());
+        let chosen = match &pending {
+            Some(_) => None,
+            None => {
+                let live = observed::read(&s.cluster, s.ns(), &s.fleet.name, server).await?;
+                let revisions = journal.revisions(&server.name).await?;
+                let current = current_image(server, &live);
+                let rev = target(&revisions, current.as_deref(), args.to_revision, &server.name)?
+                    .clone();
+                let objects = match server.strategy {
+                    Strategy::Rolling => match journal.revision(&server.name, rev.revision).await? {
+                        Some((_, objs)) if !objs.is_empty() => objs,
+                        _ => {
+                            return Err(Error::Failed(format!(
+                                "revision {} of {} has no stored objects to re-apply",
+                                rev.revision, server.name
+                            )));
+                        }
+                    },
+                    _ => Vec::new(),
+                };
+                Some((rev, objects, live))
+            }
+        };
+        let plan_for = |live: &Live, rev: &Revision, objects: &[serde_json::Value]| match server
+            .strategy
+        {
+            Strategy::Rolling => {
+                rolling::rollback(server, live, rev.revision, &rev.image, objects.to_vec(), &opts)
+            }
+            _ => bluegreen::rollback(server, live, &rev.image, &render, &opts),
+        };
+        if args.rollout.dry_run {
+            return match (&pending, &chosen) {
+                (Some(op), _) => {
+                    let plan = op.plan.as_ref().expect("filtered");
+                    let mut text = format!(
+                        "undo the interrupted {} {} (stopped at step {}: {}):\n",
+                        op.kind,
+                        op.id,
+                        op.step + 1,
+                        op.step_text
+                    );
+                    for a in plan.compensation(op.step) {
+                        text.push_str(&format!("  - {}\n", a.describe()));
+                    }
+                    printer.data(&text);
+                    Ok(exit::OK)
+                }
+                (None, Some((rev, objects, live))) => {
+                    operation::print_plan(printer, &plan_for(live, rev, objects)?)
+                }
+                (None, None) => unreachable!("one of the two is chosen"),
+            };
+        }
+        let settings = operation::settings(&args.rollout, printer)?;
+        let emit = |e: crate::rollout::events::Event| printer.event(&e);
+        run::operate(&s, server, &settings, &emit, |live, state| {
+            if let Some(op) = state.inflight.clone().filter(|op| op.plan.is_some()) {
+                return Ok(Choice::Undo(op));
+            }
+            match &chosen {
+                Some((rev, objects, _)) => Ok(Choice::Plan(plan_for(live, rev, objects)?)),
+                None => Err(Error::Failed(format!(
+                    "the interrupted operation of {} was finished by someone else meanwhile; run the rollback again",
+                    server.name
+                ))),
+            }
+        })
+        .await
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rev(n: u32, image: &str, outcome: &str) -> Revision {
+        Revision {
+            server: "gh".into(),
+            revision: n,
+            operation: "deploy".into(),
+            image: image.into(),
+            strategy: "blue-green".into(),
+            who: String::new(),
+            when: String::new(),
+            outcome: outcome.into(),
+            message: String::new(),
+            has_objects: false,
+            images: Default::default(),
+            traffic: String::new(),
+            from_image: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_target_is_the_newest_good_other_version() {
+        let revs = vec![
+            rev(1, "img:1", "succeeded"),
+            rev(2, "img:2", "succeeded"),
+            rev(3, "img:3", "gate-failed"),
+            rev(4, "img:2", "succeeded"),
+        ];
+        assert_eq!(
+            target(&revs, Some("img:2"), None, "gh").unwrap().revision,
+            1
+        );
+        assert_eq!(
+            target(&revs, Some("img:3"), None, "gh").unwrap().revision,
+            4
+        );
+        assert_eq!(
+            target(&revs, Some("img:2"), Some(3), "gh")
+                .unwrap()
+                .revision,
+            3
+        );
+        let e = target(&revs, None, Some(9), "gh").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("recorded: 1, 2, 3, 4"), "{e}");
+        let e = target(&revs[..1], Some("img:1"), None, "gh").unwrap_err();
+        assert!(e.to_string().contains("no earlier version"), "{e}");
+    }
+}

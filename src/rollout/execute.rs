@@ -1,0 +1,359 @@
+//! Runs a plan: the journal is written before every step (which step, and
+//! that the operation is running), each step races signals and the loss of
+//! the lock, and any failure or interruption runs the plan's compensation —
+//! traffic back to the last good version first, then the rest undone — and
+//! ends with the exit code of the contract (3 gate, 4 timeout, 6 interrupted,
+//! 7 traffic could not be restored).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::events::Event;
+use super::gates;
+use super::plan::{Action, Plan, names};
+use crate::cluster::Cluster;
+use crate::cluster::apply::{self, FIELD_MANAGER, Target};
+use crate::cluster::discovery::Discovered;
+use crate::cluster::journal::{GateResult, Journal, Operation, Phase};
+use crate::cluster::lock::{self, Locks};
+use crate::cluster::session::Signals;
+use crate::cluster::wait::{self, Progress};
+use crate::error::{Error, Result, exit};
+use crate::fleet::Server;
+use crate::traffic::{self, ROLLOUT_MANAGER};
+
+/// Everything the steps act on.
+pub struct Engine<'a> {
+    pub cluster: &'a Cluster,
+    pub journal: &'a Journal<'a>,
+    pub ns: &'a str,
+    pub server: &'a Server,
+    pub discovered: &'a Discovered,
+    /// How long a wait for a rollout may take (exit 4 past it).
+    pub wait_timeout: Duration,
+    pub smoke: gates::Settings,
+    pub quiet: bool,
+    pub emit: &'a dyn Fn(Event),
+}
+
+/// Why an operation stopped before its end.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stop {
+    Gate(String),
+    Timeout(String),
+    Interrupted(String),
+    Failed(String),
+}
+
+impl Stop {
+    pub fn code(&self) -> u8 {
+        match self {
+            Stop::Gate(_) => exit::GATE_FAILED_RESTORED,
+            Stop::Timeout(_) => exit::TIMEOUT,
+            Stop::Interrupted(_) => exit::INTERRUPTED,
+            Stop::Failed(_) => exit::ERROR,
+        }
+    }
+    /// The outcome recorded in the revision.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Stop::Gate(_) => "gate-failed",
+            Stop::Timeout(_) => "timed-out",
+            Stop::Interrupted(_) => "interrupted",
+            Stop::Failed(_) => "failed",
+        }
+    }
+    pub fn message(&self) -> &str {
+        match self {
+            Stop::Gate(m) | Stop::Timeout(m) | Stop::Interrupted(m) | Stop::Failed(m) => m,
+        }
+    }
+    fn from_error(e: Error) -> Stop {
+        match e.exit_code() {
+            exit::TIMEOUT => Stop::Timeout(e.to_string()),
+            _ => Stop::Failed(e.to_string()),
+        }
+    }
+}
+
+/// How an operation ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub code: u8,
+    /// succeeded, gate-failed, timed-out, interrupted, failed, unrestored.
+    pub outcome: String,
+    pub message: String,
+    /// Whether the journal must keep the operation in flight (traffic could
+    /// not be restored: `rollback` finishes it).
+    pub keep_inflight: bool,
+}
+
+impl Outcome {
+    pub fn succeeded() -> Outcome {
+        Outcome {
+            code: exit::OK,
+            outcome: "succeeded".into(),
+            message: String::new(),
+            keep_inflight: false,
+        }
+    }
+}
+
+impl Engine<'_> {
+    fn target(&self, obj: &Value, manager: &'static str) -> Result<Target> {
+        let mut t = apply::targets(std::slice::from_ref(obj), self.discovered, self.ns)?;
+        let mut t = t.remove(0);
+        t.manager = manager;
+        Ok(t)
+    }
+
+    async fn apply(&self, obj: &Value, manager: &'static str) -> Result<()> {
+        let t = self.target(obj, manager)?;
+        apply::apply_one(self.cluster, &t, true).await?;
+        (self.emit)(Event::ObjectApplied {
+            object: t.display(),
+            manager: manager.into(),
+        });
+        Ok(())
+    }
+
+    fn deployments_path(&self) -> String {
+        format!("/apis/apps/v1/namespaces/{}/deployments", self.ns)
+    }
+
+    /// Performs one action.
+    pub async fn act(&self, op: &mut Operation, action: &Action) -> Result<(), Stop> {
+        let failed = Stop::from_error;
+        match action {
+            Action::ApplyDeployment { object, .. } => {
+                let (main, part) = traffic::split(object, self.server.strategy);
+                self.apply(&main, FIELD_MANAGER).await.map_err(failed)?;
+                if let Some(p) = part {
+                    self.apply(&p, ROLLOUT_MANAGER).await.map_err(failed)?;
+                }
+            }
+            Action::Scale { name, replicas } => {
+                let part = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                    "metadata": {"name": name, "namespace": self.ns},
+                    "spec": {"replicas": replicas}});
+                self.apply(&part, ROLLOUT_MANAGER).await.map_err(failed)?;
+            }
+            Action::PointPreview { objects, .. } => {
+                for o in objects {
+                    self.apply(o, ROLLOUT_MANAGER).await.map_err(failed)?;
+                }
+            }
+            Action::Switch { objects, from, to } => {
+                for o in objects {
+                    self.apply(o, ROLLOUT_MANAGER).await.map_err(failed)?;
+                }
+                (self.emit)(Event::Switched {
+                    from: from.clone(),
+                    to: to.clone(),
+                });
+            }
+            Action::VerifyTraffic { objects, to } => {
+                for o in objects {
+                    let t = self.target(o, ROLLOUT_MANAGER).map_err(failed)?;
+                    let live = apply::get_live(self.cluster, &t).await.map_err(failed)?;
+                    let have = live.as_ref().and_then(traffic::traffic_of);
+                    if have != traffic::traffic_of(o) {
+                        return Err(Stop::Failed(format!(
+                            "{} does not send all traffic to {to} after the switch (it routes {}); \
+                             another writer may have changed it",
+                            t.display(),
+                            have.map(|v| v.to_string())
+                                .unwrap_or_else(|| "nothing".into())
+                        )));
+                    }
+                }
+            }
+            Action::WaitReady { deployments } => {
+                let names: BTreeSet<String> = deployments.iter().cloned().collect();
+                let mut progress = Progress::new(self.quiet);
+                wait::wait_for_deployments(
+                    self.cluster,
+                    &self.deployments_path(),
+                    None,
+                    &names,
+                    self.wait_timeout,
+                    &mut progress,
+                )
+                .await
+                .map_err(failed)?;
+            }
+            Action::Smoke {
+                service,
+                port,
+                path,
+            } => {
+                let r =
+                    gates::smoke(self.cluster, self.ns, service, *port, path, &self.smoke).await;
+                self.gate(op, "smoke", r)?;
+            }
+            Action::ToolSchema {
+                candidate,
+                baseline,
+                port,
+                path,
+                allow_breaking,
+            } => {
+                let r = gates::tools(
+                    self.cluster,
+                    self.ns,
+                    (candidate, baseline),
+                    *port,
+                    path,
+                    *allow_breaking,
+                    &self.smoke,
+                )
+                .await;
+                self.gate(op, "tool-schema", r)?;
+            }
+            Action::ApplyObjects { objects, .. } => {
+                for o in objects {
+                    self.apply(o, FIELD_MANAGER).await.map_err(failed)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn gate(
+        &self,
+        op: &mut Operation,
+        gate: &str,
+        r: std::result::Result<String, String>,
+    ) -> Result<(), Stop> {
+        let (passed, detail) = match &r {
+            Ok(d) => (true, d.clone()),
+            Err(d) => (false, d.clone()),
+        };
+        (self.emit)(Event::Gate {
+            gate: gate.into(),
+            passed,
+            detail: detail.clone(),
+        });
+        op.gates.push(GateResult {
+            gate: gate.into(),
+            passed,
+            detail: detail.clone(),
+        });
+        if passed {
+            Ok(())
+        } else {
+            Err(Stop::Gate(format!("the {gate} gate failed: {detail}")))
+        }
+    }
+
+    /// Runs the operation's plan from its recorded step; on any stop, runs
+    /// the compensation.
+    pub async fn run(&self, op: &mut Operation, mut signals: Signals, locks: &Locks) -> Outcome {
+        let plan = op
+            .plan
+            .clone()
+            .expect("an operation run by the engine has a plan");
+        let total = plan.steps.len();
+        let mut stop = None;
+        for i in op.step..total {
+            op.step = i;
+            op.step_text = plan.steps[i].action.describe();
+            op.phase = Phase::Running;
+            if let Err(e) = self.journal.set_inflight(&plan.server, op).await {
+                stop = Some(Stop::Failed(e.to_string()));
+                break;
+            }
+            (self.emit)(Event::StepStarted {
+                index: i + 1,
+                total,
+                text: op.step_text.clone(),
+            });
+            let action = plan.steps[i].action.clone();
+            let r = tokio::select! {
+                r = self.act(op, &action) => r,
+                sig = signals.recv() => Err(Stop::Interrupted(format!("interrupted by {sig}"))),
+                (server, why) = locks.until_lost() => Err(Stop::Failed(lock::lost_error(&server, &why).to_string())),
+            };
+            if let Err(s) = r {
+                stop = Some(s);
+                break;
+            }
+        }
+        // From here on a signal exits at once (the operator insists).
+        signals.exit_on_next();
+        match stop {
+            None => Outcome::succeeded(),
+            Some(s) => self.compensate(op, &plan, s).await,
+        }
+    }
+
+    /// Undoes an operation stopped at its recorded step: traffic first.
+    pub async fn compensate(&self, op: &mut Operation, plan: &Plan, stop: Stop) -> Outcome {
+        (self.emit)(Event::Restoring {
+            why: stop.message().to_string(),
+        });
+        op.phase = Phase::Compensating;
+        op.step_text = format!("restoring: {}", stop.message());
+        if let Err(e) = self.journal.set_inflight(&plan.server, op).await {
+            (self.emit)(Event::Warning {
+                message: format!("could not mark the operation as restoring in the journal: {e}"),
+            });
+        }
+        let mut warnings = Vec::new();
+        for a in plan.compensation(op.step) {
+            match self.act(op, &a).await {
+                Ok(()) => (self.emit)(Event::Undone { text: a.describe() }),
+                Err(e) if a.moves_traffic() => {
+                    let to = match &a {
+                        Action::Switch { to, objects, .. } => format!("{to} ({})", names(objects)),
+                        _ => String::new(),
+                    };
+                    return Outcome {
+                        code: exit::UNRESTORED,
+                        outcome: "unrestored".into(),
+                        message: format!(
+                            "{}; then traffic could NOT be restored to {to}: {}. Traffic may still go \
+                             to {}. Fix the cause (`kubectl -n {} get service,virtualservice,httproute {}`), \
+                             then run `mcpctl rollback {}` to restore it; the operation stays recorded \
+                             as in flight",
+                            stop.message(),
+                            e.message(),
+                            plan.to.track,
+                            self.ns,
+                            plan.server,
+                            plan.server
+                        ),
+                        keep_inflight: true,
+                    };
+                }
+                Err(e) => warnings.push(format!("{}: {}", a.describe(), e.message())),
+            }
+        }
+        let restored = if plan.switch_index().is_some_and(|i| op.step >= i) {
+            format!(
+                "traffic is back on {} ({})",
+                plan.from.track, plan.from.image
+            )
+        } else {
+            format!(
+                "traffic never moved from {} ({})",
+                plan.from.track, plan.from.image
+            )
+        };
+        let mut message = format!("{}; {restored}", stop.message());
+        if !warnings.is_empty() {
+            message.push_str(&format!(
+                "; not undone (traffic is safe): {}",
+                warnings.join("; ")
+            ));
+        }
+        Outcome {
+            code: stop.code(),
+            outcome: stop.outcome().into(),
+            message,
+            keep_inflight: false,
+        }
+    }
+}

@@ -1,0 +1,437 @@
+//! `deploy`, `rollback` and `reconcile` against the test API server: the
+//! rollout engine end to end (lock, journal, compensation, due tasks).
+//! The MCP gates have their own tests; here `--no-smoke` keeps to the engine.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use test_apiserver::Behaviour;
+
+use crate::cluster_support::{Env, NS, describe, fleet_yaml, out, writes};
+
+const V1: &str = "ghcr.io/acme/github-mcp:1.4.2";
+const V2: &str = "ghcr.io/acme/github-mcp:1.5.0";
+
+fn blue_green(env: &Env, extra: &str) {
+    env.write_fleet(&format!(
+        "{}{extra}",
+        fleet_yaml(V1, 2).replace("strategy: rolling", "strategy: blue-green")
+    ));
+    let o = env.run(&["apply", "--wait"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+}
+
+fn colour(env: &Env) -> String {
+    env.srv
+        .get(&format!("/api/v1/namespaces/{NS}/services/github"))
+        .unwrap()["spec"]["selector"]["mcpctl.io/colour"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+fn image(d: &Value) -> &str {
+    d["spec"]["template"]["spec"]["containers"][0]["image"]
+        .as_str()
+        .unwrap()
+}
+
+fn replicas(env: &Env, name: &str) -> i64 {
+    env.deployment(name).unwrap()["spec"]["replicas"]
+        .as_i64()
+        .unwrap_or(1)
+}
+
+fn state(env: &Env) -> Value {
+    env.github_state()["data"].clone()
+}
+
+fn inflight(env: &Env) -> Option<Value> {
+    state(env)["inflight"]
+        .as_str()
+        .map(|s| serde_json::from_str(s).unwrap())
+}
+
+/// Waits (generously) until `done` holds; fails with `what` otherwise.
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn deploy(env: &Env, args: &[&str]) -> std::process::Output {
+    let mut a = vec!["deploy", "github", "--no-smoke"];
+    a.extend_from_slice(args);
+    env.run(&a)
+}
+
+/// Starts a deploy whose candidate never becomes ready and waits until the
+/// journal says it is waiting for it.
+fn deploy_stuck_in_wait(env: &Env) -> std::process::Child {
+    env.srv
+        .set_deployment_behaviour(NS, "github-green", Behaviour::NeverReady);
+    let child = env.spawn(&[
+        "deploy",
+        "github",
+        "--no-smoke",
+        "--image",
+        V2,
+        "--timeout",
+        "10m",
+    ]);
+    wait_for("the deploy to wait for github-green", || {
+        inflight(env).is_some_and(|op| op["stepText"].as_str().unwrap_or("").starts_with("wait"))
+    });
+    child
+}
+
+fn kill(child: &std::process::Child, sig: &str) {
+    let st = std::process::Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+#[test]
+fn a_blue_green_deploy_switches_once_records_and_leaves_the_old_colour_due() {
+    let env = Env::start(&[]);
+    blue_green(&env, "");
+    env.srv.clear_requests();
+    let o = deploy(&env, &["--image", V2]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("the MCP smoke test is skipped"),
+        "skipping the gate is loud: {err}"
+    );
+    assert_eq!(colour(&env), "green");
+    assert_eq!(image(&env.deployment("github-green").unwrap()), V2);
+    assert_eq!(replicas(&env, "github-green"), 2);
+    assert_eq!(
+        replicas(&env, "github-blue"),
+        2,
+        "the old colour stays up for rollback"
+    );
+    // Exactly one write moved traffic: the Service selector.
+    let reqs = env.srv.requests();
+    let svc_writes: Vec<_> = writes(&reqs)
+        .into_iter()
+        .filter(|r| r.path.contains("/services/"))
+        .collect();
+    assert_eq!(svc_writes.len(), 1, "{}", describe(&reqs));
+    let h = env.history_json("github");
+    let last = h.as_array().unwrap().last().unwrap();
+    assert_eq!(last["operation"], "deploy");
+    assert_eq!(last["outcome"], "succeeded");
+    assert_eq!(last["image"], V2);
+    assert_eq!(last["fromImage"], V1);
+    assert_eq!(last["traffic"], "green");
+    assert_eq!(last["images"], json!({"blue": V1, "green": V2}));
+    let st = state(&env);
+    assert!(st.get("inflight").is_none(), "{st}");
+    let due: Value = serde_json::from_str(st["due"].as_str().unwrap()).unwrap();
+    assert_eq!(due["schemaVersion"], 2);
+    assert_eq!(due["tasks"][0]["action"]["name"], "github-blue");
+    // status shows the true active colour and the due task.
+    let o = env.run(&["status", "-o", "json"]);
+    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rows[0]["activeColour"], "green", "{}", out(&o));
+    assert_eq!(rows[0]["due"][0]["action"]["action"], "scale");
+    let o = env.run(&["status"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("green active") && text.contains("scale deployment github-blue to 0"),
+        "{text}"
+    );
+
+    // An apply between deploys moves no traffic and keeps the deployed image.
+    env.srv.clear_requests();
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(colour(&env), "green");
+    assert_eq!(image(&env.deployment("github-green").unwrap()), V2);
+    let reqs = env.srv.requests();
+    assert!(
+        !writes(&reqs)
+            .iter()
+            .any(
+                |r| r.query_param("fieldManager").as_deref() == Some("mcpctl-rollout")
+                    && r.path.ends_with("/services/github")
+            ),
+        "apply wrote the traffic Service's rollout fields:\n{}",
+        describe(&reqs)
+    );
+}
+
+#[test]
+fn rollback_while_the_old_colour_runs_is_one_write_and_after_scale_down_a_redeploy() {
+    let env = Env::start(&[]);
+    blue_green(&env, "");
+    let o = deploy(&env, &["--image", V2]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+
+    let o = env.run(&["rollback", "github", "--dry-run"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("switch traffic from green to blue"),
+        "{}",
+        out(&o)
+    );
+    // Instant: one write to the Service, none to Deployments.
+    env.srv.clear_requests();
+    let o = env.run(&["rollback", "github", "--no-smoke"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let reqs = env.srv.requests();
+    let w = writes(&reqs);
+    let traffic: Vec<_> = w.iter().filter(|r| r.path.contains("/services/")).collect();
+    let deps: Vec<_> = w
+        .iter()
+        .filter(|r| r.path.contains("/deployments/"))
+        .collect();
+    assert_eq!(traffic.len(), 1, "{}", describe(&reqs));
+    assert!(deps.is_empty(), "{}", describe(&reqs));
+    assert_eq!(colour(&env), "blue");
+    assert_eq!(replicas(&env, "github-blue"), 2);
+    // The rolled-back-from colour is due for scale-down later, not blue.
+    let due: Value = serde_json::from_str(state(&env)["due"].as_str().unwrap()).unwrap();
+    let tasks = due["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "{due}");
+    assert_eq!(tasks[0]["action"]["name"], "github-green");
+
+    // Nothing is due yet: reconcile leaves green up.
+    let o = env.run(&["reconcile"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(replicas(&env, "github-green"), 2);
+
+    // Forward to V2 again with no delay: reconcile scales blue down.
+    let o = deploy(&env, &["--image", V2, "--scale-down-delay", "0s"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(colour(&env), "green");
+    let o = env.run(&["reconcile", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("1 due task(s) performed"),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(replicas(&env, "github-blue"), 0);
+    assert!(state(&env).get("due").is_none(), "{}", state(&env));
+
+    // Back to V1 after blue was scaled down: a redeploy of V1 to blue.
+    let o = env.run(&["rollback", "github", "--no-smoke"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(colour(&env), "blue");
+    assert_eq!(image(&env.deployment("github-blue").unwrap()), V1);
+    assert_eq!(replicas(&env, "github-blue"), 2);
+}
+
+#[test]
+fn a_candidate_stuck_past_its_deadline_exits_4_and_switches_nothing() {
+    let env = Env::start(&[]);
+    blue_green(&env, "");
+    env.srv
+        .set_deployment_behaviour(NS, "github-green", Behaviour::NeverReady);
+    let o = deploy(&env, &["--image", V2, "--timeout", "2s"]);
+    assert_eq!(o.status.code(), Some(4), "{}", out(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("traffic never moved from blue"), "{err}");
+    assert_eq!(colour(&env), "blue");
+    assert_eq!(
+        replicas(&env, "github-green"),
+        0,
+        "the candidate is scaled down"
+    );
+    let h = env.history_json("github");
+    assert_eq!(
+        h.as_array().unwrap().last().unwrap()["outcome"],
+        "timed-out"
+    );
+    assert!(inflight(&env).is_none());
+
+    // --keep-failed leaves it up for debugging.
+    let o = deploy(&env, &["--image", V2, "--timeout", "2s", "--keep-failed"]);
+    assert_eq!(o.status.code(), Some(4), "{}", out(&o));
+    assert_eq!(replicas(&env, "github-green"), 2);
+    assert_eq!(colour(&env), "blue");
+}
+
+#[test]
+fn sigint_during_the_wait_restores_and_exits_6() {
+    let env = Env::start(&[]);
+    blue_green(&env, "");
+    let child = deploy_stuck_in_wait(&env);
+    kill(&child, "-INT");
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(6), "{}", out(&o));
+    assert_eq!(colour(&env), "blue");
+    assert_eq!(replicas(&env, "github-green"), 0);
+    assert!(inflight(&env).is_none());
+    let h = env.history_json("github");
+    assert_eq!(
+        h.as_array().unwrap().last().unwrap()["outcome"],
+        "interrupted"
+    );
+}
+
+#[test]
+fn sigkill_mid_deploy_then_resume_or_rollback() {
+    let env = Env::start(&[]);
+    blue_green(&env, "");
+    let mut child = deploy_stuck_in_wait(&env);
+    // A second deploy meanwhile: the lock says who holds it.
+    let o = deploy(&env, &["--image", V2]);
+    assert_eq!(o.status.code(), Some(5), "{}", out(&o));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let op = inflight(&env).expect("the killed deploy stays recorded");
+    assert_eq!(op["schemaVersion"], 2);
+    assert_eq!(op["kind"], "deploy");
+    assert_eq!(op["to"]["image"], V2);
+
+    // apply refuses to overwrite it, and names the way out.
+    let o = env.run(&["apply", "--force-unlock"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("mcpctl deploy github --resume"),
+        "{}",
+        out(&o)
+    );
+    // status shows it as interrupted (once the dead holder's lock is broken).
+    env.srv.set_deployment_behaviour(
+        NS,
+        "github-green",
+        Behaviour::ReadyAfter(Duration::from_millis(100)),
+    );
+    let o = env.run(&[
+        "deploy",
+        "github",
+        "--resume",
+        "--force-unlock",
+        "--no-smoke",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("resumed at step"),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(colour(&env), "green");
+    assert!(inflight(&env).is_none());
+
+    // Killed again mid-deploy (now from green to blue); this time rollback undoes it.
+    let env2 = Env::start(&[]);
+    blue_green(&env2, "");
+    let mut child = deploy_stuck_in_wait(&env2);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let o = env2.run(&["rollback", "github", "--force-unlock", "--no-smoke"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(colour(&env2), "blue");
+    assert_eq!(replicas(&env2, "github-green"), 0);
+    assert!(inflight(&env2).is_none());
+    let h = env2.history_json("github");
+    assert_eq!(
+        h.as_array().unwrap().last().unwrap()["outcome"],
+        "rolled-back"
+    );
+}
+
+#[test]
+fn autoscaled_colours_keep_their_replicas_through_a_switch_and_an_apply() {
+    let env = Env::start(&[]);
+    blue_green(
+        &env,
+        "    autoscaling: {minReplicas: 2, maxReplicas: 6, targetCPU: 70}\n",
+    );
+    // The HPA scaled blue up to 4.
+    let mut blue = env.deployment("github-blue").unwrap();
+    blue["spec"]["replicas"] = json!(4);
+    env.srv.put_object(blue);
+    let o = deploy(&env, &["--image", V2]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(colour(&env), "green");
+    assert_eq!(
+        replicas(&env, "github-green"),
+        4,
+        "starts at the active size"
+    );
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let hpa = env
+        .srv
+        .get(&format!(
+            "/apis/autoscaling/v2/namespaces/{NS}/horizontalpodautoscalers/github"
+        ))
+        .unwrap();
+    assert_eq!(hpa["spec"]["scaleTargetRef"]["name"], "github-green");
+    assert_eq!(
+        replicas(&env, "github-green"),
+        4,
+        "server-side apply must not drop the new active colour's replicas"
+    );
+    assert_eq!(colour(&env), "green");
+}
+
+#[test]
+fn rolling_deploy_and_rollback() {
+    let env = Env::start(&[]);
+    let o = env.run(&["apply", "--wait"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let o = deploy(&env, &["--image", V2]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(image(&env.deployment("github").unwrap()), V2);
+    // apply keeps the deployed image.
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(image(&env.deployment("github").unwrap()), V2);
+
+    // A failed wait puts the previous Deployment back (exit 4).
+    env.srv
+        .set_deployment_behaviour(NS, "github", Behaviour::NeverReady);
+    let o = deploy(
+        &env,
+        &[
+            "--image",
+            "ghcr.io/acme/github-mcp:1.6.0",
+            "--timeout",
+            "2s",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", out(&o));
+    assert_eq!(image(&env.deployment("github").unwrap()), V2);
+    env.srv.set_deployment_behaviour(
+        NS,
+        "github",
+        Behaviour::ReadyAfter(Duration::from_millis(100)),
+    );
+
+    let o = env.run(&["rollback", "github", "--no-smoke"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(image(&env.deployment("github").unwrap()), V1);
+    let h = env.history_json("github");
+    let last = h.as_array().unwrap().last().unwrap();
+    assert_eq!(last["operation"], "rollback");
+    assert_eq!(last["image"], V1);
+}
+
+#[test]
+fn a_failed_gate_exits_3_scales_the_candidate_down_and_switches_nothing() {
+    let env = Env::start(&[]);
+    blue_green(&env, "");
+    // Without --no-smoke the smoke gate runs; it fails here (no MCP client in
+    // this build), which must restore like any failed gate.
+    let o = env.run(&["deploy", "github", "--image", V2]);
+    assert_eq!(o.status.code(), Some(3), "{}", out(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("the smoke gate failed"), "{err}");
+    assert!(err.contains("traffic never moved from blue"), "{err}");
+    assert_eq!(colour(&env), "blue");
+    assert_eq!(replicas(&env, "github-green"), 0);
+    let h = env.history_json("github");
+    let last = h.as_array().unwrap().last().unwrap();
+    assert_eq!(last["outcome"], "gate-failed");
+    assert_eq!(last["image"], V1);
+}
