@@ -10,10 +10,12 @@
 //! Times are the API server's ([`Cluster::now`]), not the local clock, so
 //! that two machines whose clocks disagree still agree on expiry.
 //!
-//! Keeping it: renewed every [`RENEW_EVERY`]; when no renewal succeeded for
-//! [`RENEW_DEADLINE`] (less than the lease duration), or the Lease was taken
-//! or deleted, the lock is lost and [`Locks::until_lost`] resolves, so the
-//! operation stops before anyone else may take the lease over.
+//! Keeping it: renewed every [`RENEW_EVERY`]; when [`RENEW_DEADLINE`] (less
+//! than the lease duration) has passed since the last renewTime known to be
+//! stored was stamped (watched on a timer, so a hanging renewal cannot carry
+//! the operation past it), or the Lease was taken or deleted, the lock is lost
+//! and [`Locks::until_lost`] resolves, so the operation stops before anyone
+//! else may take the lease over.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -176,7 +178,19 @@ struct Held {
     ns: String,
     rv: Arc<Mutex<String>>,
     lost: Arc<Mutex<Option<String>>>,
-    renewer: tokio::task::JoinHandle<()>,
+    /// `None` while the Lease is being taken: the create may have been stored even if its
+    /// answer never came, so releasing it reads the Lease and deletes it if it is ours.
+    renewer: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Held {
+    /// A renewer never outlives its lock, however the lock went away (an acquisition
+    /// cancelled half-way included).
+    fn drop(&mut self) {
+        if let Some(r) = &self.renewer {
+            r.abort();
+        }
+    }
 }
 
 impl Locks {
@@ -190,38 +204,63 @@ impl Locks {
         me: &str,
         force_unlock: bool,
     ) -> Result<Locks> {
+        let mut locks = Locks { held: Vec::new() };
+        match locks
+            .acquire_more(cluster, ns, fleet, servers, me, force_unlock)
+            .await
+        {
+            Ok(()) => Ok(locks),
+            Err(e) => {
+                locks.release(cluster, me).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Takes the locks of `servers` (in name order) into these, each as soon as it is
+    /// taken: when this future is dropped half-way (a signal during acquisition), the locks
+    /// already taken, and the one being taken, are still here for [`Locks::release`] to
+    /// release. On an error the locks taken so far stay here too.
+    pub async fn acquire_more(
+        &mut self,
+        cluster: &Cluster,
+        ns: &str,
+        fleet: &str,
+        servers: &[String],
+        me: &str,
+        force_unlock: bool,
+    ) -> Result<()> {
         let mut sorted: Vec<&String> = servers.iter().collect();
         sorted.sort();
         sorted.dedup();
-        let mut locks = Locks { held: Vec::new() };
         for server in sorted {
+            self.held.push(Held {
+                server: server.clone(),
+                ns: ns.to_string(),
+                rv: Arc::new(Mutex::new(String::new())),
+                lost: Arc::new(Mutex::new(None)),
+                renewer: None,
+            });
             match acquire_one(cluster, ns, fleet, server, me, force_unlock).await {
-                Ok(rv) => {
-                    let rv = Arc::new(Mutex::new(rv));
-                    let lost = Arc::new(Mutex::new(None));
-                    let renewer = tokio::spawn(renew_loop(
+                Ok((rv, stamped)) => {
+                    let h = self.held.last_mut().expect("pushed above");
+                    *h.rv.lock().unwrap() = rv;
+                    h.renewer = Some(tokio::spawn(renew_loop(
                         cluster.clone(),
                         ns.to_string(),
                         server.clone(),
                         me.to_string(),
-                        rv.clone(),
-                        lost.clone(),
-                    ));
-                    locks.held.push(Held {
-                        server: server.clone(),
-                        ns: ns.to_string(),
-                        rv,
-                        lost,
-                        renewer,
-                    });
+                        stamped,
+                        h.rv.clone(),
+                        h.lost.clone(),
+                    )));
                 }
-                Err(e) => {
-                    locks.release(cluster, me).await;
-                    return Err(e);
-                }
+                // The placeholder stays: an error after our create was stored (its answer
+                // lost) leaves a Lease of ours that release reads and deletes.
+                Err(e) => return Err(e),
             }
         }
-        Ok(locks)
+        Ok(())
     }
 
     /// Servers held.
@@ -257,9 +296,11 @@ impl Locks {
     /// Stops renewing and deletes the Leases. Failures are logged, not fatal:
     /// an undeleted Lease expires by itself.
     pub async fn release(mut self, cluster: &Cluster, me: &str) {
-        for h in self.held.drain(..) {
-            h.renewer.abort();
-            let _ = h.renewer.await;
+        for mut h in self.held.drain(..) {
+            if let Some(r) = h.renewer.take() {
+                r.abort();
+                let _ = r.await;
+            }
             let rv = h.rv.lock().map(|g| g.clone()).unwrap_or_default();
             if let Err(e) = delete_if_mine(cluster, &h.ns, &h.server, me, &rv).await {
                 tracing::warn!("could not release the lock of {}: {e}", h.server);
@@ -276,6 +317,8 @@ pub fn lost_error(server: &str, why: &str) -> Error {
     ))
 }
 
+/// Takes the Lease of `server`: its resourceVersion, and when (by our monotonic clock) its
+/// `renewTime` was stamped, from which the loss deadline runs.
 async fn acquire_one(
     cluster: &Cluster,
     ns: &str,
@@ -283,32 +326,25 @@ async fn acquire_one(
     server: &str,
     me: &str,
     force_unlock: bool,
-) -> Result<String> {
+) -> Result<(String, Instant)> {
     let path = leases_path(ns);
     let obj_path = lease_path(ns, server);
     if force_unlock {
-        let resp = cluster.send(&Req::get(&obj_path)).await?;
-        if resp.ok() {
-            let lease = resp.json()?;
-            let holder = lease["spec"]["holderIdentity"].as_str().unwrap_or("nobody");
-            eprintln!(
-                "WARNING: --force-unlock: breaking the lock of server {server} held by {holder} \
-                 (Lease {ns}/{}); if that operation is still running, both will now change the server",
-                lease_name(server)
-            );
-            let rv = lease["metadata"]["resourceVersion"].as_str().unwrap_or("");
-            delete_lease(cluster, ns, server, rv).await?;
-        }
+        break_lock(cluster, ns, server).await?;
     }
+    let rv_of = |v: Value| {
+        v["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
     for _ in 0..3 {
+        let stamped = Instant::now();
         let body = lease_body(ns, server, fleet, me, cluster.now(), 0);
         let req = Req::new(Method::POST, &path).json_body(&body);
         let resp = cluster.send(&req).await?;
         if resp.ok() {
-            return Ok(resp.json()?["metadata"]["resourceVersion"]
-                .as_str()
-                .unwrap_or("")
-                .to_string());
+            return Ok((rv_of(resp.json()?), stamped));
         }
         if resp.status != 409 {
             return Err(cluster.api_error(&req, &resp));
@@ -322,12 +358,10 @@ async fn acquire_one(
             return Err(cluster.api_error(&Req::get(&obj_path), &get));
         }
         let lease = get.json()?;
-        let rv = lease["metadata"]["resourceVersion"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
+        let rv = rv_of(lease.clone());
         match decide(&lease, cluster.now(), me) {
-            Decision::Mine => return Ok(rv),
+            // Our create was stored but its answer lost: renewTime is what we stamped.
+            Decision::Mine => return Ok((rv, stamped)),
             Decision::Held {
                 holder,
                 since,
@@ -345,6 +379,7 @@ async fn acquire_one(
             }
             Decision::Expired { holder } => {
                 let transitions = lease["spec"]["leaseTransitions"].as_i64().unwrap_or(0) + 1;
+                let stamped = Instant::now();
                 let mut body = lease_body(ns, server, fleet, me, cluster.now(), transitions);
                 body["metadata"]["resourceVersion"] = json!(rv);
                 let put = Req::new(Method::PUT, &obj_path).json_body(&body);
@@ -354,10 +389,7 @@ async fn acquire_one(
                         "took over the expired lock of server {server} from {}",
                         if holder.is_empty() { "nobody" } else { &holder }
                     );
-                    return Ok(resp.json()?["metadata"]["resourceVersion"]
-                        .as_str()
-                        .unwrap_or("")
-                        .to_string());
+                    return Ok((rv_of(resp.json()?), stamped));
                 }
                 if resp.status == 409 {
                     // Someone else took it over first: it is held now.
@@ -376,14 +408,66 @@ async fn acquire_one(
     })
 }
 
+/// How many times `--force-unlock` reads and deletes a Lease that changes in between.
+const BREAK_ATTEMPTS: usize = 3;
+
+/// `--force-unlock`: deletes the Lease of `server` whoever holds it. The delete carries the
+/// resourceVersion read, so a renewal in between makes it 409: then the Lease is read and
+/// deleted again; if it still stands after [`BREAK_ATTEMPTS`], that is an error (exit 5), not
+/// a broken lock.
+async fn break_lock(cluster: &Cluster, ns: &str, server: &str) -> Result<()> {
+    let path = lease_path(ns, server);
+    for _ in 0..BREAK_ATTEMPTS {
+        let resp = cluster.send(&Req::get(&path)).await?;
+        if resp.status == 404 {
+            return Ok(());
+        }
+        if !resp.ok() {
+            return Err(cluster.api_error(&Req::get(&path), &resp));
+        }
+        let lease = resp.json()?;
+        let holder = lease["spec"]["holderIdentity"].as_str().unwrap_or("nobody");
+        let rv = lease["metadata"]["resourceVersion"].as_str().unwrap_or("");
+        match delete_lease(cluster, ns, server, rv).await? {
+            409 => continue,
+            _ => {
+                eprintln!(
+                    "WARNING: --force-unlock: broke the lock of server {server} held by {holder} \
+                     (Lease {ns}/{}); if that operation is still running, both will now change the server",
+                    lease_name(server)
+                );
+                return Ok(());
+            }
+        }
+    }
+    Err(Error::WithCode {
+        code: exit::LOCKED,
+        message: format!(
+            "--force-unlock could not break the lock of server {server}: the Lease {ns}/{} changed \
+             between each read and delete ({BREAK_ATTEMPTS} times; its holder is renewing it, or \
+             the API server answered 409 Conflict) and still stands. Check who holds it with \
+             `kubectl -n {ns} get lease {}`, then run the operation again",
+            lease_name(server),
+            lease_name(server)
+        ),
+    })
+}
+
 /// What one renewal found.
 enum Renewal {
-    /// Renewed: the Lease's new resourceVersion.
-    Renewed(String),
+    /// Renewed: the Lease's new resourceVersion, and when its renewTime was stamped.
+    Renewed(String, Instant),
     /// Not ours any more: why.
     Lost(String),
     /// Could not tell (no answer, an error): why.
     Failed(String),
+}
+
+/// When the lock counts as lost: [`RENEW_DEADLINE`] after the last renewTime that is known
+/// to be stored was stamped (not after its answer came: a slow answer does not move the
+/// Lease's expiry).
+pub fn loss_deadline(stamped: Instant) -> Instant {
+    stamped + RENEW_DEADLINE
 }
 
 async fn renew_loop(
@@ -391,22 +475,39 @@ async fn renew_loop(
     ns: String,
     server: String,
     me: String,
+    mut stamped: Instant,
     rv: Arc<Mutex<String>>,
     lost: Arc<Mutex<Option<String>>>,
 ) {
     let path = lease_path(&ns, &server);
-    let mut last_renewed = Instant::now();
     let mut pause = RENEW_EVERY;
+    let mut last_failure = String::from("the renewal sent has not been answered");
     loop {
-        tokio::time::sleep(pause).await;
-        let outcome = tokio::time::timeout(RENEW_ATTEMPT, renew_once(&cluster, &path, &me))
-            .await
-            .unwrap_or_else(|_| {
-                Renewal::Failed(format!("no answer within {}s", RENEW_ATTEMPT.as_secs()))
-            });
+        let deadline = loss_deadline(stamped);
+        let attempt = async {
+            tokio::time::sleep(pause).await;
+            tokio::time::timeout(RENEW_ATTEMPT, renew_once(&cluster, &path, &me))
+                .await
+                .unwrap_or_else(|_| {
+                    Renewal::Failed(format!("no answer within {}s", RENEW_ATTEMPT.as_secs()))
+                })
+        };
+        // The deadline is watched on its own timer, not only after a failed attempt: a
+        // renewal that hangs must not carry the operation past it.
+        let outcome = tokio::select! {
+            o = attempt => o,
+            _ = tokio::time::sleep_until(deadline.into()) => {
+                *lost.lock().unwrap() = Some(format!(
+                    "not renewed for {}s, it may expire and be taken over: {last_failure}",
+                    RENEW_DEADLINE.as_secs()
+                ));
+                return;
+            }
+        };
         match outcome {
-            Renewal::Renewed(new_rv) => {
-                last_renewed = Instant::now();
+            Renewal::Renewed(new_rv, at) => {
+                stamped = at;
+                last_failure = String::from("the renewal sent has not been answered");
                 pause = RENEW_EVERY;
                 if !new_rv.is_empty() {
                     *rv.lock().unwrap() = new_rv;
@@ -418,13 +519,7 @@ async fn renew_loop(
             }
             Renewal::Failed(why) => {
                 tracing::info!("renewing the lock of {server}: {why}");
-                if last_renewed.elapsed() >= RENEW_DEADLINE {
-                    *lost.lock().unwrap() = Some(format!(
-                        "not renewed for {}s, it may expire and be taken over: {why}",
-                        last_renewed.elapsed().as_secs()
-                    ));
-                    return;
-                }
+                last_failure = why;
                 pause = RENEW_RETRY;
             }
         }
@@ -452,6 +547,7 @@ async fn renew_once(cluster: &Cluster, path: &str, me: &str) -> Renewal {
         ));
     }
     let mut body = lease.clone();
+    let stamped = Instant::now();
     body["spec"]["renewTime"] = json!(micro_time(cluster.now()));
     if let Some(obj) = body["metadata"].as_object_mut() {
         obj.remove("managedFields");
@@ -469,6 +565,7 @@ async fn renew_once(cluster: &Cluster, path: &str, me: &str) -> Renewal {
                         .map(str::to_string)
                 })
                 .unwrap_or_default(),
+            stamped,
         ),
         // 409: changed since the read; the next read tells whether it is still ours.
         Ok(r) => Renewal::Failed(format!("{}: {}", r.status, r.message())),
@@ -609,6 +706,61 @@ mod tests {
             decide(&json!({"spec": {"holderIdentity": "x"}}), now, "me"),
             Decision::Expired { .. }
         ));
+    }
+
+    /// A signal during acquisition drops the acquiring future (apply's `select!`): the
+    /// locks it had taken must still be released, their renewers stopped.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn locks_taken_by_a_cancelled_acquisition_are_released() {
+        use test_apiserver::{Fault, FaultAction, Gate, Method as M};
+        let srv = test_apiserver::ApiServer::builder().start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let kc = dir.path().join("kubeconfig");
+        srv.write_kubeconfig(&kc, "test", "default");
+        let cluster = super::super::client::connect(&super::super::client::ConnectOptions {
+            kubeconfig: Some(kc),
+            context: None,
+        })
+        .await
+        .unwrap();
+        let path = |s: &str| format!("{}/{}", leases_path("default"), lease_name(s));
+        // zeta is held by someone else, and reading its Lease hangs until the gate opens.
+        let mut other = lease_body("default", "zeta", "f", "ci:job/1", Timestamp::now(), 0);
+        other["spec"]["renewTime"] = json!(micro_time(Timestamp::now()));
+        srv.put_object(other);
+        let gate = Gate::new();
+        srv.inject(Fault::new(
+            Some(M::GET),
+            "/leases/mcpctl-lock-zeta",
+            1,
+            FaultAction::Hold(gate.clone()),
+        ));
+        let mut locks = Locks::acquire(&cluster, "default", "f", &["alpha".into()], "me", false)
+            .await
+            .unwrap();
+        let servers: Vec<String> = vec!["beta".into(), "zeta".into()];
+        {
+            let more = locks.acquire_more(&cluster, "default", "f", &servers, "me", false);
+            let held = async {
+                while gate.arrived() == 0 {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            };
+            tokio::select! {
+                r = more => panic!("acquisition ended though zeta's read is held: {:?}", r.err()),
+                _ = held => {}
+            }
+        }
+        assert!(srv.get(&path("beta")).is_some(), "beta was taken first");
+        locks.release(&cluster, "me").await;
+        assert!(srv.get(&path("alpha")).is_none(), "alpha not released");
+        assert!(srv.get(&path("beta")).is_none(), "beta leaked");
+        assert_eq!(
+            srv.get(&path("zeta")).unwrap()["spec"]["holderIdentity"],
+            "ci:job/1",
+            "someone else's lock was touched"
+        );
+        gate.open();
     }
 
     #[test]

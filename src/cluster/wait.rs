@@ -237,6 +237,9 @@ async fn watch_loop(
             .as_str()
             .unwrap_or("")
             .to_string();
+        // Watches the server (or a proxy) closed at once, in a row: each is re-opened
+        // after a growing pause, not in a tight loop until the timeout.
+        let mut quick_closes = 0u32;
         loop {
             let left = timeout
                 .saturating_sub(started.elapsed())
@@ -252,6 +255,8 @@ async fn watch_loop(
             if let Some(s) = label_selector {
                 req = req.query("labelSelector", s);
             }
+            let opened = Instant::now();
+            let mut delivered = false;
             let mut events = WatchEvents::new(cluster.stream(&req).await?);
             while let Some(ev) = events.next().await {
                 let ev = match ev {
@@ -262,6 +267,7 @@ async fn watch_loop(
                         break;
                     }
                 };
+                delivered = true;
                 let obj = &ev["object"];
                 match ev["type"].as_str().unwrap_or("") {
                     "ERROR" => {
@@ -299,8 +305,27 @@ async fn watch_loop(
                     }
                 }
             }
+            if delivered || opened.elapsed() >= QUICK_CLOSE {
+                quick_closes = 0;
+            } else {
+                quick_closes += 1;
+                tokio::time::sleep(reopen_delay(quick_closes)).await;
+            }
         }
     }
+}
+
+/// A watch that ends sooner than this without an event was closed "at once".
+const QUICK_CLOSE: Duration = Duration::from_secs(1);
+
+/// The pause before re-opening a watch after `quick_closes` watches in a row ended at once:
+/// 200 ms doubling up to 5 s (none after a watch that delivered something or lasted).
+pub fn reopen_delay(quick_closes: u32) -> Duration {
+    if quick_closes == 0 {
+        return Duration::ZERO;
+    }
+    let ms = 200u64.saturating_mul(1 << (quick_closes - 1).min(10));
+    Duration::from_millis(ms.min(5_000))
 }
 
 /// The events of a watch response, one JSON object a line.
@@ -458,6 +483,16 @@ mod tests {
         };
         s["metadata"]["generation"] = 2.into();
         assert!(matches!(evaluate(&s), Rollout::Progressing(_)));
+    }
+
+    #[test]
+    fn watches_closed_at_once_are_reopened_ever_more_slowly() {
+        assert_eq!(reopen_delay(0), Duration::ZERO);
+        let d: Vec<u64> = (1..=8)
+            .map(|n| reopen_delay(n).as_millis() as u64)
+            .collect();
+        assert_eq!(d, vec![200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
+        assert_eq!(reopen_delay(u32::MAX), Duration::from_secs(5));
     }
 
     #[test]

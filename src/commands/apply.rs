@@ -249,16 +249,18 @@ async fn replan_under_lock(
     let held: BTreeSet<String> = locks.servers().into_iter().collect();
     let more: Vec<String> = changed.difference(&held).cloned().collect();
     if !more.is_empty() {
-        let l = Locks::acquire(
-            &s.cluster,
-            s.ns(),
-            &s.fleet.name,
-            &more,
-            me,
-            args.force_unlock,
-        )
-        .await?;
-        locks.extend(l);
+        // Into `locks` as each is taken: a signal that cancels this leaves them there for
+        // the caller to release, renewers stopped.
+        locks
+            .acquire_more(
+                &s.cluster,
+                s.ns(),
+                &s.fleet.name,
+                &more,
+                me,
+                args.force_unlock,
+            )
+            .await?;
     }
     Ok((planned, changed))
 }

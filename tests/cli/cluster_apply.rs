@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use test_apiserver::{ApiServer, Behaviour, Fault, FaultAction, Method};
+use test_apiserver::{ApiServer, Behaviour, Fault, FaultAction, Gate, Method};
 
 use crate::cluster_support::*;
 use crate::support::deployment_template_with;
@@ -489,18 +489,23 @@ fn two_concurrent_applies_never_both_write() {
     let env = Env::start(&[]);
     assert_eq!(env.run(&["apply"]).status.code(), Some(0));
     env.write_fleet(&fleet_yaml("ghcr.io/acme/github-mcp:3.0.0", 2));
-    // Whoever takes the lock first is slowed down while holding it.
+    // Whoever takes the lock first is held while holding it, until the other has finished.
+    let gate = Gate::new();
     env.srv.inject(Fault::new(
         Some(Method::PATCH),
         "/configmaps/mcpctl.state.acme.github",
         1,
-        FaultAction::Delay(Duration::from_secs(6)),
+        FaultAction::Hold(gate.clone()),
     ));
     env.srv.clear_requests();
-    let a = env.spawn(&["apply"]);
-    let b = env.spawn(&["apply"]);
-    let oa = a.wait_with_output().unwrap();
-    let ob = b.wait_with_output().unwrap();
+    let mut a = env.spawn(&["apply"]);
+    let mut b = env.spawn(&["apply"]);
+    wait_until(Duration::from_millis(50), "neither apply ended", || {
+        a.try_wait().unwrap().is_some() || b.try_wait().unwrap().is_some()
+    });
+    gate.open();
+    let oa = exits_within(a, 60, "first apply");
+    let ob = exits_within(b, 60, "second apply");
     let mut codes = vec![oa.status.code(), ob.status.code()];
     codes.sort();
     assert_eq!(codes, vec![Some(0), Some(5)], "{}\n{}", out(&oa), out(&ob));
@@ -588,12 +593,12 @@ fn the_lock_is_renewed_and_an_interrupted_apply_shows_in_status() {
         "{first}"
     );
     // Renewed every 10 s.
-    std::thread::sleep(Duration::from_secs(12));
+    wait_until_within(60, "the lock was never renewed", || {
+        env.srv
+            .get(LEASE_PATH_GITHUB)
+            .is_some_and(|l| l["spec"]["renewTime"] != first["spec"]["renewTime"])
+    });
     let renewed = env.srv.get(LEASE_PATH_GITHUB).expect("lease still held");
-    assert_ne!(
-        renewed["spec"]["renewTime"], first["spec"]["renewTime"],
-        "not renewed: {renewed}"
-    );
     assert_eq!(renewed["spec"]["acquireTime"], first["spec"]["acquireTime"]);
     let micro = renewed["spec"]["renewTime"].as_str().unwrap();
     assert_eq!(micro.split('.').nth(1).map(str::len), Some(7), "{micro}"); // 6 digits + Z
@@ -639,8 +644,22 @@ const LEASE_PATH_GITHUB: &str =
 
 /// Polls `done` every `every` for at most 20 s; fails with `never` when it
 /// did not come true by then.
-fn wait_until(every: Duration, never: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+fn wait_until(every: Duration, never: &str, done: impl FnMut() -> bool) {
+    poll_until(every, Duration::from_secs(20), never, done);
+}
+
+/// Polls `done` every 50 ms for at most `secs`.
+fn wait_until_within(secs: u64, never: &str, done: impl FnMut() -> bool) {
+    poll_until(
+        Duration::from_millis(50),
+        Duration::from_secs(secs),
+        never,
+        done,
+    );
+}
+
+fn poll_until(every: Duration, max: Duration, never: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + max;
     while !done() {
         assert!(Instant::now() < deadline, "{never}");
         std::thread::sleep(every);
@@ -741,7 +760,17 @@ fn apply_again_finishes_an_interrupted_apply() {
                     .is_some()
         },
     );
-    std::thread::sleep(Duration::from_millis(500));
+    // It waits for the rollout once its watch of the Deployments is open.
+    wait_until(
+        Duration::from_millis(20),
+        "apply never watched the rollout",
+        || {
+            env.srv
+                .requests()
+                .iter()
+                .any(|r| r.is_watch() && r.path.ends_with("/deployments"))
+        },
+    );
     send_signal(&child, "-INT");
     let o = exits_within(child, 15, "interrupted apply");
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
@@ -785,14 +814,19 @@ fn a_second_signal_exits_at_once() {
     let env = Env::start(&[]);
     let child = apply_holding_the_lock(&env);
     // Releasing the lock hangs.
+    let gate = Gate::new();
     env.srv.inject(Fault::new(
         Some(Method::DELETE),
         "/leases/mcpctl-lock-github",
         1,
-        FaultAction::Delay(Duration::from_secs(30)),
+        FaultAction::Hold(gate.clone()),
     ));
     send_signal(&child, "-INT");
-    std::thread::sleep(Duration::from_secs(1));
+    wait_until(
+        Duration::from_millis(20),
+        "the release never started",
+        || gate.arrived() > 0,
+    );
     send_signal(&child, "-TERM");
     let o = exits_within(child, 5, "apply after a second signal");
     assert_eq!(o.status.code(), Some(130), "{}", out(&o));
@@ -1013,5 +1047,134 @@ fn apply_plans_again_under_the_lock() {
     assert_eq!(
         env.srv.get(&svc_path).unwrap()["spec"]["selector"]["mcpctl.io/colour"],
         "green"
+    );
+}
+
+/// `--force-unlock` whose DELETE meets 409 (the holder renewed in between) reads the Lease
+/// again and deletes it; when it keeps meeting 409 the lock still stands, and that is an
+/// error, not a success.
+#[test]
+fn force_unlock_meeting_a_conflict_reads_again_and_never_claims_success() {
+    let env = Env::start(&[]);
+    assert_eq!(env.run(&["apply"]).status.code(), Some(0));
+    env.srv.put_object(lease("ci:deploy/7", &micro_now()));
+    env.write_fleet(&fleet_yaml("ghcr.io/acme/github-mcp:2.0.0", 2));
+    let conflicts = |n| {
+        env.srv.inject(Fault::new(
+            Some(Method::DELETE),
+            "/leases/mcpctl-lock-github",
+            n,
+            FaultAction::Status(409),
+        ))
+    };
+    // Every delete meets 409: the lock stands; exit 5, saying so.
+    conflicts(3);
+    let o = env.run(&["apply", "--force-unlock"]);
+    assert_eq!(o.status.code(), Some(5), "{}", out(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("--force-unlock could not break the lock of server github"),
+        "{}",
+        out(&o)
+    );
+    assert!(!stderr.contains("broke the lock"), "{}", out(&o));
+    assert_eq!(env.srv.fault_uses_left(), 0);
+    assert_eq!(
+        env.srv.get(LEASE_PATH_GITHUB).unwrap()["spec"]["holderIdentity"],
+        "ci:deploy/7"
+    );
+    // One conflict: read again, delete, take it.
+    conflicts(1);
+    let o = env.run(&["apply", "--force-unlock"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(
+            "WARNING: --force-unlock: broke the lock of server github held by ci:deploy/7"
+        ),
+        "{}",
+        out(&o)
+    );
+}
+
+/// A watch the server closes at once is re-opened after a growing pause, not in a tight
+/// loop until --timeout.
+#[test]
+fn a_watch_closed_at_once_is_reopened_with_backoff() {
+    let env = Env::start(&[]);
+    env.srv
+        .set_deployment_behaviour(NS, "github", Behaviour::NeverReady);
+    // Every watch is answered 200 with no event, and the stream ends at once.
+    env.srv.inject(Fault::new(
+        Some(Method::GET),
+        "watch=true",
+        1_000_000,
+        FaultAction::Status(200),
+    ));
+    let o = env.run(&["apply", "--wait", "--timeout", "6s"]);
+    assert_eq!(o.status.code(), Some(4), "{}", out(&o));
+    let watches = env
+        .srv
+        .requests()
+        .iter()
+        .filter(|r| r.is_watch() && r.path.ends_with("/deployments"))
+        .count();
+    // 200 ms doubling: about 6 in 6 s; a tight loop makes hundreds.
+    assert!(
+        (2..=15).contains(&watches),
+        "{watches} watches in 6 s:\n{}",
+        describe(&env.srv.requests())
+    );
+}
+
+/// The loss deadline runs from the renewTime of the last renewal, not from when its answer
+/// came, and is checked on a timer: with a renewal answered 4.5 s late and the next one
+/// hanging, the operation stops 20 s after that renewTime (10 s before the Lease expires).
+#[test]
+fn the_lock_is_lost_twenty_seconds_after_its_last_renewal_was_stamped() {
+    let env = Env::start(&[]);
+    let child = apply_holding_the_lock(&env);
+    let first = env.srv.get(LEASE_PATH_GITHUB).unwrap();
+    // The first renewal's answer is held 4.5 s; then every read of the Lease hangs.
+    env.srv.inject(Fault::new(
+        Some(Method::PUT),
+        "/leases/mcpctl-lock-github",
+        1,
+        FaultAction::Delay(Duration::from_millis(4500)),
+    ));
+    wait_until_within(60, "the lock was never renewed", || {
+        env.srv.requests().iter().any(|r| {
+            r.method == "PUT" && r.path.ends_with("/leases/mcpctl-lock-github") && r.status == 200
+        })
+    });
+    let gate = Gate::new();
+    env.srv.inject(Fault::new(
+        Some(Method::GET),
+        "/leases/mcpctl-lock-github",
+        1_000_000,
+        FaultAction::Hold(gate.clone()),
+    ));
+    let renewed = env.srv.get(LEASE_PATH_GITHUB).unwrap();
+    assert_ne!(renewed["spec"]["renewTime"], first["spec"]["renewTime"]);
+    let stamped: jiff::Timestamp = renewed["spec"]["renewTime"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let o = exits_within(child, 60, "apply whose renewals hang");
+    let stopped = jiff::Timestamp::now();
+    gate.open();
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("the lock of server github was lost (not renewed for 20s"),
+        "{}",
+        out(&o)
+    );
+    let after = stopped.duration_since(stamped).as_secs_f64();
+    // 20 s, plus the time to release and exit; the old reckoning stopped after 26.5 s.
+    assert!(
+        (19.0..24.0).contains(&after),
+        "stopped {after:.1}s after the last renewTime (the Lease expires at 30 s)\n{}",
+        out(&o)
     );
 }

@@ -1,6 +1,8 @@
 //! Fault injection: fail, slow down or cut the next N requests that match.
 
 use hyper::Method;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -15,6 +17,52 @@ pub enum FaultAction {
     Delay(Duration),
     /// Close the connection in the middle of the response (headers sent, body cut).
     Drop,
+    /// Handle the request in full (the write is stored, resourceVersion bumped, watchers
+    /// told), then close the connection without sending any answer: the client sees the
+    /// connection closed before a response (hyper: "connection closed before message
+    /// completed"), as when an answer is lost on the way back.
+    CommitThenDrop,
+    /// Hold the request until the test opens the gate, then handle it normally: a slow
+    /// request that lasts exactly as long as the test needs, with no timing.
+    Hold(Gate),
+}
+
+/// Where [`FaultAction::Hold`] requests wait; clones share the gate.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    open: Arc<tokio::sync::watch::Sender<bool>>,
+    arrived: Arc<AtomicUsize>,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate {
+            open: Arc::new(tokio::sync::watch::channel(false).0),
+            arrived: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+}
+
+impl Gate {
+    pub fn new() -> Gate {
+        Gate::default()
+    }
+
+    /// Lets the held requests (and later ones) through.
+    pub fn open(&self) {
+        self.open.send_replace(true);
+    }
+
+    /// How many requests reached the gate so far (held now or let through).
+    pub fn arrived(&self) -> usize {
+        self.arrived.load(Ordering::SeqCst)
+    }
+
+    pub(crate) async fn wait(&self) {
+        self.arrived.fetch_add(1, Ordering::SeqCst);
+        let mut rx = self.open.subscribe();
+        let _ = rx.wait_for(|open| *open).await;
+    }
 }
 
 #[derive(Debug, Clone)]

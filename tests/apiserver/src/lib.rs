@@ -22,6 +22,7 @@ pub mod discovery;
 pub mod faults;
 pub mod kubeconfig;
 pub mod patch;
+pub mod proxy;
 pub mod schema;
 pub mod selector;
 pub mod server;
@@ -35,11 +36,12 @@ pub mod validate;
 pub mod watch;
 
 pub use controller::Behaviour;
-pub use faults::{Fault, FaultAction};
+pub use faults::{Fault, FaultAction, Gate};
 pub use hyper::Method;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// One request as the server saw it (after fault injection decided its fate).
@@ -83,6 +85,10 @@ pub struct Shared {
     pub token: Mutex<Option<String>>,
     /// Set to true when the server stops (ends watches and the controller).
     pub stop: tokio::sync::watch::Sender<bool>,
+    /// Where Services proxy to ([`ApiServer::proxy_service`]).
+    pub proxies: Mutex<Vec<proxy::ProxyTarget>>,
+    /// The server's clock minus the machine's, in milliseconds ([`ApiServer::set_clock_skew_ms`]).
+    pub clock_skew_ms: Arc<AtomicI64>,
 }
 
 /// Configures and starts a server.
@@ -95,6 +101,8 @@ pub struct Builder {
     history: Option<usize>,
     no_controller: bool,
     token: Option<String>,
+    proxies: Vec<proxy::ProxyTarget>,
+    clock_skew_ms: i64,
 }
 
 /// The upstream CRDs this crate ships (Istio VirtualService and DestinationRule,
@@ -134,6 +142,31 @@ impl Builder {
     /// expired credential; [`ApiServer::write_kubeconfig`] writes the token.
     pub fn require_token(mut self, token: &str) -> Self {
         self.token = Some(token.to_string());
+        self
+    }
+
+    /// Proxies the Service port `port` (its number) of `namespace/name` to `target_url`
+    /// (`http://127.0.0.1:PORT[/base]`); see [`ApiServer::proxy_service`].
+    pub fn proxy_service(
+        mut self,
+        namespace: &str,
+        name: &str,
+        port: u16,
+        target_url: &str,
+    ) -> Self {
+        self.proxies.push(proxy::ProxyTarget {
+            namespace: namespace.to_string(),
+            service: name.to_string(),
+            port,
+            url: target_url.to_string(),
+        });
+        self
+    }
+
+    /// Starts with the server's clock this many milliseconds ahead of the machine's
+    /// (negative: behind); see [`ApiServer::set_clock_skew_ms`].
+    pub fn clock_skew_ms(mut self, ms: i64) -> Self {
+        self.clock_skew_ms = ms;
         self
     }
 
@@ -192,10 +225,14 @@ impl Builder {
             addr: Mutex::new(String::new()),
             token: Mutex::new(self.token.clone()),
             stop: tokio::sync::watch::channel(false).0,
+            proxies: Mutex::new(self.proxies.clone()),
+            clock_skew_ms: Arc::new(AtomicI64::new(self.clock_skew_ms)),
         });
-        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-            store::seed_namespace(&shared, ns);
-        }
+        util::CLOCK_SKEW_MS.sync_scope(shared.clock_skew_ms.clone(), || {
+            for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+                store::seed_namespace(&shared, ns);
+            }
+        });
         shared
     }
 
@@ -214,7 +251,10 @@ impl Builder {
             shared.stop.subscribe(),
         ));
         if !self.no_controller {
-            tokio::spawn(controller::run(shared.clone(), shared.stop.subscribe()));
+            tokio::spawn(util::CLOCK_SKEW_MS.scope(
+                shared.clock_skew_ms.clone(),
+                controller::run(shared.clone(), shared.stop.subscribe()),
+            ));
         }
         ApiServer {
             shared,
@@ -291,6 +331,18 @@ impl ApiServer {
         self.shared.faults.lock().unwrap().push(fault);
     }
 
+    /// How many uses the injected faults have left (0: all used up): a test can wait for a
+    /// request to have reached the server before the server answers it.
+    pub fn fault_uses_left(&self) -> u32 {
+        self.shared
+            .faults
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|f| f.times)
+            .sum()
+    }
+
     /// Removes the faults not yet used up.
     pub fn clear_faults(&self) {
         self.shared.faults.lock().unwrap().clear();
@@ -320,7 +372,39 @@ impl ApiServer {
     /// Stores an object as is (creating its namespace's entry is up to the caller), filling in
     /// uid, creationTimestamp and resourceVersion. Panics on an unknown kind.
     pub fn put_object(&self, value: Value) -> Value {
-        store::put_object(&self.shared, value)
+        util::CLOCK_SKEW_MS.sync_scope(self.shared.clock_skew_ms.clone(), || {
+            store::put_object(&self.shared, value)
+        })
+    }
+
+    /// Makes the Service port `port` (its number in `spec.ports`) of `namespace/name` proxy
+    /// to `target_url` (`http://127.0.0.1:PORT[/base]`): requests to
+    /// `/api/v1/namespaces/NS/services/[http:|https:]NAME[:PORT]/proxy/PATH` are forwarded
+    /// there (PORT by number or by the port's name; none for a Service's one unnamed port) and
+    /// the answer streamed back. The Service object must exist too, as on a real server.
+    /// Registering the same port again replaces its target.
+    pub fn proxy_service(&self, namespace: &str, name: &str, port: u16, target_url: &str) {
+        let mut p = self.shared.proxies.lock().unwrap();
+        p.retain(|t| !(t.namespace == namespace && t.service == name && t.port == port));
+        p.push(proxy::ProxyTarget {
+            namespace: namespace.to_string(),
+            service: name.to_string(),
+            port,
+            url: target_url.to_string(),
+        });
+    }
+
+    /// Runs the server's clock `ms` milliseconds ahead of the machine's (negative: behind),
+    /// from now on: `Date` headers, creationTimestamps, managedFields times, the controller's
+    /// condition times and Table ages.
+    pub fn set_clock_skew_ms(&self, ms: i64) {
+        self.shared.clock_skew_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// [`ApiServer::set_clock_skew_ms`] with a duration: `ahead` or behind the machine's clock.
+    pub fn set_clock_skew(&self, skew: std::time::Duration, ahead: bool) {
+        let ms = i64::try_from(skew.as_millis()).unwrap_or(i64::MAX);
+        self.set_clock_skew_ms(if ahead { ms } else { -ms });
     }
 
     /// The current (newest) resourceVersion.

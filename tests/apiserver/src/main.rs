@@ -1,14 +1,23 @@
 //! `test-apiserver --port N --write-kubeconfig FILE [--crds DIR] [--context NAME]
-//! [--namespace NS]`: runs the test API server until interrupted, for kubectl and people.
+//! [--namespace NS] [--proxy-service NS/NAME:PORT=URL] [--clock-skew-ms N]`: runs the test API
+//! server until interrupted, for kubectl and people.
 
 use std::time::Duration;
 use test_apiserver::{ApiServer, Behaviour};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: test-apiserver [--port N] [--write-kubeconfig FILE] [--crds DIR] [--without-crd NAME] [--context NAME] [--namespace NS] [--ready-after-ms N | --never-ready]"
+        "usage: test-apiserver [--port N] [--write-kubeconfig FILE] [--crds DIR] [--without-crd NAME] [--context NAME] [--namespace NS] [--ready-after-ms N | --never-ready] [--proxy-service NS/NAME:PORT=URL]... [--clock-skew-ms N]"
     );
     std::process::exit(2)
+}
+
+/// `NS/NAME:PORT=URL` of `--proxy-service`.
+fn parse_proxy_flag(v: &str) -> Option<(&str, &str, u16, &str)> {
+    let (svc, url) = v.split_once('=')?;
+    let (ns, rest) = svc.split_once('/')?;
+    let (name, port) = rest.split_once(':')?;
+    Some((ns, name, port.parse().ok()?, url))
 }
 
 fn main() {
@@ -32,6 +41,17 @@ fn main() {
                 )))
             }
             "--never-ready" => b = b.default_behaviour(Behaviour::NeverReady),
+            "--proxy-service" => {
+                let v = val();
+                let Some((ns, name, port, url)) = parse_proxy_flag(&v) else {
+                    eprintln!(
+                        "test-apiserver: --proxy-service {v:?}: expected NS/NAME:PORT=URL, e.g. mcp/github:8080=http://127.0.0.1:9000"
+                    );
+                    usage()
+                };
+                b = b.proxy_service(ns, name, port, url);
+            }
+            "--clock-skew-ms" => b = b.clock_skew_ms(val().parse().unwrap_or_else(|_| usage())),
             "-h" | "--help" => usage(),
             other => {
                 eprintln!("test-apiserver: unknown argument {other:?}");

@@ -57,7 +57,7 @@ pub async fn serve(
                     let io = hyper_util::rt::TokioIo::new(stream);
                     let svc = hyper::service::service_fn(move |req| {
                         let shared = shared.clone();
-                        async move { Ok::<_, Infallible>(handle(shared, req).await) }
+                        async move { handle(shared, req).await }
                     });
                     let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, svc);
                     tokio::select! {
@@ -175,7 +175,32 @@ impl From<ApiError> for Outcome {
 
 type Res<T> = Result<T, ApiError>;
 
-pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<RespBody> {
+/// Handles one request. `Err` closes the connection without an answer (the
+/// `CommitThenDrop` fault).
+pub async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<RespBody>, std::io::Error> {
+    let skew = shared.clock_skew_ms.clone();
+    crate::util::CLOCK_SKEW_MS
+        .scope(skew, async move {
+            let mut resp = handle_skewed(shared, req).await?;
+            // The server's clock, skewed like every time it writes (hyper adds no Date of
+            // its own when one is set).
+            if !resp.headers().contains_key(hyper::header::DATE)
+                && let Ok(v) = hyper::header::HeaderValue::from_str(&crate::util::http_date_now())
+            {
+                resp.headers_mut().insert(hyper::header::DATE, v);
+            }
+            Ok(resp)
+        })
+        .await
+}
+
+async fn handle_skewed(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<RespBody>, std::io::Error> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let raw_query = req.uri().query().unwrap_or("").to_string();
@@ -189,10 +214,7 @@ pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Res
     let accept = header("accept");
     let user_agent = header("user-agent");
     let authorization = header("authorization");
-    let body = match req.into_body().collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => Bytes::new(),
-    };
+    let (parts, body) = req.into_parts();
     let record = |status: u16| RequestRecord {
         method: method.to_string(),
         path: path.clone(),
@@ -201,14 +223,15 @@ pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Res
         user_agent: user_agent.clone(),
         status,
     };
+    let log = |status: u16| shared.log.lock().unwrap().push(record(status));
 
     // Authentication comes before anything else the server does. A missing,
     // wrong or expired bearer token gets the real server's 401 Status.
     if let Some(want) = shared.token.lock().unwrap().clone()
         && authorization.as_deref() != Some(format!("Bearer {want}").as_str())
     {
-        shared.log.lock().unwrap().push(record(401));
-        return respond(Outcome::from(status::unauthorized()));
+        log(401);
+        return Ok(respond(Outcome::from(status::unauthorized())));
     }
 
     let pq = if raw_query.is_empty() {
@@ -217,31 +240,60 @@ pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Res
         format!("{path}?{raw_query}")
     };
     let fault = crate::faults::take(&mut shared.faults.lock().unwrap(), &method, &pq);
+    let mut drop_answer = false;
     match fault {
         Some(FaultAction::Delay(d)) => tokio::time::sleep(d).await,
+        Some(FaultAction::Hold(gate)) => gate.wait().await,
         Some(FaultAction::Status(code)) => {
-            shared.log.lock().unwrap().push(record(code));
-            return respond(Outcome::from(crate::faults::status_error(code)));
+            log(code);
+            return Ok(respond(Outcome::from(crate::faults::status_error(code))));
         }
         Some(FaultAction::TooManyRequests { retry_after_secs }) => {
-            shared.log.lock().unwrap().push(record(429));
-            return respond(Outcome::from(status::too_many_requests(retry_after_secs)));
+            log(429);
+            return Ok(respond(Outcome::from(status::too_many_requests(
+                retry_after_secs,
+            ))));
         }
         Some(FaultAction::Drop) => {
-            shared.log.lock().unwrap().push(record(0));
+            log(0);
             let (tx, rx) = tokio::sync::mpsc::channel(2);
             let _ = tx.try_send(Ok(Bytes::from_static(b"{\"kind\":")));
             let _ = tx.try_send(Err(std::io::Error::new(
                 std::io::ErrorKind::ConnectionAborted,
                 "injected connection drop",
             )));
-            return Response::builder()
+            return Ok(Response::builder()
                 .status(200)
                 .header("Content-Type", "application/json")
                 .body(ChannelBody { rx }.boxed())
-                .expect("response");
+                .expect("response"));
         }
+        Some(FaultAction::CommitThenDrop) => drop_answer = true,
         None => {}
+    }
+    let body = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+
+    if let Some(p) = crate::proxy::parse_path(&path) {
+        let resp = crate::proxy::handle(
+            &shared,
+            &p,
+            &method,
+            &path,
+            &raw_query,
+            &parts.headers,
+            body,
+        )
+        .await
+        .unwrap_or_else(|e| respond(Outcome::from(e)));
+        if drop_answer {
+            log(0);
+            return Err(dropped());
+        }
+        log(resp.status().as_u16());
+        return Ok(resp);
     }
 
     let r = Req {
@@ -257,12 +309,28 @@ pub async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Res
         Ok(o) => o,
         Err(e) => Outcome::from(e),
     };
+    if drop_answer {
+        // Handled in full (stored, watchers told); the client gets no answer at all.
+        log(0);
+        return Err(dropped());
+    }
     let code = match &outcome {
         Outcome::Json(c, _, _) | Outcome::Text(c, _, _) | Outcome::Bytes(c, _, _) => *c,
         Outcome::Watch(_) => 200,
     };
-    shared.log.lock().unwrap().push(record(code));
-    respond(outcome)
+    log(code);
+    Ok(respond(outcome))
+}
+
+fn dropped() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "injected fault: request handled, answer dropped",
+    )
+}
+
+pub fn empty() -> RespBody {
+    full(Bytes::new())
 }
 
 fn respond(o: Outcome) -> Response<RespBody> {

@@ -1,22 +1,64 @@
 //! Small helpers: timestamps in the API's formats, uids, generated names, JSON paths.
 
 use serde_json::{Map, Value};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+tokio::task_local! {
+    /// The skew of the server whose request (or controller pass) runs in this task, in
+    /// milliseconds ahead of the machine's clock (negative: behind). Every time the server
+    /// writes or shows is read through [`now`].
+    pub static CLOCK_SKEW_MS: Arc<AtomicI64>;
+}
+
+/// Now by the server's clock: the machine's plus the skew of the server this task runs for
+/// (none outside one).
+pub fn now() -> SystemTime {
+    let skew = CLOCK_SKEW_MS
+        .try_with(|s| s.load(Ordering::Relaxed))
+        .unwrap_or(0);
+    let t = SystemTime::now();
+    let d = Duration::from_millis(skew.unsigned_abs());
+    if skew >= 0 { t + d } else { t - d }
+}
+
+fn since_epoch() -> Duration {
+    now().duration_since(UNIX_EPOCH).unwrap_or_default()
+}
 
 /// `metav1.Time`: RFC 3339 in UTC with second precision ("2026-11-21T05:56:58Z").
 pub fn now_rfc3339() -> String {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    format_time(d.as_secs() as i64, None)
+    format_time(since_epoch().as_secs() as i64, None)
 }
 
 /// `metav1.MicroTime`: RFC 3339 with exactly six fractional digits.
 pub fn now_micro() -> String {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let d = since_epoch();
     format_time(d.as_secs() as i64, Some(d.subsec_micros()))
+}
+
+/// An HTTP `Date` (IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT") of now by the server's clock.
+pub fn http_date_now() -> String {
+    http_date(since_epoch().as_secs() as i64)
+}
+
+fn http_date(secs: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[m as usize - 1],
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
 }
 
 fn format_time(secs: i64, micros: Option<u32>) -> String {
@@ -76,7 +118,7 @@ pub fn parse_rfc3339(s: &str) -> Option<f64> {
 }
 
 pub fn unix_now() -> f64 {
-    SystemTime::now()
+    now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs_f64()
@@ -244,6 +286,25 @@ pub fn match_expressions(sel: &Value) -> Vec<MatchExpression<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_dates() {
+        // 1994-11-06T08:49:37Z, the example of RFC 9110.
+        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date(1_795_240_618), "Sat, 21 Nov 2026 05:56:58 GMT");
+    }
+
+    #[test]
+    fn skew_moves_the_server_clock() {
+        let skew = Arc::new(AtomicI64::new(-90_000));
+        let skewed = CLOCK_SKEW_MS.sync_scope(skew, unix_now);
+        let behind = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+            - skewed;
+        assert!((89.0..91.0).contains(&behind), "{behind}");
+    }
 
     #[test]
     fn formats_and_parses_times() {

@@ -4,7 +4,7 @@ mod common;
 
 use serde_json::json;
 use std::time::{Duration, Instant};
-use test_apiserver::{ApiServer, Fault, FaultAction, Method};
+use test_apiserver::{ApiServer, Fault, FaultAction, Gate, Method};
 
 const DEPLOY: &str = "/apis/apps/v1/namespaces/default/deployments";
 
@@ -134,6 +134,125 @@ async fn delay_and_drop() {
     )
     .await;
     assert_eq!(r.expect("the next request works").status, 200);
+}
+
+/// A write whose answer is lost: stored, resourceVersion bumped, watchers told, and the client
+/// sees only a closed connection; re-sending the create then meets AlreadyExists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commit_then_drop_stores_the_write_and_answers_nothing() {
+    let srv = ApiServer::builder().start().await;
+    let base = srv.url();
+    let rv_before = srv.resource_version();
+    srv.inject(Fault::new(
+        Some(Method::POST),
+        "/deployments",
+        1,
+        FaultAction::CommitThenDrop,
+    ));
+    let r = common::try_send(
+        &base,
+        "POST",
+        DEPLOY,
+        &[("Content-Type", "application/json")],
+        Some(deployment("lost")),
+    )
+    .await;
+    let err = r.map(|r| r.status).expect_err("the answer must not arrive");
+    assert!(err.contains("connection closed"), "{err}");
+    // The write happened.
+    let stored = srv
+        .get(&format!("{DEPLOY}/lost"))
+        .expect("the create was stored");
+    let rv: u64 = stored["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(rv > rv_before, "{rv} <= {rv_before}");
+    assert_eq!(
+        srv.requests().last().map(|r| (r.method.clone(), r.status)),
+        Some(("POST".into(), 0)),
+        "the log records an answer that was never sent as status 0"
+    );
+    // Watchers are told: a watch from before the write replays it.
+    let (_, _, events) = common::watch(
+        &base,
+        DEPLOY,
+        &[
+            ("watch".into(), "true".into()),
+            ("resourceVersion".into(), rv_before.to_string()),
+            ("timeoutSeconds".into(), "1".into()),
+        ],
+        Duration::from_secs(30),
+    )
+    .await;
+    let added: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["type"] == "ADDED" && e["object"]["metadata"]["name"] == "lost")
+        .collect();
+    assert_eq!(added.len(), 1, "{events:?}");
+    assert_eq!(
+        added[0]["object"]["metadata"]["resourceVersion"],
+        stored["metadata"]["resourceVersion"]
+    );
+    // A blind re-send of the create meets the object it made.
+    let srv = ApiServer::builder().start().await;
+    srv.inject(Fault::new(
+        None,
+        "/deployments",
+        1,
+        FaultAction::CommitThenDrop,
+    ));
+    assert!(
+        common::try_send(
+            &srv.url(),
+            "POST",
+            DEPLOY,
+            &[("Content-Type", "application/json")],
+            Some(deployment("again")),
+        )
+        .await
+        .is_err()
+    );
+    let r = common::post_json(&srv.url(), DEPLOY, deployment("again")).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.json()["reason"], "AlreadyExists");
+}
+
+/// A held request waits until the test opens the gate; the test can tell it arrived.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_request_waits_for_its_gate() {
+    let srv = ApiServer::builder().start().await;
+    let gate = Gate::new();
+    srv.inject(Fault::new(
+        Some(Method::GET),
+        "/configmaps",
+        1,
+        FaultAction::Hold(gate.clone()),
+    ));
+    assert_eq!(srv.fault_uses_left(), 1);
+    let base = srv.url();
+    let held =
+        tokio::spawn(
+            async move { common::get(&base, "/api/v1/namespaces/default/configmaps").await },
+        );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while gate.arrived() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the request never reached the gate"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(srv.fault_uses_left(), 0);
+    assert!(!held.is_finished(), "answered before the gate opened");
+    assert!(srv.requests().is_empty(), "logged before it was answered");
+    gate.open();
+    let r = tokio::time::timeout(Duration::from_secs(30), held)
+        .await
+        .expect("still held after the gate opened")
+        .unwrap();
+    assert_eq!(r.status, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

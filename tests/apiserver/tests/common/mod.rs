@@ -114,7 +114,7 @@ fn resp_with_body<B>(resp: &hyper::Response<B>, body: Vec<u8>) -> Resp {
     }
 }
 
-async fn send_raw(
+pub async fn send_raw(
     base: &str,
     method: &str,
     path: &str,
