@@ -9,5 +9,6 @@
 mod cli_support;
 mod support;
 
+mod differential;
 mod fleet;
 mod stuck_rollout;
