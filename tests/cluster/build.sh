@@ -35,6 +35,10 @@ if [ -f "${dir}/.complete" ]; then
     exit 0
 fi
 
+# The official tarball's place, for shells whose PATH does not have it.
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
+    PATH="/usr/local/go/bin:${PATH}"
+fi
 if ! command -v go >/dev/null; then
     log "error: no Go toolchain on PATH: the end-to-end tier builds Kubernetes v${KUBE_VERSION} from source and needs Go 1.26 or newer (https://go.dev/dl/, or /usr/local/go/bin on PATH)"
     exit 1

@@ -280,3 +280,77 @@ fn now() -> String {
         .map(|t| t.to_string())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(ns: &str, labels: Value, status: Value) -> Pod {
+        serde_json::from_value(json!({
+            "metadata": {"name": "p", "namespace": ns, "uid": "u1", "labels": labels},
+            "spec": {"containers": [{"name": "mcp-server", "image": "img:1"}]},
+            "status": status,
+        }))
+        .expect("a Pod")
+    }
+
+    #[test]
+    fn a_rule_matches_its_namespace_and_all_its_labels() {
+        let k = Kubelet::new(1);
+        k.keep_unready("a", &[("app", "x"), ("version", "2")]);
+        assert!(!k.ready(&pod(
+            "a",
+            json!({"app": "x", "version": "2", "more": "y"}),
+            json!({})
+        )));
+        assert!(k.ready(&pod("a", json!({"app": "x", "version": "1"}), json!({}))));
+        assert!(k.ready(&pod("b", json!({"app": "x", "version": "2"}), json!({}))));
+        assert!(k.ready(&pod("a", json!({"app": "x"}), json!({}))));
+    }
+
+    #[test]
+    fn the_reported_status_says_running_and_ready_or_why_not() {
+        let p = pod("a", json!({}), json!({}));
+        let ready = running_status(&p, true, "10.244.0.2", "10.0.0.10");
+        assert_eq!(ready["status"]["phase"], "Running");
+        assert_eq!(ready["status"]["podIP"], "10.244.0.2");
+        assert_eq!(ready["status"]["containerStatuses"][0]["ready"], true);
+        let cond = |v: &Value, t: &str| {
+            v["status"]["conditions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["type"] == t)
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(cond(&ready, "Ready")["status"], "True");
+        let unready = running_status(&p, false, "10.244.0.2", "10.0.0.10");
+        assert_eq!(cond(&unready, "Ready")["status"], "False");
+        assert_eq!(cond(&unready, "Ready")["reason"], "ContainersNotReady");
+        assert_eq!(
+            cond(&unready, "ContainersReady")["message"],
+            "containers with unready status: [mcp-server]"
+        );
+        assert_eq!(unready["status"]["containerStatuses"][0]["ready"], false);
+    }
+
+    #[test]
+    fn a_pod_already_reported_is_left_alone_until_its_readiness_should_change() {
+        let running = |ready: &str| {
+            pod(
+                "a",
+                json!({}),
+                json!({"phase": "Running", "podIP": "10.244.0.2",
+                       "conditions": [{"type": "Ready", "status": ready}]}),
+            )
+        };
+        assert!(reported(&running("True"), true));
+        assert!(!reported(&running("True"), false));
+        assert!(!reported(&running("False"), true));
+        assert!(!reported(
+            &pod("a", json!({}), json!({"phase": "Pending"})),
+            true
+        ));
+    }
+}
