@@ -11,4 +11,5 @@ mod support;
 
 mod differential;
 mod fleet;
+mod harness;
 mod stuck_rollout;
