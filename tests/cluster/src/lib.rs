@@ -211,6 +211,9 @@ impl Cluster {
 }
 
 /// A test's namespace; deleted (without waiting) when dropped.
+///
+/// The sync helpers of [`Cluster`] (`request`, `get`, `wait_for`, `namespace`, `block_on`) are
+/// for ordinary `#[test]` functions; async tests use [`Cluster::client`] and [`raw::send`].
 pub struct Namespace {
     name: String,
     cluster: &'static Cluster,
@@ -223,11 +226,14 @@ impl Namespace {
 }
 
 impl Drop for Namespace {
+    /// Starts the deletion on the control plane's runtime without waiting, so that dropping
+    /// works from async code too (and from a panicking test).
     fn drop(&mut self) {
         let path = format!("/api/v1/namespaces/{}", self.name);
-        let _ = self
-            .cluster
-            .block_on(raw::send(&self.cluster.client, "DELETE", &path, "", None));
+        let client = self.cluster.client.clone();
+        self.cluster.runtime.spawn(async move {
+            let _ = raw::send(&client, "DELETE", &path, "", None).await;
+        });
     }
 }
 
