@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, unit and integration tests.
+# The whole test suite: formatting, lints, and every tier of tests: unit, the CLI against the
+# API server stand-in (tests/cli, tests/apiserver), and end to end against a real control plane
+# (tests/e2e; its binaries are built from source on the first run, see tests/cluster/build.sh).
 # Installs what the tests need on a fresh Debian machine (run as root, or with
 # the tools already present).
 set -euo pipefail
@@ -20,7 +22,12 @@ apt_install() {
 
 # kubectl: the compatibility test of the test API server drives it (skipped without it).
 command -v kubectl >/dev/null || apt_install kubectl || true
+# openssl: the end-to-end tier makes its control plane's certificates with it.
+command -v openssl >/dev/null || apt_install openssl
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The end-to-end tier's control plane: built once per machine (about 20 CPU-minutes, see
+# tests/cluster/README.md), then reused. Fails, and stops the run, without a Go toolchain.
+tests/cluster/build.sh >/dev/null
 cargo test --workspace --locked

@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 use test_apiserver::{ApiServer, RequestRecord};
 
+pub use crate::support::out;
+
 pub const NS: &str = "mcp";
 
 /// A one-server rolling fleet (router `service`), `replicas` and `image` as given.
@@ -106,15 +108,6 @@ pub fn describe(reqs: &[RequestRecord]) -> String {
         .map(|r| format!("{} {}?{} -> {}", r.method, r.path, r.query, r.status))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-pub fn out(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// Sends one plain HTTP/1.1 request to the test server (as another client

@@ -25,6 +25,16 @@ pub fn mcpctl(args: &[&str]) -> Output {
     mcpctl_in(&repo_root(), args)
 }
 
+/// Exit code, stdout and stderr of a run, for assertion messages.
+pub fn out(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -121,6 +121,21 @@ fn pod_template(t: &mut Value) {
 
 /// Applies the defaults of built-in kinds that mcpctl's objects go through.
 pub fn builtin(group: &str, kind: &str, obj: &mut Value) {
+    // Go maps marked omitempty: an empty one is not stored (checked against v1.37.2 by
+    // tests/e2e/differential.rs).
+    if group.is_empty()
+        && matches!(kind, "ConfigMap" | "Secret")
+        && let Some(m) = obj.as_object_mut()
+    {
+        for k in ["data", "binaryData"] {
+            if m.get(k)
+                .and_then(Value::as_object)
+                .is_some_and(|d| d.is_empty())
+            {
+                m.shift_remove(k);
+            }
+        }
+    }
     match (group, kind) {
         ("apps", "Deployment") => {
             let spec = crate::util::obj_mut(obj, &["spec"]);

@@ -1,7 +1,8 @@
 //! A Kubernetes API server stand-in for mcpctl's tests.
 //!
 //! It speaks the parts of the Kubernetes API that mcpctl uses, the way a real kube-apiserver
-//! v1.28.7 does: discovery (plain and aggregated), create/get/list/update/delete with
+//! v1.28.7 does (and v1.37.2, where tests/e2e/differential.rs compares them): discovery (plain
+//! and aggregated), create/get/list/update/delete with
 //! resourceVersion, server-side apply with managedFields, merge/JSON/strategic patches,
 //! validation, watch, a Deployment controller, fault injection and a request log. The ground
 //! truth is the recordings in `fixtures/transcripts/` (see README.md of this crate).

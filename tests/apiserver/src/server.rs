@@ -1174,7 +1174,7 @@ fn patch(
             415,
             Some("UnsupportedMediaType"),
             "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
-            Some(json!({})),
+            None,
         ));
     }
     let (key, live) = stored_or_not_found(shared, res, ns, name)?;
@@ -1253,14 +1253,15 @@ fn apply(
     };
     let force = r.flag("force");
     let mut config = parse_body(r, res)?;
+    // The typed patch object is named by the body: no namespace there, none in the message.
+    let body_ns = config["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     check_identity(res, &mut config, ns, Some(name))?;
     let ty = ty_for(res);
     if let Err(e) = crate::typed::typed_check(&config, ty, "") {
-        let who = if res.namespaced {
-            format!("{ns}/{name}")
-        } else {
-            format!("/{name}")
-        };
+        let who = format!("{body_ns}/{name}");
         let gvk = if res.group.is_empty() {
             format!("/{}, Kind={}", res.version, res.kind)
         } else {

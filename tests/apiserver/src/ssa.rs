@@ -169,13 +169,15 @@ const VALUE_STRUCTS: &[&str] = &[
 ];
 
 /// Everything under a node that an Update added: every node, with `.` for maps and items.
+/// Custom resources have no value structs: their `spec` gets a `.` when added (checked
+/// against v1.37.2 by tests/e2e/differential.rs).
 fn added(v: &Value, ty: Ty, prefix: &mut Path, out: &mut FieldSet) {
     if v.is_null() {
         return;
     }
     let last_is_value_struct = prefix
         .last()
-        .map(|l| VALUE_STRUCTS.iter().any(|s| l == &format!("f:{s}")))
+        .map(|l| ty.is_go_type() && VALUE_STRUCTS.iter().any(|s| l == &format!("f:{s}")))
         .unwrap_or(true);
     if is_granular_object(v, ty) {
         if !prefix.is_empty() && (!last_is_value_struct || ty.field("__probe__").is_some()) {

@@ -102,6 +102,12 @@ impl<'a> Ty<'a> {
         }
     }
 
+    /// Whether this position is in a built-in kind's Go types (ObjectMeta included), as
+    /// opposed to a custom resource's schema, where every object is a map of its own.
+    pub fn is_go_type(self) -> bool {
+        !self.defs.is_empty()
+    }
+
     pub fn is_untyped(self) -> bool {
         match self.resolve() {
             None => true,

@@ -1,0 +1,15 @@
+//! The end-to-end tier: the real `mcpctl` binary against a real control plane (etcd,
+//! kube-apiserver and kube-controller-manager of Kubernetes `test_cluster::KUBE_VERSION`, built
+//! from source and cached by `tests/cluster/build.sh`), one control plane for this binary, one
+//! namespace per test. `scripts/e2e.sh` runs this tier alone.
+
+/// The CLI tier's helpers that do not depend on a server (running mcpctl, template overrides).
+#[path = "../cli/support.rs"]
+#[allow(dead_code)]
+mod cli_support;
+mod support;
+
+mod differential;
+mod fleet;
+mod harness;
+mod stuck_rollout;
