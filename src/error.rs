@@ -41,6 +41,10 @@ pub enum Error {
     /// An operation failed at run time; exits 1.
     #[error("{0}")]
     Failed(String),
+    /// A write that is not idempotent failed in a way that leaves unknown
+    /// whether it was applied (its answer was lost): read before resending.
+    #[error("{0}")]
+    Uncertain(String),
     /// An error with an explicit exit code (gate failed, timed out, locked).
     #[error("{message}")]
     WithCode { code: u8, message: String },
@@ -63,7 +67,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::Invalid(_) | Error::Template(_) => exit::USAGE,
-            Error::Failed(_) | Error::Io(_) => exit::ERROR,
+            Error::Failed(_) | Error::Uncertain(_) | Error::Io(_) => exit::ERROR,
             Error::WithCode { code, .. } => *code,
         }
     }

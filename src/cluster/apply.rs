@@ -460,7 +460,9 @@ pub async fn create_namespace(cluster: &Cluster, ns: &str) -> Result<()> {
     let body = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns,
         "labels": {"app.kubernetes.io/managed-by": FIELD_MANAGER}}});
     let req = Req::new(http::Method::POST, "/api/v1/namespaces").json_body(&body);
-    let resp = cluster.send(&req).await?;
+    let resp = cluster
+        .create(&req, &format!("/api/v1/namespaces/{ns}"))
+        .await?;
     if resp.ok() || resp.status == 409 {
         return Ok(());
     }

@@ -358,6 +358,18 @@ impl Req {
         self.accept = Some(a.into());
         self
     }
+    /// Whether sending the request twice has the effect of sending it once:
+    /// reads, deletes, puts (guarded by resourceVersion), server-side
+    /// applies and merge patches are; a create or a JSON patch (whose `test`
+    /// operations would fail the second time) is not.
+    pub fn idempotent(&self) -> bool {
+        match self.method {
+            Method::POST => false,
+            Method::PATCH => self.content_type != Some("application/json-patch+json"),
+            _ => true,
+        }
+    }
+
     /// Path with the encoded query string.
     pub fn uri(&self) -> String {
         if self.query.is_empty() {
@@ -556,6 +568,38 @@ impl Cluster {
                 }
                 Err(e) => (true, Some(e.to_string())),
             };
+            // A write that is not idempotent (a create, a JSON patch) may
+            // have been committed before its answer was lost: never sent
+            // again blindly; the caller reads the object back first.
+            if verdict && !req.idempotent() {
+                let a = match &outcome {
+                    Ok((status, _, _)) => Attempt::Answered {
+                        status: *status,
+                        retry_after: None,
+                        body: "",
+                    },
+                    Err(_) => Attempt::ConnectionError,
+                };
+                if retry::may_have_committed(&a) {
+                    return Err(Error::Uncertain(format!(
+                        "{} {} on {}: {}; it may or may not have been applied",
+                        req.method,
+                        req.path,
+                        self.where_(),
+                        err.unwrap_or_else(|| match &outcome {
+                            Ok((status, _, body)) => format!(
+                                "answered {}: {}",
+                                status_text(*status),
+                                String::from_utf8_lossy(body)
+                                    .chars()
+                                    .take(200)
+                                    .collect::<String>()
+                            ),
+                            Err(_) => String::new(),
+                        })
+                    )));
+                }
+            }
             if !verdict || attempt >= self.retry.max_attempts {
                 return match outcome {
                     Ok((status, _, body)) => {
@@ -593,6 +637,34 @@ impl Cluster {
                 _ => String::new(),
             };
             self.wait_to_retry(req, attempt, retry_after, &why).await;
+        }
+    }
+
+    /// Sends a create (`req`, a POST) of the object at `object_path`. When
+    /// the answer is lost (the create may have been committed), reads the
+    /// object back before sending again: an object found there is answered
+    /// as a 409 carrying it, for the caller to judge whether it is its own.
+    pub async fn create(&self, req: &Req, object_path: &str) -> Result<Resp> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.send(req).await {
+                Err(Error::Uncertain(why)) if tries < self.retry.max_attempts => {
+                    tracing::info!("{why}; reading {object_path} before sending it again");
+                    let get = self.send(&Req::get(object_path)).await?;
+                    match get.status {
+                        404 => continue,
+                        s if (200..300).contains(&s) => {
+                            return Ok(Resp {
+                                status: 409,
+                                body: get.body,
+                            });
+                        }
+                        _ => return Err(self.api_error(&Req::get(object_path), &get)),
+                    }
+                }
+                other => return other,
+            }
         }
     }
 
@@ -923,5 +995,26 @@ users:
             r.uri(),
             "/api/v1/configmaps?labelSelector=a.io%2Fname%3Dx%2Cb%20in%20%28c%29"
         );
+    }
+
+    #[test]
+    fn creates_and_json_patches_are_not_idempotent() {
+        assert!(!Req::new(Method::POST, "/x").idempotent());
+        assert!(
+            !Req::new(Method::PATCH, "/x")
+                .content_type("application/json-patch+json")
+                .idempotent()
+        );
+        assert!(
+            Req::new(Method::PATCH, "/x")
+                .content_type("application/apply-patch+yaml")
+                .idempotent()
+        );
+        assert!(
+            Req::new(Method::PATCH, "/x")
+                .content_type("application/merge-patch+json")
+                .idempotent()
+        );
+        assert!(Req::get("/x").idempotent() && Req::new(Method::DELETE, "/x").idempotent());
     }
 }

@@ -425,9 +425,13 @@ impl<'a> Journal<'a> {
             rev.has_objects = !objects.is_empty();
             let cm = revision_configmap(&self.ns, &self.fleet, &rev, objects)?;
             let req = Req::new(Method::POST, cm_path(&self.ns)).json_body(&cm);
-            let resp = self.cluster.send(&req).await?;
+            let name = revision_name(&self.fleet, &server, rev.revision);
+            let resp = self
+                .cluster
+                .create(&req, &record_path(&self.ns, &name))
+                .await?;
             if resp.status == 409 {
-                // Ours already, when the create was retried after a lost answer.
+                // Ours already, when the create's answer was lost.
                 let path =
                     record_path(&self.ns, &revision_name(&self.fleet, &server, rev.revision));
                 let existing = self.cluster.send(&Req::get(&path)).await?;
@@ -546,7 +550,7 @@ impl<'a> Journal<'a> {
                 "data": clean,
             });
             let req = Req::new(Method::POST, cm_path(&self.ns)).json_body(&cm);
-            let resp = self.cluster.send(&req).await?;
+            let resp = self.cluster.create(&req, &path).await?;
             if resp.ok() {
                 return Ok(());
             }

@@ -342,7 +342,9 @@ async fn acquire_one(
         let stamped = Instant::now();
         let body = lease_body(ns, server, fleet, me, cluster.now(), 0);
         let req = Req::new(Method::POST, &path).json_body(&body);
-        let resp = cluster.send(&req).await?;
+        // A lost answer is read back, not sent again: a 409 then reads the
+        // Lease and finds it ours (Decision::Mine).
+        let resp = cluster.create(&req, &obj_path).await?;
         if resp.ok() {
             return Ok((rv_of(resp.json()?), stamped));
         }

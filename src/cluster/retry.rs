@@ -59,6 +59,16 @@ pub fn is_retryable(attempt: &Attempt<'_>) -> bool {
     }
 }
 
+/// Whether a failed attempt of a write may have been committed anyway: a
+/// connection that broke (possibly after the server acted) or a 5xx. A 429
+/// was rejected before anything was done.
+pub fn may_have_committed(attempt: &Attempt<'_>) -> bool {
+    match attempt {
+        Attempt::ConnectionError => true,
+        Attempt::Answered { status, .. } => *status >= 500,
+    }
+}
+
 /// The API server reports a malformed apply body (unknown field, wrong type)
 /// as a 500 with an empty reason; repeating it cannot help.
 pub fn is_permanent_500(body: &str) -> bool {
@@ -149,5 +159,24 @@ mod tests {
         );
         assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+
+    #[test]
+    fn a_failed_write_may_have_committed_unless_rejected_with_429() {
+        assert!(may_have_committed(&Attempt::ConnectionError));
+        for status in [500, 502, 503, 504] {
+            let a = Attempt::Answered {
+                status,
+                retry_after: None,
+                body: "",
+            };
+            assert!(may_have_committed(&a), "{status}");
+        }
+        let a = Attempt::Answered {
+            status: 429,
+            retry_after: Some(1),
+            body: "",
+        };
+        assert!(!may_have_committed(&a));
     }
 }

@@ -435,3 +435,52 @@ fn a_failed_gate_exits_3_scales_the_candidate_down_and_switches_nothing() {
     assert_eq!(last["outcome"], "gate-failed");
     assert_eq!(last["image"], V1);
 }
+
+/// A create whose answer is lost (committed, then the connection dropped) is
+/// read back before it is sent again: the Lease is ours, the revision is
+/// recorded once, and nothing is created twice.
+#[test]
+fn creates_whose_answer_is_lost_are_read_back_not_resent() {
+    use test_apiserver::{Fault, FaultAction, Method};
+    let env = Env::start(&[]);
+    blue_green(&env, "");
+    env.srv.clear_requests();
+    env.srv.inject(Fault::new(
+        Some(Method::POST),
+        "/leases",
+        1,
+        FaultAction::CommitThenDrop,
+    ));
+    env.srv.inject(Fault::new(
+        Some(Method::POST),
+        "/configmaps",
+        1,
+        FaultAction::CommitThenDrop,
+    ));
+    let o = deploy(&env, &["--image", V2]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let reqs = env.srv.requests();
+    for kind in ["/leases", "/configmaps"] {
+        let posts: Vec<usize> = reqs
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.method == "POST" && r.path.ends_with(kind))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(
+            posts.len(),
+            1,
+            "a lost create of {kind} was sent again:\n{}",
+            describe(&reqs)
+        );
+        // The next request after the dropped create reads the object back.
+        let next = &reqs[posts[0] + 1];
+        assert_eq!(next.method, "GET", "{}", describe(&reqs));
+        assert!(next.path.contains(kind), "{}", describe(&reqs));
+    }
+    assert_eq!(colour(&env), "green");
+    let h = env.history_json("github");
+    let revs: Vec<&Value> = h.as_array().unwrap().iter().collect();
+    assert_eq!(revs.len(), 2, "apply + deploy, recorded once each: {h}");
+    assert_eq!(revs[1]["operation"], "deploy");
+}
