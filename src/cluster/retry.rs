@@ -174,7 +174,7 @@ mod tests {
         }
         let a = Attempt::Answered {
             status: 429,
-            retry_after: Some(1),
+            retry_after: Some(Duration::from_secs(1)),
             body: "",
         };
         assert!(!may_have_committed(&a));
