@@ -69,4 +69,19 @@ impl Error {
     }
 }
 
+/// An error and its sources as one line, each source once.
+pub fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !msg.contains(&t) {
+            msg.push_str(": ");
+            msg.push_str(&t);
+        }
+        src = s.source();
+    }
+    msg
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
