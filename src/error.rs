@@ -15,6 +15,9 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// A gate failed and traffic was restored to the healthy version.
     pub const GATE_FAILED_RESTORED: u8 = 3;
+    /// A gate failed outside a rollout (`smoke`: the smoke test, breaking
+    /// tool changes); the same code as [`GATE_FAILED_RESTORED`].
+    pub const GATE_FAILED: u8 = GATE_FAILED_RESTORED;
     /// Timed out waiting (traffic is on the last good version).
     pub const TIMEOUT: u8 = 4;
     /// Another operation holds the lock.

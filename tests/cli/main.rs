@@ -14,3 +14,4 @@ mod fleet_errors;
 mod lint;
 mod render;
 mod seed;
+mod smoke;
