@@ -370,9 +370,9 @@ fn posted_paths(env: &Env) -> Vec<String> {
     paths.into_iter().collect()
 }
 
-/// SERVER and `--all` go through the API server's service proxy: the test
-/// API server does not proxy, so every smoke test fails there, but the
-/// requests show the proxy paths, and the failures name the endpoint.
+/// SERVER and `--all` go through the API server's service proxy, on each
+/// server's port and path: with no Services to proxy to, every smoke test
+/// fails, and the requests show the proxy paths.
 #[test]
 fn server_and_all_go_through_the_service_proxy() {
     let env = Env::start(&[]);
@@ -420,4 +420,83 @@ fn server_and_all_go_through_the_service_proxy() {
         "{}",
         stderr(&o)
     );
+}
+
+/// Through the test API server's Service proxy to real MCP servers: SERVER
+/// and `--all`, both eras, a session ended through the proxy, and a server
+/// without endpoints failing its row.
+#[test]
+fn server_and_all_reach_real_servers_through_the_proxy() {
+    let github = McpFixture::builder()
+        .era(Era::Legacy)
+        .server_info("github-mcp", "1.4.2")
+        .tools_json(tools(3))
+        .start_blocking();
+    let pg = McpFixture::builder()
+        .era(Era::Modern)
+        .json_response(true)
+        .server_info("pg-mcp", "0.9.0")
+        .tools_json(tools(1))
+        .start_blocking();
+    let base = |fx: &McpFixture| format!("http://127.0.0.1:{}", fx.port());
+    let env = Env::start_with(|b| {
+        b.proxy_service(NS, "github", 8080, &base(&github))
+            .proxy_service(NS, "pg", 9000, &base(&pg))
+    });
+    env.write_fleet(&format!(
+        "fleet: acme\nnamespace: {NS}\ndefaults:\n  router: service\n  strategy: rolling\n\
+         servers:\n  - name: github\n    image: ghcr.io/acme/github-mcp:1.4.2\n\
+         \x20 - name: pg\n    image: ghcr.io/acme/pg-mcp:0.9.0\n    port: 9000\n    path: /v1/mcp\n\
+         \x20 - name: down\n    image: ghcr.io/acme/down-mcp:1.0.0\n"
+    ));
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+
+    let o = env.run(&["smoke", "github", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &v["results"][0]["report"];
+    assert_eq!(r["serverName"], "github-mcp");
+    assert_eq!(r["era"], "legacy");
+    assert_eq!(r["session"], true);
+    assert_eq!(r["tools"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        github
+            .requests()
+            .last()
+            .map(|r| r.http_method.clone())
+            .as_deref(),
+        Some("DELETE"),
+        "the session is ended through the proxy"
+    );
+
+    let o = env.run(&["smoke", "--all", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", out(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows: Vec<(&str, bool)> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["server"].as_str().unwrap(), r["ok"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(rows, [("github", true), ("pg", true), ("down", false)]);
+    assert_eq!(v["results"][1]["report"]["era"], "modern");
+    assert_eq!(v["results"][1]["report"]["serverName"], "pg-mcp");
+    let f = &v["results"][2]["failure"];
+    assert_eq!(
+        f["kind"],
+        json!({"type": "httpStatus", "status": 503}),
+        "{f}"
+    );
+    assert!(f["hint"].as_str().unwrap().contains("endpoints"), "{f}");
+    assert!(
+        stderr(&o).contains("service mcp/down:8080/mcp (through the API server)"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = env.run(&["smoke", "--all"]);
+    let text = stdout(&o);
+    assert_eq!(text.matches(" ok ").count(), 2, "{text}");
+    assert_eq!(text.matches("FAILED").count(), 1, "{text}");
 }
