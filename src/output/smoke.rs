@@ -146,14 +146,9 @@ fn details(o: &Outcome) -> String {
         return rows(std::iter::once(o));
     };
     let mut text = format!(
-        "{}: {} {} speaks MCP {} ({}{}), {} tool{} in {} page{}, {} in total\n\n",
+        "{}: {} speaks MCP {} ({}{}), {} tool{} in {} page{}, {} in total\n\n",
         o.target,
-        if r.server_name.is_empty() {
-            "(unnamed)"
-        } else {
-            &r.server_name
-        },
-        r.server_version,
+        r.server(),
         r.protocol_version,
         match r.era {
             crate::gate::Era::Legacy => "legacy",

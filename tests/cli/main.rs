@@ -10,6 +10,7 @@ mod cluster_status;
 mod cluster_support;
 mod completions;
 mod deploy;
+mod deploy_gates;
 mod fleet_errors;
 mod lint;
 mod render;

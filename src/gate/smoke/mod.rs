@@ -119,6 +119,18 @@ pub struct SmokeReport {
 }
 
 impl SmokeReport {
+    /// "NAME VERSION" as the server reports itself.
+    pub fn server(&self) -> String {
+        let name = if self.server_name.is_empty() {
+            "(unnamed)"
+        } else {
+            &self.server_name
+        };
+        format!("{name} {}", self.server_version)
+            .trim_end()
+            .to_string()
+    }
+
     /// The time all calls took together.
     pub fn total_millis(&self) -> f64 {
         self.calls.iter().map(|c| c.millis).sum()
