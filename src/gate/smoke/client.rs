@@ -123,6 +123,8 @@ impl<T: Transport> Client<'_, T> {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let result = self.result_of("initialize", a)?;
+        // A session the server made is ended even when the test fails next.
+        self.session = session;
         let version = result["protocolVersion"].as_str().unwrap_or("").to_string();
         if !rpc::LEGACY.contains(&version.as_str()) {
             return Err(self.fail(
@@ -134,7 +136,6 @@ impl<T: Transport> Client<'_, T> {
                 ),
             ));
         }
-        self.session = session;
         self.version = Some(version.clone());
         let name = result["serverInfo"]["name"]
             .as_str()
@@ -722,5 +723,188 @@ mod tests {
         let a = read(r, Some(1)).await.ok().unwrap();
         assert!(a.message.is_none());
         assert_eq!(a.text, "Bad Request: Session ID is required");
+    }
+
+    /// A scripted answer: status, headers (beside `application/json`), body.
+    type Scripted = (u16, Vec<(&'static str, &'static str)>, Value);
+
+    /// A transport answering from a script, recording what was sent: for the
+    /// answers a real server does not give (an unknown negotiated version, a
+    /// cursor loop, a response to another request).
+    struct Script {
+        answers: std::sync::Mutex<std::collections::VecDeque<Scripted>>,
+        sent: std::sync::Mutex<Vec<(Method, Option<Value>)>>,
+    }
+
+    impl Script {
+        fn new(answers: Vec<Scripted>) -> Script {
+            Script {
+                answers: std::sync::Mutex::new(answers.into_iter().collect()),
+                sent: std::sync::Mutex::new(Vec::new()),
+            }
+        }
+        fn methods(&self) -> Vec<String> {
+            self.sent
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(m, b)| match b {
+                    Some(b) => b["method"].as_str().unwrap_or("").to_string(),
+                    None => m.to_string(),
+                })
+                .collect()
+        }
+    }
+
+    impl Transport for Script {
+        async fn send(
+            &self,
+            method: Method,
+            _headers: &[(String, String)],
+            body: Option<Vec<u8>>,
+        ) -> Result<Reply, super::super::transport::SendError> {
+            let body = body.map(|b| serde_json::from_slice(&b).unwrap());
+            self.sent.lock().unwrap().push((method, body));
+            let (status, headers, body) = self
+                .answers
+                .lock()
+                .unwrap()
+                .pop_front()
+                .expect("the script has an answer for every request");
+            let mut map = http::HeaderMap::new();
+            map.insert("content-type", "application/json".parse().unwrap());
+            for (k, v) in headers {
+                map.insert(k, v.parse().unwrap());
+            }
+            Ok(Reply {
+                status,
+                headers: map,
+                body: futures::stream::iter([Ok(if body.is_null() {
+                    Vec::new()
+                } else {
+                    body.to_string().into_bytes()
+                })])
+                .boxed(),
+            })
+        }
+    }
+
+    fn legacy_discover() -> Scripted {
+        (
+            400,
+            vec![("content-type", "text/plain")],
+            json!("Bad Request: Session ID is required"),
+        )
+    }
+
+    fn result(id: u64, r: Value) -> Scripted {
+        (
+            200,
+            vec![],
+            json!({"jsonrpc": "2.0", "id": id, "result": r}),
+        )
+    }
+
+    async fn run_script(script: &Script) -> Result<SmokeReport, SmokeFailure> {
+        run(script, "scripted".into(), &SmokeOptions::default()).await
+    }
+
+    #[tokio::test]
+    async fn a_plain_400_to_discover_falls_back_to_initialize() {
+        let script = Script::new(vec![
+            legacy_discover(),
+            (
+                200,
+                vec![("mcp-session-id", "s1")],
+                json!({"jsonrpc": "2.0", "id": 2, "result": {"protocolVersion": "2025-06-18", "serverInfo": {"name": "old", "version": "0.9"}}}),
+            ),
+            (202, vec![], Value::Null),
+            result(3, json!({"tools": []})),
+            result(4, json!({})),
+            (202, vec![], Value::Null),
+        ]);
+        let r = run_script(&script).await.unwrap();
+        assert_eq!(
+            (r.era, r.protocol_version.as_str()),
+            (Era::Legacy, "2025-06-18")
+        );
+        assert_eq!(r.server(), "old 0.9");
+        assert_eq!(
+            script.methods(),
+            [
+                "server/discover",
+                "initialize",
+                "notifications/initialized",
+                "tools/list",
+                "ping",
+                "DELETE"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_negotiated_version_fails_initialize_and_ends_the_session() {
+        let script = Script::new(vec![
+            legacy_discover(),
+            (
+                200,
+                vec![("mcp-session-id", "s1")],
+                json!({"jsonrpc": "2.0", "id": 2, "result": {"protocolVersion": "2024-10-07", "serverInfo": {"name": "x", "version": "1"}}}),
+            ),
+            (202, vec![], Value::Null),
+        ]);
+        let f = run_script(&script).await.unwrap_err();
+        assert_eq!(
+            (f.step.as_str(), &f.kind),
+            ("initialize", &FailureKind::UnsupportedVersion)
+        );
+        assert!(f.message.contains("\"2024-10-07\""), "{}", f.message);
+        assert_eq!(
+            script.methods(),
+            ["server/discover", "initialize", "DELETE"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_cursor_that_comes_back_is_a_protocol_failure() {
+        let meta = json!({"supportedVersions": ["2026-07-28"]});
+        let script = Script::new(vec![
+            result(1, meta),
+            result(2, json!({"tools": [], "nextCursor": "a"})),
+            result(3, json!({"tools": [], "nextCursor": "b"})),
+            result(4, json!({"tools": [], "nextCursor": "a"})),
+        ]);
+        let f = run_script(&script).await.unwrap_err();
+        assert_eq!(
+            (f.step.as_str(), &f.kind),
+            ("tools/list", &FailureKind::Protocol)
+        );
+        assert!(f.message.contains("cursor loop"), "{}", f.message);
+    }
+
+    #[tokio::test]
+    async fn a_modern_server_without_the_modern_version_fails_discover() {
+        let script = Script::new(vec![result(
+            1,
+            json!({"supportedVersions": ["2027-01-01"]}),
+        )]);
+        let f = run_script(&script).await.unwrap_err();
+        assert_eq!(
+            (f.step.as_str(), &f.kind),
+            ("server/discover", &FailureKind::UnsupportedVersion)
+        );
+    }
+
+    #[tokio::test]
+    async fn an_answer_to_another_request_is_a_protocol_failure() {
+        let script = Script::new(vec![
+            result(1, json!({"supportedVersions": ["2026-07-28"]})),
+            result(7, json!({"tools": []})),
+        ]);
+        let f = run_script(&script).await.unwrap_err();
+        assert_eq!(
+            (f.step.as_str(), &f.kind),
+            ("tools/list", &FailureKind::Protocol)
+        );
     }
 }

@@ -84,6 +84,9 @@ impl Server {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
+            // Small SSE writes go out at once, as from a tuned server; with
+            // Nagle's algorithm they wait for the client's delayed ACK.
+            let _ = stream.set_nodelay(true);
             let this = this.clone();
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(move |req| {
