@@ -104,7 +104,13 @@ fn first_line(s: &str, max: usize) -> String {
 pub fn table(out: &SmokeOutput) -> String {
     let mut text = match (out.results.as_slice(), &out.baseline) {
         ([one], None) if one.ok => details(one),
-        _ => rows(out.results.iter().chain(out.baseline.iter())),
+        _ => rows(
+            out.results.iter().map(|o| (o, o.target.clone())).chain(
+                out.baseline
+                    .iter()
+                    .map(|b| (b, format!("{} (baseline)", b.target))),
+            ),
+        ),
     };
     if let Some(diff) = &out.tool_diff {
         text.push('\n');
@@ -113,13 +119,14 @@ pub fn table(out: &SmokeOutput) -> String {
     text
 }
 
-/// One row per endpoint: status, protocol, tools, latency, error.
-fn rows<'a>(outcomes: impl Iterator<Item = &'a Outcome>) -> String {
+/// One row per endpoint (each with its label): status, protocol, tools,
+/// latency, error.
+fn rows<'a>(outcomes: impl Iterator<Item = (&'a Outcome, String)>) -> String {
     let mut t = new_table(&["SERVER", "STATUS", "PROTOCOL", "TOOLS", "LATENCY", "ERROR"]);
-    for o in outcomes {
+    for (o, label) in outcomes {
         match (&o.report, &o.failure) {
             (Some(r), _) => t.add_row([
-                o.target.clone(),
+                label,
                 "ok".into(),
                 r.protocol_version.clone(),
                 r.tools.len().to_string(),
@@ -127,14 +134,14 @@ fn rows<'a>(outcomes: impl Iterator<Item = &'a Outcome>) -> String {
                 "-".into(),
             ]),
             (_, Some(f)) => t.add_row([
-                o.target.clone(),
+                label,
                 "FAILED".into(),
                 "-".into(),
                 "-".into(),
                 "-".into(),
                 format!("{}: {}", f.step, first_line(&f.message, 100)),
             ]),
-            (None, None) => t.add_row([o.target.clone()]),
+            (None, None) => t.add_row([label]),
         };
     }
     crate::cluster::status::tidy(&t.to_string())
@@ -143,7 +150,7 @@ fn rows<'a>(outcomes: impl Iterator<Item = &'a Outcome>) -> String {
 /// One endpoint in full: who answered, its tools, every call.
 fn details(o: &Outcome) -> String {
     let Some(r) = &o.report else {
-        return rows(std::iter::once(o));
+        return rows(std::iter::once((o, o.target.clone())));
     };
     let mut text = format!(
         "{}: {} speaks MCP {} ({}{}), {} tool{} in {} page{}, {} in total\n\n",

@@ -321,6 +321,10 @@ fn compare_to_with_breaking_changes_exits_3() {
         text.contains("SEVERITY") && text.contains("type changed from number to integer"),
         "{text}"
     );
+    assert!(
+        text.contains(&format!("{} (baseline)", baseline.url())),
+        "{text}"
+    );
 }
 
 #[test]
