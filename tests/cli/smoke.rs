@@ -121,7 +121,7 @@ fn modern_json_server_passes_without_session_or_ping() {
 
 #[test]
 fn pagination_collects_every_page() {
-    for era in [Era::Legacy, Era::Modern] {
+    for era in [Era::Legacy, Era::Modern, Era::LegacySdk] {
         let fx = McpFixture::builder()
             .era(era)
             .tools_json(tools(5))

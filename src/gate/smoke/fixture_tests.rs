@@ -332,3 +332,33 @@ async fn a_wrong_path_is_404_at_initialize() {
     assert_eq!(f.kind, FailureKind::HttpStatus { status: 404 });
     assert!(f.hint.contains("path"), "{}", f.hint);
 }
+
+/// rmcp 2.2 predates 2026-07-28: with sessions it answers server/discover
+/// with HTTP 422 and no JSON-RPC error; without, with a JSON-RPC error that
+/// is not a modern one. Both mean legacy.
+#[tokio::test]
+async fn a_server_on_an_sdk_without_discover_falls_back_to_initialize() {
+    for json in [false, true] {
+        let fx = McpFixture::builder()
+            .era(FxEra::LegacySdk)
+            .server_info("old-sdk", "0.1.0")
+            .json_response(json)
+            .tools_json(tools(5))
+            .page_size(2)
+            .start()
+            .await;
+        let r = run(&fx, &opts())
+            .await
+            .unwrap_or_else(|f| panic!("json {json}: {f}"));
+        assert_eq!(
+            (r.era, r.protocol_version.as_str()),
+            (Era::Legacy, "2025-11-25")
+        );
+        assert_eq!(r.server(), "old-sdk 0.1.0");
+        assert_eq!((r.tools.len(), r.tool_pages), (5, 3));
+        let discover_status = if json { 200 } else { 422 };
+        assert_eq!(r.calls[0].status, discover_status, "{:?}", r.calls);
+        assert_eq!(r.calls[1].method, "initialize");
+        assert_eq!(r.session, !json);
+    }
+}

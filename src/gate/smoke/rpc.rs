@@ -62,8 +62,10 @@ pub enum Probe {
 /// answering `server/discover`, following the 2026-07-28 Streamable HTTP
 /// backward-compatibility rules: a result or a recognised modern error means
 /// a modern server; a 4xx without one (400 from a legacy server that wants a
-/// session, 404/405 from older transports) or a JSON-RPC error a legacy
-/// server sends for an unknown method means legacy. An
+/// session, 422 "expect initialize request" from rmcp 2, 404/405 from older
+/// transports) or a JSON-RPC error a legacy server sends for an unknown
+/// method means legacy. 401, 403, 406, 408 and 429 are not about the era:
+/// they fail the test at once. An
 /// `UnsupportedProtocolVersion` error whose `supported` list names only
 /// legacy versions comes from a server that speaks only those: legacy too.
 pub fn classify_discover(status: u16, message: Option<&Value>) -> Probe {
@@ -107,7 +109,11 @@ pub fn classify_discover(status: u16, message: Option<&Value>) -> Probe {
         }
     }
     match status {
-        400 | 404 | 405 => Probe::Legacy,
+        // Refusals that would refuse initialize as well are failures here.
+        401 | 403 | 406 | 408 | 429 => {
+            Probe::Fail(FailureKind::HttpStatus { status }, String::new())
+        }
+        400..=499 => Probe::Legacy,
         s if (200..300).contains(&s) => Probe::Fail(
             FailureKind::Protocol,
             format!("HTTP {s} without a JSON-RPC response to server/discover"),
@@ -168,6 +174,8 @@ mod tests {
         assert_eq!(classify_discover(400, None), Probe::Legacy);
         assert_eq!(classify_discover(404, None), Probe::Legacy);
         assert_eq!(classify_discover(405, None), Probe::Legacy);
+        // rmcp 2.2: "Unexpected message, expect initialize request".
+        assert_eq!(classify_discover(422, None), Probe::Legacy);
         // A legacy server that does not know the method.
         assert_eq!(
             classify_discover(200, Some(&err(-32601, Value::Null))),
@@ -211,7 +219,7 @@ mod tests {
 
     #[test]
     fn auth_and_server_errors_fail_at_discover() {
-        for s in [401, 403, 406, 500, 503] {
+        for s in [401, 403, 406, 408, 429, 500, 503] {
             assert_eq!(
                 classify_discover(s, None),
                 Probe::Fail(FailureKind::HttpStatus { status: s }, String::new())

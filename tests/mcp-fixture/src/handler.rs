@@ -23,6 +23,9 @@ pub enum Era {
     Modern,
     /// Both, as rmcp serves them by default.
     Dual,
+    /// Legacy, served by rmcp 2.2, which predates 2026-07-28 and knows
+    /// nothing of `server/discover` (see `legacy_sdk`).
+    LegacySdk,
 }
 
 impl std::str::FromStr for Era {
@@ -32,7 +35,10 @@ impl std::str::FromStr for Era {
             "legacy" => Ok(Era::Legacy),
             "modern" => Ok(Era::Modern),
             "dual" => Ok(Era::Dual),
-            _ => Err(format!("unknown era {s:?}: legacy, modern or dual")),
+            "legacy-sdk" => Ok(Era::LegacySdk),
+            _ => Err(format!(
+                "unknown era {s:?}: legacy, modern, dual or legacy-sdk"
+            )),
         }
     }
 }
@@ -57,27 +63,27 @@ pub struct Behaviour {
 #[derive(Clone)]
 pub struct Handler(pub Arc<Behaviour>);
 
-impl Handler {
-    fn page(&self, cursor: Option<&str>) -> Result<ListToolsResult, ErrorData> {
-        let b = &self.0;
-        let start = match cursor {
-            None => 0,
-            Some(c) => c
-                .parse::<usize>()
-                .ok()
-                .filter(|&i| i <= b.tools.len())
-                .ok_or_else(|| ErrorData::invalid_params(format!("unknown cursor {c:?}"), None))?,
-        };
-        let end = match b.page_size {
-            Some(n) => (start + n.max(1)).min(b.tools.len()),
-            None => b.tools.len(),
-        };
-        let mut result = ListToolsResult::with_all_items(b.tools[start..end].to_vec());
-        if end < b.tools.len() {
-            result.next_cursor = Some(end.to_string());
-        }
-        Ok(result)
-    }
+/// The page of a list of `len` items that `cursor` (the index of its first
+/// item, as the previous page's `nextCursor` said) starts, and the next
+/// cursor when more follow.
+pub fn page(
+    cursor: Option<&str>,
+    len: usize,
+    page_size: Option<usize>,
+) -> Result<(std::ops::Range<usize>, Option<String>), String> {
+    let start = match cursor {
+        None => 0,
+        Some(c) => c
+            .parse::<usize>()
+            .ok()
+            .filter(|&i| i <= len)
+            .ok_or_else(|| format!("unknown cursor {c:?}"))?,
+    };
+    let end = match page_size {
+        Some(n) => (start + n.max(1)).min(len),
+        None => len,
+    };
+    Ok((start..end, (end < len).then(|| end.to_string())))
 }
 
 impl ServerHandler for Handler {
@@ -95,7 +101,7 @@ impl ServerHandler for Handler {
             return Cow::Owned(vec![version(v)]);
         }
         match self.0.era {
-            Era::Legacy => Cow::Borrowed(ProtocolVersion::known_up_to(
+            Era::Legacy | Era::LegacySdk => Cow::Borrowed(ProtocolVersion::known_up_to(
                 &ProtocolVersion::LATEST_WITH_INITIALIZE,
             )),
             Era::Modern => Cow::Owned(vec![ProtocolVersion::V_2026_07_28]),
@@ -114,7 +120,12 @@ impl ServerHandler for Handler {
         if let Some((code, message)) = &self.0.tools_list_error {
             return Err(ErrorData::new(ErrorCode(*code), message.clone(), None));
         }
-        self.page(request.as_ref().and_then(|r| r.cursor.as_deref()))
+        let cursor = request.as_ref().and_then(|r| r.cursor.as_deref());
+        let (range, next) = page(cursor, self.0.tools.len(), self.0.page_size)
+            .map_err(|e| ErrorData::invalid_params(e, None))?;
+        let mut result = ListToolsResult::with_all_items(self.0.tools[range].to_vec());
+        result.next_cursor = next;
+        Ok(result)
     }
 
     /// Every tool answers with its arguments as text, so that a smoke test

@@ -43,8 +43,14 @@ pub struct LoggedRequest {
 
 type Answer = Response<BoxBody<Bytes, Infallible>>;
 
+/// rmcp 3 (every era but one), or rmcp 2.2 for [`crate::Era::LegacySdk`].
+enum Service {
+    Current(StreamableHttpService<Handler, LocalSessionManager>),
+    Old(crate::legacy_sdk::OldService),
+}
+
 pub struct Server {
-    service: StreamableHttpService<Handler, LocalSessionManager>,
+    service: Service,
     sessions: Arc<LocalSessionManager>,
     front: Front,
     log: Arc<Mutex<Vec<LoggedRequest>>>,
@@ -67,8 +73,15 @@ impl Server {
             Some(hosts) => config.with_allowed_hosts(hosts.clone()),
             None => config.disable_allowed_hosts(),
         };
-        let service =
-            StreamableHttpService::new(move || Ok(handler.clone()), sessions.clone(), config);
+        let service = if handler.0.era == crate::Era::LegacySdk {
+            Service::Old(crate::legacy_sdk::service(handler.0.clone(), json_response))
+        } else {
+            Service::Current(StreamableHttpService::new(
+                move || Ok(handler.clone()),
+                sessions.clone(),
+                config,
+            ))
+        };
         Server {
             service,
             sessions,
@@ -158,10 +171,11 @@ impl Server {
             .get("mcp-session-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let answer = self
-            .service
-            .handle(Request::from_parts(parts, Full::new(body)))
-            .await;
+        let request = Request::from_parts(parts, Full::new(body));
+        let answer = match &self.service {
+            Service::Current(s) => s.handle(request).await,
+            Service::Old(s) => s.handle(request).await,
+        };
         if self.front.lose_session
             && rpc_method == Some("notifications/initialized")
             && answer.status().is_success()

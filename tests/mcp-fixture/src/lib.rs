@@ -2,7 +2,9 @@
 //! (`rmcp`) and its Streamable HTTP server. rmcp serves both protocol eras
 //! (2025-11-25 with `initialize` and sessions, 2026-07-28 with
 //! `server/discover`); the fixture narrows that to the era a test asks for
-//! through rmcp's own `supported_protocol_versions`.
+//! through rmcp's own `supported_protocol_versions`. A legacy server as
+//! deployed today, which has never heard of `server/discover`, is rmcp 2.2
+//! ([`Era::LegacySdk`]).
 //!
 //! In front of rmcp sits a thin HTTP layer for what a deployment adds around
 //! an MCP server or what goes wrong outside the protocol: a bearer-token check
@@ -23,6 +25,7 @@
 
 mod handler;
 mod http;
+mod legacy_sdk;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -19,7 +19,8 @@ struct Args {
     /// JSON file with the tool list, as `tools/list` returns it
     #[arg(long, value_name = "FILE")]
     tools: Option<PathBuf>,
-    /// Protocol era: legacy (2025-11-25), modern (2026-07-28) or dual
+    /// Protocol era: legacy (2025-11-25), modern (2026-07-28), dual, or
+    /// legacy-sdk (2025-11-25 on rmcp 2.2, which predates server/discover)
     #[arg(long, default_value = "dual")]
     era: Era,
     /// serverInfo name
