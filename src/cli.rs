@@ -290,7 +290,7 @@ pub struct SmokeArgs {
     #[arg(long = "header", short = 'H', value_name = "K:V", value_parser = parse_header)]
     pub headers: Vec<(String, String)>,
     /// Time each request may take, answer included
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
     pub timeout: std::time::Duration,
     /// Also test this endpoint (the version clients use now) and classify how
     /// the tested server's tools differ from its tools; exit 3 on breaking changes
@@ -309,6 +309,15 @@ pub fn parse_header(s: &str) -> Result<(String, String), String> {
         return Err(format!("{name:?} is not a valid header name"));
     }
     Ok((name.to_string(), value.trim().to_string()))
+}
+
+/// A duration that is more than zero.
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err("a timeout must be more than 0s".into());
+    }
+    Ok(d)
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

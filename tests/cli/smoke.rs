@@ -356,6 +356,7 @@ fn usage_errors_exit_2() {
         vec!["smoke", "--all", "--compare-to", "http://x/mcp"],
         vec!["smoke", "--url", "http://x/mcp", "-H", "no colon here"],
         vec!["smoke", "--url", "http://x/mcp", "--timeout", "soon"],
+        vec!["smoke", "--url", "http://x/mcp", "--timeout", "0s"],
     ] {
         let o = mcpctl(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", out(&o));

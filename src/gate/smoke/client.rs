@@ -578,7 +578,8 @@ fn hint<T>(kind: &FailureKind, step: &str, c: &Client<'_, T>) -> String {
             "check the URL scheme (https against a plain-HTTP server?), the server certificate and the CA that signed it".into()
         }
         FailureKind::Timeout => format!(
-            "the server did not answer {step} in time: check its load and logs, or raise --timeout"
+            "the server did not answer {step} in time: check its load and logs, or allow more time \
+             (smoke --timeout, deploy --smoke-timeout)"
         ),
         FailureKind::HttpStatus { status: 401 } => match sent("authorization") {
             Some((k, v)) => format!("the server rejected the credentials sent ({})", show_header(k, v)),
