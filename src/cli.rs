@@ -107,8 +107,8 @@ pub struct RolloutArgs {
     #[arg(long, value_name = "URL")]
     pub smoke_url: Option<String>,
     /// Header for the smoke test's requests, as `Name: value` (repeatable)
-    #[arg(long = "header", value_name = "K:V")]
-    pub headers: Vec<String>,
+    #[arg(long = "header", value_name = "K:V", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
     /// How long each smoke-test request may take
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub smoke_timeout: std::time::Duration,

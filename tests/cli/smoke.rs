@@ -357,6 +357,8 @@ fn usage_errors_exit_2() {
         vec!["smoke", "--url", "http://x/mcp", "-H", "no colon here"],
         vec!["smoke", "--url", "http://x/mcp", "--timeout", "soon"],
         vec!["smoke", "--url", "http://x/mcp", "--timeout", "0s"],
+        // deploy's smoke gate takes its headers the same way.
+        vec!["deploy", "github", "--header", "no colon here"],
     ] {
         let o = mcpctl(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", out(&o));
