@@ -49,6 +49,9 @@ _mcpctl() {
             mcpctl,rollback)
                 cmd="mcpctl__subcmd__rollback"
                 ;;
+            mcpctl,smoke)
+                cmd="mcpctl__subcmd__smoke"
+                ;;
             mcpctl,status)
                 cmd="mcpctl__subcmd__status"
                 ;;
@@ -88,6 +91,9 @@ _mcpctl() {
             mcpctl__subcmd__help,rollback)
                 cmd="mcpctl__subcmd__help__subcmd__rollback"
                 ;;
+            mcpctl__subcmd__help,smoke)
+                cmd="mcpctl__subcmd__help__subcmd__smoke"
+                ;;
             mcpctl__subcmd__help,status)
                 cmd="mcpctl__subcmd__help__subcmd__status"
                 ;;
@@ -101,7 +107,7 @@ _mcpctl() {
 
     case "${cmd}" in
         mcpctl)
-            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version init validate lint render completions diff apply status history deploy rollback reconcile help"
+            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version init validate lint render completions diff apply status history deploy rollback reconcile smoke help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -379,7 +385,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__help)
-            opts="init validate lint render completions diff apply status history deploy rollback reconcile help"
+            opts="init validate lint render completions diff apply status history deploy rollback reconcile smoke help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -533,6 +539,20 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__help__subcmd__rollback)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpctl__subcmd__help__subcmd__smoke)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -856,6 +876,72 @@ _mcpctl() {
                     return 0
                     ;;
                 --templates)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fleet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpctl__subcmd__smoke)
+            opts="-H -n -f -o -v -q -h -V --url --all --header --timeout --compare-to --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --compare-to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

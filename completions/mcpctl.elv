@@ -47,6 +47,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand deploy 'Deploy a new image with the server''s strategy (blue-green, rolling), gated by the MCP smoke test'
             cand rollback 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
             cand reconcile 'Perform due tasks (delayed scale-downs) of the fleet''s servers'
+            cand smoke 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpctl;init'= {
@@ -319,6 +320,31 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcpctl;smoke'= {
+            cand --url 'MCP endpoint to test directly (http or https)'
+            cand -H 'Extra header on every request, `NAME: VALUE` (repeatable); values of credential-like headers are never printed'
+            cand --header 'Extra header on every request, `NAME: VALUE` (repeatable); values of credential-like headers are never printed'
+            cand --timeout 'Time each request may take, answer included'
+            cand --compare-to 'Also test this endpoint (the version clients use now) and classify how the tested server''s tools differ from its tools; exit 3 on breaking changes'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --all 'Every server of the fleet, 8 at a time'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpctl;help'= {
             cand init 'Write a commented example fleet file'
             cand validate 'Parse and check the fleet file, reporting every problem'
@@ -332,6 +358,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand deploy 'Deploy a new image with the server''s strategy (blue-green, rolling), gated by the MCP smoke test'
             cand rollback 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
             cand reconcile 'Perform due tasks (delayed scale-downs) of the fleet''s servers'
+            cand smoke 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpctl;help;init'= {
@@ -357,6 +384,8 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
         &'mcpctl;help;rollback'= {
         }
         &'mcpctl;help;reconcile'= {
+        }
+        &'mcpctl;help;smoke'= {
         }
         &'mcpctl;help;help'= {
         }

@@ -87,6 +87,8 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Perform due tasks (delayed scale-downs) of the fleet's servers
     Reconcile(ReconcileArgs),
+    /// Protocol-level MCP smoke test (exit 3 when it fails or tools break)
+    Smoke(SmokeArgs),
 }
 
 /// Options shared by the commands that run a rollout.
@@ -105,8 +107,8 @@ pub struct RolloutArgs {
     #[arg(long, value_name = "URL")]
     pub smoke_url: Option<String>,
     /// Header for the smoke test's requests, as `Name: value` (repeatable)
-    #[arg(long = "header", value_name = "K:V")]
-    pub headers: Vec<String>,
+    #[arg(long = "header", value_name = "K:V", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
     /// How long each smoke-test request may take
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub smoke_timeout: std::time::Duration,
@@ -269,6 +271,53 @@ pub struct HistoryArgs {
     /// Server whose revisions to list
     #[arg(value_name = "SERVER")]
     pub server: String,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("target").required(true).args(["server", "url", "all"]))]
+pub struct SmokeArgs {
+    /// Server of the fleet, reached through the API server's service proxy
+    #[arg(value_name = "SERVER")]
+    pub server: Option<String>,
+    /// MCP endpoint to test directly (http or https)
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Every server of the fleet, 8 at a time
+    #[arg(long, conflicts_with = "compare_to")]
+    pub all: bool,
+    /// Extra header on every request, `NAME: VALUE` (repeatable); values of
+    /// credential-like headers are never printed
+    #[arg(long = "header", short = 'H', value_name = "K:V", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// Time each request may take, answer included
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
+    pub timeout: std::time::Duration,
+    /// Also test this endpoint (the version clients use now) and classify how
+    /// the tested server's tools differ from its tools; exit 3 on breaking changes
+    #[arg(long, value_name = "URL")]
+    pub compare_to: Option<String>,
+}
+
+/// `NAME: VALUE` (or `NAME:VALUE`) as a header.
+pub fn parse_header(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s
+        .split_once(':')
+        .ok_or_else(|| "expected NAME:VALUE (a header name, a colon, the value)".to_string())?;
+    let name = name.trim();
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(token) {
+        return Err(format!("{name:?} is not a valid header name"));
+    }
+    Ok((name.to_string(), value.trim().to_string()))
+}
+
+/// A duration that is more than zero.
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err("a timeout must be more than 0s".into());
+    }
+    Ok(d)
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

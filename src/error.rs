@@ -15,6 +15,9 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// A gate failed and traffic was restored to the healthy version.
     pub const GATE_FAILED_RESTORED: u8 = 3;
+    /// A gate failed outside a rollout (`smoke`: the smoke test, breaking
+    /// tool changes); the same code as [`GATE_FAILED_RESTORED`].
+    pub const GATE_FAILED: u8 = GATE_FAILED_RESTORED;
     /// Timed out waiting (traffic is on the last good version).
     pub const TIMEOUT: u8 = 4;
     /// Another operation holds the lock.
@@ -71,6 +74,21 @@ impl Error {
             Error::WithCode { code, .. } => *code,
         }
     }
+}
+
+/// An error and its sources as one line, each source once.
+pub fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !msg.contains(&t) {
+            msg.push_str(": ");
+            msg.push_str(&t);
+        }
+        src = s.source();
+    }
+    msg
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod commands;
 pub mod error;
 pub mod fleet;
+pub mod gate;
 pub mod lint;
 pub mod output;
 pub mod render;

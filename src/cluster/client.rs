@@ -322,6 +322,9 @@ pub struct Req {
     pub query: Vec<(String, String)>,
     pub content_type: Option<&'static str>,
     pub accept: Option<String>,
+    /// Further headers, sent as given (they replace `Content-Type` and
+    /// `Accept` when they name them).
+    pub headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
 }
 
@@ -333,6 +336,7 @@ impl Req {
             query: Vec::new(),
             content_type: None,
             accept: None,
+            headers: Vec::new(),
             body: None,
         }
     }
@@ -370,6 +374,10 @@ impl Req {
         }
     }
 
+    pub fn header(mut self, name: &str, value: &str) -> Req {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
     /// Path with the encoded query string.
     pub fn uri(&self) -> String {
         if self.query.is_empty() {
@@ -399,6 +407,28 @@ pub fn encode(s: &str) -> String {
         }
     }
     out
+}
+
+/// The HTTP request for `req`.
+fn build(req: &Req) -> Result<Request<kube::client::Body>> {
+    let bad =
+        |e: &dyn std::fmt::Display| Error::Failed(format!("bad request {}: {e}", req.describe()));
+    let mut b = Request::builder().method(req.method.clone()).uri(req.uri());
+    if let Some(ct) = req.content_type {
+        b = b.header(http::header::CONTENT_TYPE, ct);
+    }
+    b = b.header(
+        http::header::ACCEPT,
+        req.accept.as_deref().unwrap_or("application/json"),
+    );
+    let body = kube::client::Body::from(req.body.clone().unwrap_or_default());
+    let mut r = b.body(body).map_err(|e| bad(&e))?;
+    for (k, v) in &req.headers {
+        let name = http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| bad(&e))?;
+        let value = http::HeaderValue::from_str(v).map_err(|e| bad(&format!("header {k}: {e}")))?;
+        r.headers_mut().insert(name, value);
+    }
+    Ok(r)
 }
 
 /// A complete answer.
@@ -486,23 +516,9 @@ impl Cluster {
         )
     }
 
-    fn build(&self, req: &Req) -> Result<Request<kube::client::Body>> {
-        let mut b = Request::builder().method(req.method.clone()).uri(req.uri());
-        if let Some(ct) = req.content_type {
-            b = b.header(http::header::CONTENT_TYPE, ct);
-        }
-        b = b.header(
-            http::header::ACCEPT,
-            req.accept.as_deref().unwrap_or("application/json"),
-        );
-        let body = kube::client::Body::from(req.body.clone().unwrap_or_default());
-        b.body(body)
-            .map_err(|e| Error::Failed(format!("bad request {}: {e}", req.describe())))
-    }
-
     /// Sends a request once, returning the raw response (for streams).
     pub async fn send_raw(&self, req: &Req) -> Result<http::Response<kube::client::Body>> {
-        let r = self.build(req)?;
+        let r = build(req)?;
         self.client
             .send(r)
             .await
@@ -510,16 +526,7 @@ impl Cluster {
     }
 
     fn connection_error(&self, req: &Req, e: &kube::Error) -> Error {
-        let mut msg = e.to_string();
-        let mut src = std::error::Error::source(e);
-        while let Some(s) = src {
-            let t = s.to_string();
-            if !msg.contains(&t) {
-                msg.push_str(": ");
-                msg.push_str(&t);
-            }
-            src = s.source();
-        }
+        let msg = crate::error::source_chain(e);
         let lower = msg.to_lowercase();
         if matches!(e, kube::Error::Auth(_))
             || lower.contains("auth")
@@ -986,6 +993,24 @@ users:
         );
         let watches = srv.requests().iter().filter(|r| r.is_watch()).count();
         assert_eq!(watches, 2);
+    }
+
+    #[test]
+    fn extra_headers_are_sent_and_replace_accept() {
+        let req = Req::get("/x")
+            .header("Mcp-Session-Id", "abc")
+            .header("Accept", "application/json, text/event-stream");
+        let r = build(&req).unwrap();
+        assert_eq!(r.headers()["mcp-session-id"], "abc");
+        let accepts: Vec<_> = r.headers().get_all("accept").iter().collect();
+        assert_eq!(accepts, ["application/json, text/event-stream"]);
+        let bad = Req::get("/x").header("bad header", "v");
+        assert!(
+            build(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("bad request GET /x")
+        );
     }
 
     #[test]

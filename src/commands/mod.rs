@@ -13,6 +13,7 @@ mod operation;
 mod reconcile;
 mod render;
 mod rollback;
+mod smoke;
 mod status;
 mod validate;
 
@@ -36,5 +37,6 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Deploy(args) => deploy::run(global, args, printer),
         Command::Rollback(args) => rollback::run(global, args, printer),
         Command::Reconcile(args) => reconcile::run(global, args, printer),
+        Command::Smoke(args) => smoke::run(global, args, printer),
     }
 }

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::cli::RolloutArgs;
 use crate::cluster::session::Session;
-use crate::error::{Error, Result, exit};
+use crate::error::{Result, exit};
 use crate::fleet::Server;
 use crate::output::Printer;
 use crate::render::{RenderOptions, Renderer, RolloutState};
@@ -46,29 +46,13 @@ pub fn server<'a>(s: &'a Session, name: &str) -> Result<&'a Server> {
         .expect("checked above"))
 }
 
-fn headers(raw: &[String]) -> Result<Vec<(String, String)>> {
-    raw.iter()
-        .map(|h| {
-            h.split_once(':')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .filter(|(k, _)| !k.is_empty())
-                .ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--header `{}` is not `Name: value`",
-                        h.split(':').next().unwrap_or("")
-                    ))
-                })
-        })
-        .collect()
-}
-
 pub fn settings(args: &RolloutArgs, printer: &Printer) -> Result<Settings> {
     Ok(Settings {
         force_unlock: args.force_unlock,
         wait_timeout: args.timeout,
         smoke: gates::Settings {
             timeout: args.smoke_timeout,
-            headers: headers(&args.headers)?,
+            headers: args.headers.clone(),
             url: args.smoke_url.clone(),
         },
         quiet: printer.quiet,

@@ -3,5 +3,6 @@
 
 mod events;
 mod printer;
+pub mod smoke;
 
 pub use printer::Printer;

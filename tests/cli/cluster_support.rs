@@ -26,11 +26,21 @@ pub struct Env {
 impl Env {
     /// A server with every bundled CRD except `without`.
     pub fn start(without: &[&str]) -> Env {
-        let mut b = ApiServer::builder().crds_from_dir(test_apiserver::bundled_crds_dir());
-        for w in without {
-            b = b.without_crd(w);
-        }
-        let srv = b.start_blocking();
+        Env::start_with(|mut b| {
+            for w in without {
+                b = b.without_crd(w);
+            }
+            b
+        })
+    }
+
+    /// A server with every bundled CRD, configured further by `configure`
+    /// (Service proxies, say).
+    pub fn start_with(
+        configure: impl FnOnce(test_apiserver::Builder) -> test_apiserver::Builder,
+    ) -> Env {
+        let b = ApiServer::builder().crds_from_dir(test_apiserver::bundled_crds_dir());
+        let srv = configure(b).start_blocking();
         let dir = tempfile::tempdir().unwrap();
         srv.write_kubeconfig(dir.path().join("kubeconfig"), "test", "default");
         let env = Env { srv, dir };

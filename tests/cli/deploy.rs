@@ -21,7 +21,8 @@ fn blue_green(env: &Env, extra: &str) {
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
 }
 
-fn colour(env: &Env) -> String {
+/// The active colour: the main Service's selector.
+pub fn colour(env: &Env) -> String {
     env.srv
         .get(&format!("/api/v1/namespaces/{NS}/services/github"))
         .unwrap()["spec"]["selector"]["mcpctl.io/colour"]
@@ -421,8 +422,8 @@ fn rolling_deploy_and_rollback() {
 fn a_failed_gate_exits_3_scales_the_candidate_down_and_switches_nothing() {
     let env = Env::start(&[]);
     blue_green(&env, "");
-    // Without --no-smoke the smoke gate runs; it fails here (no MCP client in
-    // this build), which must restore like any failed gate.
+    // Without --no-smoke the smoke gate runs; it fails here (the preview
+    // Service proxies nowhere), which must restore like any failed gate.
     let o = env.run(&["deploy", "github", "--image", V2]);
     assert_eq!(o.status.code(), Some(3), "{}", out(&o));
     let err = String::from_utf8_lossy(&o.stderr);

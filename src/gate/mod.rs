@@ -1,0 +1,11 @@
+//! Gates a rollout is held by: the MCP smoke test (does the server speak the
+//! protocol and list its tools?) and tool-schema compatibility (would clients
+//! of the old tool list break against the new one?).
+
+pub mod smoke;
+pub mod tools;
+
+pub use smoke::{
+    CallTiming, Endpoint, Era, FailureKind, SmokeFailure, SmokeOptions, SmokeReport, smoke,
+};
+pub use tools::{Change, Severity, Tool, ToolDiff, compare};
