@@ -62,6 +62,19 @@ fn traffic_object(server: &Server, objects: &[Value]) -> Result<Value> {
         .ok_or_else(|| Error::Template(format!("the {kind} {name} renders no traffic fields")))
 }
 
+/// What a switch writes: the production traffic object first, then the
+/// autoscaler's target (it must follow the traffic to the new colour).
+fn switch_objects(server: &Server, objects: &[Value]) -> Result<Vec<Value>> {
+    let mut out = vec![traffic_object(server, objects)?];
+    if server.autoscaling.is_some() {
+        let hpa = rendered(objects, "HorizontalPodAutoscaler", &server.name)?;
+        if let Some(p) = crate::traffic::split(&hpa, server.strategy).1 {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
 fn preview_part(server: &Server, objects: &[Value]) -> Result<Value> {
     let name = format!("{}-preview", server.name);
     let obj = rendered(objects, "Service", &name)?;
@@ -164,24 +177,24 @@ pub fn deploy(
     });
     let mut notes = Vec::new();
     push_gates(server, opts, &mut steps, &mut notes);
-    let back = traffic_object(server, &before)?;
-    let to = traffic_object(server, &after)?;
+    let back = switch_objects(server, &before)?;
+    let to = switch_objects(server, &after)?;
     steps.push(Step {
         action: Action::Switch {
             to: candidate.as_str().into(),
             from: active.as_str().into(),
-            objects: vec![to.clone()],
+            objects: to.clone(),
         },
         undo: Some(Action::Switch {
             to: active.as_str().into(),
             from: candidate.as_str().into(),
-            objects: vec![back],
+            objects: back,
         }),
     });
     steps.push(Step {
         action: Action::VerifyTraffic {
             to: candidate.as_str().into(),
-            objects: vec![to],
+            objects: vec![to[0].clone()],
         },
         undo: None,
     });
@@ -291,7 +304,7 @@ pub fn rollback(
     ];
     let before = render(&state(active, tracks.clone()))?;
     let after = render(&state(other, tracks))?;
-    let to = traffic_object(server, &after)?;
+    let to = switch_objects(server, &after)?;
     Ok(Plan {
         operation: "rollback".into(),
         server: name.into(),
@@ -309,18 +322,18 @@ pub fn rollback(
                 action: Action::Switch {
                     to: other.as_str().into(),
                     from: active.as_str().into(),
-                    objects: vec![to.clone()],
+                    objects: to.clone(),
                 },
                 undo: Some(Action::Switch {
                     to: active.as_str().into(),
                     from: other.as_str().into(),
-                    objects: vec![traffic_object(server, &before)?],
+                    objects: switch_objects(server, &before)?,
                 }),
             },
             Step {
                 action: Action::VerifyTraffic {
                     to: other.as_str().into(),
-                    objects: vec![to],
+                    objects: vec![to[0].clone()],
                 },
                 undo: None,
             },
@@ -507,6 +520,19 @@ mod tests {
             panic!("{:?}", actions(&p))
         };
         assert_eq!(*replicas, Some(7));
+        // The switch retargets the autoscaler after the traffic, and back.
+        let sw = p.steps.iter().find(|s| s.action.moves_traffic()).unwrap();
+        let Action::Switch { objects, .. } = &sw.action else {
+            unreachable!()
+        };
+        assert_eq!(objects.len(), 2);
+        assert_eq!(objects[0]["kind"], "Service");
+        assert_eq!(objects[1]["kind"], "HorizontalPodAutoscaler");
+        assert_eq!(objects[1]["spec"]["scaleTargetRef"]["name"], "gh-green");
+        let Some(Action::Switch { objects: back, .. }) = &sw.undo else {
+            unreachable!()
+        };
+        assert_eq!(back[1]["spec"]["scaleTargetRef"]["name"], "gh-blue");
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //!
 //! A blue-green or canary server has **rollout fields**: the Services'
 //! selectors of a blue-green server (the switch), the routes of its
-//! VirtualService or HTTPRoute (the weights), and the replica counts of its
-//! Deployments (the preview colour, the canary track, the scale-down). They
+//! VirtualService or HTTPRoute (the weights), the replica counts of its
+//! Deployments (the preview colour, the canary track, the scale-down) and
+//! the HorizontalPodAutoscaler's target (it follows the active colour). They
 //! are owned by their own field manager, [`ROLLOUT_MANAGER`], which the
 //! rollout commands write with `force`. `apply` (field manager `mcpctl`)
 //! never sends them for an object that exists, so it can never move traffic,
@@ -38,6 +39,8 @@ fn rollout_fields(obj: &Value, strategy: Strategy) -> &'static [&'static str] {
         "Service" if strategy == Strategy::BlueGreen => &["selector"],
         "VirtualService" => &["http"],
         "HTTPRoute" => &["rules"],
+        // Which colour the autoscaler scales moves with the traffic.
+        "HorizontalPodAutoscaler" => &["scaleTargetRef"],
         _ => &[],
     }
 }

@@ -359,6 +359,12 @@ fn autoscaled_colours_keep_their_replicas_through_a_switch_and_an_apply() {
         4,
         "starts at the active size"
     );
+    let hpa_path = format!("/apis/autoscaling/v2/namespaces/{NS}/horizontalpodautoscalers/github");
+    assert_eq!(
+        env.srv.get(&hpa_path).unwrap()["spec"]["scaleTargetRef"]["name"],
+        "github-green",
+        "the switch retargets the autoscaler"
+    );
     let o = env.run(&["apply"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let hpa = env

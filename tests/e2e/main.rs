@@ -9,6 +9,7 @@
 mod cli_support;
 mod support;
 
+mod blue_green;
 mod differential;
 mod fleet;
 mod harness;
