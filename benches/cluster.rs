@@ -41,6 +41,7 @@ fn main() {
     println!("## Cluster commands: report\n");
     machine_info(&kubectl);
     apply_section();
+    deploy_section(runs);
     status_section(&sizes, runs, &kubectl);
 }
 
@@ -305,6 +306,80 @@ fn apply_fleet(case: &ApplyCase, replicas: u32, tag: &str) -> String {
          servers:\n  - name: github\n    image: ghcr.io/acme/github-mcp:{tag}\n",
         case.fleet, case.router, case.strategy, case.extra
     )
+}
+
+/// Requests of a blue-green deploy and of an instant rollback, and the wall
+/// time of `rollback` (from the command's start to its exit: an upper bound
+/// of the time until the selector is switched, which happens before the
+/// revision is recorded and the lock released).
+fn deploy_section(runs: usize) {
+    println!("### `mcpctl deploy` (blue-green) and `mcpctl rollback`: requests and time\n");
+    println!(
+        "One blue-green server `github` (2 replicas, router `service`), applied with `--wait`; \
+         then {runs} rounds of `deploy --image … --no-smoke` (the idle colour is applied and \
+         waited for: Pods ready 300 ms after creation) and `rollback --no-smoke` while the \
+         previous colour still runs. \"traffic writes\" are writes to the Service. The smoke \
+         test is left out so that the numbers are mcpctl's and the API server's only.\n"
+    );
+    let env = Env::start(true);
+    env.write_fleet(
+        "fleet: acme\nnamespace: mcp\ndefaults:\n  replicas: 2\n  router: service\n  strategy: blue-green\n\
+         servers:\n  - name: github\n    image: ghcr.io/acme/github-mcp:1.4.2\n",
+    );
+    env.mcpctl_ok(&["apply", "--wait", "--timeout", "60s"]);
+    let mut rows = Vec::new();
+    let mut rollback_walls = Vec::new();
+    let mut deploy_walls = Vec::new();
+    for i in 0..runs {
+        let image = format!("ghcr.io/acme/github-mcp:2.0.{i}");
+        for (cmd, args) in [
+            (
+                "deploy",
+                vec!["deploy", "github", "--image", image.as_str(), "--no-smoke"],
+            ),
+            ("rollback", vec!["rollback", "github", "--no-smoke"]),
+        ] {
+            env.srv.clear_requests();
+            let (_, wall) = env.mcpctl_ok(&args);
+            let reqs = env.srv.requests();
+            let writes: Vec<&RequestRecord> = reqs.iter().filter(|r| is_write(r)).collect();
+            let traffic = writes
+                .iter()
+                .filter(|r| r.path.contains("/services/"))
+                .count();
+            let deps = writes
+                .iter()
+                .filter(|r| r.path.contains("/deployments/"))
+                .count();
+            if i == 0 {
+                rows.push(format!(
+                    "| {cmd} | {} | {} | {traffic} | {deps} |",
+                    reqs.len(),
+                    writes.len()
+                ));
+            }
+            if cmd == "rollback" {
+                rollback_walls.push(wall);
+            } else {
+                deploy_walls.push(wall);
+            }
+        }
+    }
+    println!("| command | requests | writes | traffic writes | Deployment writes |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    for r in rows {
+        println!("{r}");
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    println!(
+        "\nWall time over {runs} runs, median: `deploy` {} s (includes the wait for the new \
+         colour's Pods), `rollback` {} s (command start to exit).\n",
+        secs(median(&mut deploy_walls)),
+        secs(median(&mut rollback_walls))
+    );
 }
 
 fn apply_section() {

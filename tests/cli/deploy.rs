@@ -491,3 +491,53 @@ fn creates_whose_answer_is_lost_are_read_back_not_resent() {
     assert_eq!(revs.len(), 2, "apply + deploy, recorded once each: {h}");
     assert_eq!(revs[1]["operation"], "deploy");
 }
+
+/// `status` reads the true active colour for every router (Service selector,
+/// Istio subset weights; a Gateway API route points at the main Service),
+/// and shows canary and rolling servers as they are.
+#[test]
+fn status_shows_the_active_colour_for_every_router() {
+    let env = Env::start(&[]);
+    let servers = [
+        "svc, router: service",
+        "mesh, router: istio",
+        "gw, router: gateway-api, ingress: {gateway: {name: public}}",
+        "can, router: istio, strategy: canary, prometheus: {url: 'http://prometheus:9090'}",
+        "roll, router: service, strategy: rolling",
+    ]
+    .map(|l| format!("  - {{image: '{V1}', name: {l}}}"));
+    env.write_fleet(&format!(
+        "fleet: acme\nnamespace: {NS}\ndefaults:\n  replicas: 2\n  strategy: blue-green\nservers:\n{}\n",
+        servers.join("\n")
+    ));
+    let o = env.run(&["apply", "--wait"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let status = |env: &Env| -> Value {
+        let o = env.run(&["status", "-o", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let s = status(&env);
+    for i in 0..3 {
+        assert_eq!(s[i]["activeColour"], "blue", "{}", s[i]);
+    }
+    for server in ["svc", "mesh", "gw"] {
+        let o = env.run(&["deploy", server, "--image", V2, "--no-smoke"]);
+        assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    }
+    let s = status(&env);
+    for i in 0..3 {
+        assert_eq!(s[i]["activeColour"], "green", "{}", s[i]);
+        assert_eq!(s[i]["image"], V2, "{}", s[i]);
+        assert_eq!(s[i]["due"][0]["action"]["replicas"], 0, "{}", s[i]);
+    }
+    assert_eq!(s[3]["canaryWeight"], 0);
+    assert!(s[3]["activeColour"].is_null());
+    assert!(s[4]["activeColour"].is_null() && s[4]["canaryWeight"].is_null());
+    let o = env.run(&["status"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    for server in ["svc", "mesh", "gw"] {
+        let line = text.lines().find(|l| l.starts_with(server)).unwrap();
+        assert!(line.contains("green active"), "{text}");
+    }
+}
