@@ -541,3 +541,64 @@ fn status_shows_the_active_colour_for_every_router() {
         assert!(line.contains("green active"), "{text}");
     }
 }
+
+/// The real deadline this time: the candidate's Deployment reaches
+/// `ProgressDeadlineExceeded` long before `--timeout`, and the deploy fails
+/// fast with exit 4 and the controller's message, nothing switched.
+#[test]
+fn a_candidate_past_its_progress_deadline_fails_fast() {
+    let env = Env::start(&[]);
+    blue_green(&env, "");
+    crate::support::deployment_template_with(
+        &env.dir.path().join("templates"),
+        "progressDeadlineSeconds: 600",
+        "progressDeadlineSeconds: 1",
+    );
+    env.srv
+        .set_deployment_behaviour(NS, "github-green", Behaviour::NeverReady);
+    let o = deploy(
+        &env,
+        &[
+            "--image",
+            V2,
+            "--timeout",
+            "10m",
+            "--templates",
+            "templates",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", out(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("exceeded its progress deadline"), "{err}");
+    assert_eq!(colour(&env), "blue");
+    assert_eq!(replicas(&env, "github-green"), 0);
+}
+
+/// SIGINT after the switch (while the switch is being verified): traffic
+/// goes back to the old colour first, then the candidate is scaled down.
+#[test]
+fn sigint_after_the_switch_switches_back_and_exits_6() {
+    use test_apiserver::{Fault, FaultAction, Gate, Method};
+    let env = Env::start(&[]);
+    blue_green(&env, "");
+    let gate = Gate::new();
+    // The read-back of the Service after the switch waits for the test.
+    env.srv.inject(Fault::new(
+        Some(Method::GET),
+        &format!("/namespaces/{NS}/services/github"),
+        1,
+        FaultAction::Hold(gate.clone()),
+    ));
+    let child = env.spawn(&["deploy", "github", "--no-smoke", "--image", V2]);
+    wait_for("the switch to be verified", || gate.arrived() == 1);
+    assert_eq!(colour(&env), "green", "switched before the read-back");
+    kill(&child, "-INT");
+    let o = child.wait_with_output().unwrap();
+    gate.open();
+    assert_eq!(o.status.code(), Some(6), "{}", out(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("traffic is back on blue"), "{err}");
+    assert_eq!(colour(&env), "blue");
+    assert_eq!(replicas(&env, "github-green"), 0);
+    assert!(inflight(&env).is_none());
+}
