@@ -2,7 +2,6 @@
 //! watch (one list, then one watch stream for all of them), never by polling.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -80,59 +79,14 @@ pub fn evaluate(dep: &Value) -> Rollout {
     Rollout::Complete(format!("deployment \"{name}\" successfully rolled out"))
 }
 
-/// Progress on stderr: spinners on a terminal, plain lines otherwise.
-pub struct Progress {
-    quiet: bool,
-    bars: Option<(
-        indicatif::MultiProgress,
-        BTreeMap<String, indicatif::ProgressBar>,
-    )>,
-    last: BTreeMap<String, String>,
-}
-
-impl Progress {
-    pub fn new(quiet: bool) -> Progress {
-        let bars = (!quiet && std::io::stderr().is_terminal())
-            .then(|| (indicatif::MultiProgress::new(), BTreeMap::new()));
-        Progress {
-            quiet,
-            bars,
-            last: BTreeMap::new(),
-        }
-    }
-
-    /// Shows `msg` for `name` if it changed.
-    pub fn update(&mut self, name: &str, msg: &str, done: bool) {
-        if self.quiet || self.last.get(name).map(String::as_str) == Some(msg) {
-            return;
-        }
-        self.last.insert(name.to_string(), msg.to_string());
-        match &mut self.bars {
-            Some((multi, bars)) => {
-                let bar = bars.entry(name.to_string()).or_insert_with(|| {
-                    let b = multi.add(indicatif::ProgressBar::new_spinner());
-                    b.enable_steady_tick(Duration::from_millis(120));
-                    b
-                });
-                if done {
-                    bar.finish_with_message(msg.to_string());
-                } else {
-                    bar.set_message(msg.to_string());
-                }
-            }
-            None => eprintln!("{msg}"),
-        }
-    }
-
-    pub fn finish(&mut self) {
-        if let Some((_, bars)) = &self.bars {
-            for b in bars.values() {
-                if !b.is_finished() {
-                    b.abandon();
-                }
-            }
-        }
-    }
+/// Where a wait reports each Deployment's state as it changes (the
+/// terminal display lives in `output/`; the rollout engine turns it into
+/// events).
+pub trait WaitProgress {
+    /// `msg` is what kubectl would print for `name`; `done` once it is final.
+    fn update(&mut self, name: &str, msg: &str, done: bool);
+    /// The wait is over.
+    fn finish(&mut self) {}
 }
 
 /// Waits until every named Deployment of `ns` has rolled out, or fails:
@@ -143,7 +97,7 @@ pub async fn wait_for_deployments(
     label_selector: Option<&str>,
     names: &BTreeSet<String>,
     timeout: Duration,
-    progress: &mut Progress,
+    progress: &mut dyn WaitProgress,
 ) -> Result<()> {
     if names.is_empty() {
         return Ok(());
@@ -211,7 +165,7 @@ async fn watch_loop(
     label_selector: Option<&str>,
     names: &BTreeSet<String>,
     state: &mut BTreeMap<String, Value>,
-    progress: &mut Progress,
+    progress: &mut dyn WaitProgress,
     started: Instant,
     timeout: Duration,
 ) -> Result<()> {
@@ -382,7 +336,7 @@ fn describe_hint(deployments: &[&Value]) -> String {
 fn check_all(
     names: &BTreeSet<String>,
     state: &BTreeMap<String, Value>,
-    progress: &mut Progress,
+    progress: &mut dyn WaitProgress,
 ) -> Result<bool> {
     let mut all = true;
     for name in names {

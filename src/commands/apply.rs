@@ -12,10 +12,11 @@ use crate::cluster::apply::{self, Change, Planned};
 use crate::cluster::journal::{Journal, Revision};
 use crate::cluster::lock::{self, Locks};
 use crate::cluster::session::{self, Session};
-use crate::cluster::wait::{self, Progress};
+use crate::cluster::wait;
 use crate::cluster::{identity, observe, runtime};
 use crate::error::{Error, Result, exit};
 use crate::output::Printer;
+use crate::output::Progress;
 use crate::rollout::record;
 
 #[derive(Debug, Serialize)]

@@ -41,7 +41,7 @@ pub fn run(global: &GlobalArgs, args: &DeployArgs, printer: &Printer) -> Result<
             let live = observed::read(&s.cluster, s.ns(), &s.fleet.name, server).await?;
             return operation::print_plan(printer, &plan(&live)?);
         }
-        let settings = operation::settings(&args.rollout, printer)?;
+        let settings = operation::settings(&args.rollout);
         let emit = |e: crate::rollout::events::Event| printer.event(&e);
         run::operate(&s, server, &settings, &emit, |live, state| {
             if args.resume {

@@ -46,8 +46,8 @@ pub fn server<'a>(s: &'a Session, name: &str) -> Result<&'a Server> {
         .expect("checked above"))
 }
 
-pub fn settings(args: &RolloutArgs, printer: &Printer) -> Result<Settings> {
-    Ok(Settings {
+pub fn settings(args: &RolloutArgs) -> Settings {
+    Settings {
         force_unlock: args.force_unlock,
         wait_timeout: args.timeout,
         smoke: gates::Settings {
@@ -55,8 +55,7 @@ pub fn settings(args: &RolloutArgs, printer: &Printer) -> Result<Settings> {
             headers: args.headers.clone(),
             url: args.smoke_url.clone(),
         },
-        quiet: printer.quiet,
-    })
+    }
 }
 
 pub fn bluegreen_options(

@@ -126,7 +126,7 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs, printer: &Printer) -> Resul
                 (None, None) => unreachable!("one of the two is chosen"),
             };
         }
-        let settings = operation::settings(&args.rollout, printer)?;
+        let settings = operation::settings(&args.rollout);
         let emit = |e: crate::rollout::events::Event| printer.event(&e);
         run::operate(&s, server, &settings, &emit, |live, state| {
             if let Some(op) = state.inflight.clone().filter(|op| op.plan.is_some()) {

@@ -22,6 +22,7 @@ pub fn line(e: &Event) -> Option<String> {
         }
         Event::StepStarted { index, total, text } => format!("[{index}/{total}] {text}"),
         Event::ObjectApplied { object, manager } => format!("  {object} applied ({manager})"),
+        Event::Waiting { message, .. } => format!("  {message}"),
         Event::Gate {
             gate,
             passed,

@@ -3,6 +3,8 @@
 
 mod events;
 mod printer;
+mod progress;
 pub mod smoke;
 
 pub use printer::Printer;
+pub use progress::Progress;

@@ -25,6 +25,13 @@ pub enum Event {
     },
     #[serde(rename_all = "camelCase")]
     ObjectApplied { object: String, manager: String },
+    /// A Deployment's rollout as `kubectl rollout status` would print it.
+    #[serde(rename_all = "camelCase")]
+    Waiting {
+        deployment: String,
+        message: String,
+        done: bool,
+    },
     #[serde(rename_all = "camelCase")]
     Gate {
         gate: String,

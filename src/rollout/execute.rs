@@ -19,7 +19,7 @@ use crate::cluster::discovery::Discovered;
 use crate::cluster::journal::{GateResult, Journal, Operation, Phase};
 use crate::cluster::lock::{self, Locks};
 use crate::cluster::session::Signals;
-use crate::cluster::wait::{self, Progress};
+use crate::cluster::wait::{self, WaitProgress};
 use crate::error::{Error, Result, exit};
 use crate::fleet::Server;
 use crate::traffic::{self, ROLLOUT_MANAGER};
@@ -34,8 +34,27 @@ pub struct Engine<'a> {
     /// How long a wait for a rollout may take (exit 4 past it).
     pub wait_timeout: Duration,
     pub smoke: gates::Settings,
-    pub quiet: bool,
     pub emit: &'a dyn Fn(Event),
+}
+
+/// A wait's progress as [`Event::Waiting`] events, each change once.
+struct Waiting<'a> {
+    emit: &'a dyn Fn(Event),
+    last: std::collections::BTreeMap<String, String>,
+}
+
+impl WaitProgress for Waiting<'_> {
+    fn update(&mut self, name: &str, msg: &str, done: bool) {
+        if self.last.get(name).map(String::as_str) == Some(msg) {
+            return;
+        }
+        self.last.insert(name.to_string(), msg.to_string());
+        (self.emit)(Event::Waiting {
+            deployment: name.to_string(),
+            message: msg.to_string(),
+            done,
+        });
+    }
 }
 
 /// Why an operation stopped before its end.
@@ -172,7 +191,10 @@ impl Engine<'_> {
             }
             Action::WaitReady { deployments } => {
                 let names: BTreeSet<String> = deployments.iter().cloned().collect();
-                let mut progress = Progress::new(self.quiet);
+                let mut progress = Waiting {
+                    emit: self.emit,
+                    last: Default::default(),
+                };
                 wait::wait_for_deployments(
                     self.cluster,
                     &self.deployments_path(),

@@ -36,7 +36,6 @@ pub struct Settings {
     pub force_unlock: bool,
     pub wait_timeout: Duration,
     pub smoke: gates::Settings,
-    pub quiet: bool,
 }
 
 /// The apiVersions a plan's objects are served at (for discovery).
@@ -93,7 +92,6 @@ pub async fn perform_due(
         discovered,
         wait_timeout: Duration::from_secs(60),
         smoke: gates::Settings::default(),
-        quiet: true,
         emit,
     };
     let mut scratch = Operation::default();
@@ -225,7 +223,6 @@ async fn locked(
         discovered: &discovered,
         wait_timeout: settings.wait_timeout,
         smoke: settings.smoke.clone(),
-        quiet: settings.quiet,
         emit,
     };
     let outcome = if undo {
