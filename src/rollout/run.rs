@@ -13,7 +13,7 @@ use super::gates;
 use super::observed::{self, Live};
 use super::plan::{Action, Plan};
 use super::{due, record};
-use crate::cluster::discovery::{self, Discovered};
+use crate::cluster::discovery;
 use crate::cluster::identity;
 use crate::cluster::journal::{Journal, Operation, Revision, State};
 use crate::cluster::lock::Locks;
@@ -65,31 +65,39 @@ fn api_versions(plan: &Plan) -> BTreeSet<String> {
     out
 }
 
-/// Performs the server's due tasks whose time has come (under its lock):
-/// a scale-down of what serves traffic now is dropped, not performed.
+/// Reads the server's journal record (an unreadable one is an error) and
+/// performs its due tasks whose time has come (under its lock): a
+/// scale-down of what serves traffic now is dropped, not performed. Returns
+/// the state with the tasks still waiting.
 pub async fn perform_due(
-    engine_parts: (&Session, &Server, &Discovered),
+    s: &Session,
+    server: &Server,
     journal: &Journal<'_>,
-    state: &mut State,
-    live: &Live,
     emit: &dyn Fn(Event),
-) -> Result<()> {
-    let (s, server, discovered) = engine_parts;
+) -> Result<State> {
+    let mut state = journal.state(&server.name).await?;
+    state.check_readable(&server.name)?;
     if state.due.is_empty() {
-        return Ok(());
+        return Ok(state);
     }
     let (now, later) = due::due_now(&state.due, s.cluster.now());
     if now.is_empty() {
-        return Ok(());
+        return Ok(state);
     }
-    let serving = serving(server, live);
+    let discovered = discovery::discover(
+        &s.cluster,
+        &["apps/v1".to_string(), "v1".to_string()].into(),
+    )
+    .await?;
+    let live = observed::read(&s.cluster, s.ns(), &s.fleet.name, server).await?;
+    let serving = serving(server, &live);
     let keep = due::without_serving(now.clone(), &serving);
     let engine = Engine {
         cluster: &s.cluster,
         journal,
         ns: s.ns(),
         server,
-        discovered,
+        discovered: &discovered,
         wait_timeout: Duration::from_secs(60),
         smoke: gates::Settings::default(),
         emit,
@@ -112,7 +120,7 @@ pub async fn perform_due(
     }
     journal.set_due(&server.name, &later).await?;
     state.due = later;
-    Ok(())
+    Ok(state)
 }
 
 /// The Deployments that serve traffic now.
@@ -163,15 +171,7 @@ async fn locked(
     locks: &Locks,
 ) -> Result<u8> {
     let journal = Journal::new(&s.cluster, s.ns(), &s.fleet.name);
-    let mut state = journal.state(&server.name).await?;
-    state.check_readable(&server.name)?;
-    let base = discovery::discover(
-        &s.cluster,
-        &["apps/v1".to_string(), "v1".to_string()].into(),
-    )
-    .await?;
-    let live = observed::read(&s.cluster, s.ns(), &s.fleet.name, server).await?;
-    perform_due((s, server, &base), &journal, &mut state, &live, emit).await?;
+    let mut state = perform_due(s, server, &journal, emit).await?;
     let live = observed::read(&s.cluster, s.ns(), &s.fleet.name, server).await?;
 
     let (mut op, undo) = match choose(&live, &state)? {
@@ -355,16 +355,8 @@ pub async fn reconcile(
     .await?;
     let result = async {
         let journal = Journal::new(&s.cluster, s.ns(), &s.fleet.name);
-        let mut state = journal.state(&server.name).await?;
-        state.check_readable(&server.name)?;
-        let before = state.due.len();
-        let discovered = discovery::discover(
-            &s.cluster,
-            &["apps/v1".to_string(), "v1".to_string()].into(),
-        )
-        .await?;
-        let live = observed::read(&s.cluster, s.ns(), &s.fleet.name, server).await?;
-        perform_due((s, server, &discovered), &journal, &mut state, &live, emit).await?;
+        let before = journal.state(&server.name).await?.due.len();
+        let state = perform_due(s, server, &journal, emit).await?;
         Ok(before - state.due.len())
     }
     .await;
