@@ -248,6 +248,12 @@ pub fn split_rollout_parts(
                          traffic as it is (use `mcpctl deploy` or `mcpctl rollback` to move it)",
                         t.display()
                     ));
+                    // Without the rollout manager owning them yet, leaving the
+                    // fields out of apply's patch could drop them: leave the
+                    // object alone this time.
+                    if !crate::traffic::applied_by(&l, crate::traffic::ROLLOUT_MANAGER) {
+                        continue;
+                    }
                 } else {
                     out.push(t.with_obj(part, crate::traffic::ROLLOUT_MANAGER));
                 }

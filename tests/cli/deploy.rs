@@ -602,3 +602,32 @@ fn sigint_after_the_switch_switches_back_and_exits_6() {
     assert_eq!(replicas(&env, "github-green"), 0);
     assert!(inflight(&env).is_none());
 }
+
+/// Traffic changed outside mcpctl: `apply` warns and leaves it, it never
+/// writes a traffic value of its own over the live one.
+#[test]
+fn apply_never_overwrites_live_traffic() {
+    let env = Env::start(&[]);
+    blue_green(&env, "");
+    let path = format!("/api/v1/namespaces/{NS}/services/github");
+    let mut svc = env.srv.get(&path).unwrap();
+    svc["spec"]["selector"]["mcpctl.io/colour"] = json!("purple");
+    env.srv.put_object(svc);
+    env.srv.clear_requests();
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("service/github sends traffic differently")
+            && err.contains("apply leaves traffic as it is"),
+        "{err}"
+    );
+    assert_eq!(colour(&env), "purple");
+    let reqs = env.srv.requests();
+    assert!(
+        !writes(&reqs).iter().any(|r| r.path == path
+            && r.query_param("fieldManager").as_deref() == Some("mcpctl-rollout")),
+        "{}",
+        describe(&reqs)
+    );
+}
