@@ -188,6 +188,10 @@ pub struct ServerStatus {
     pub deployed: bool,
     pub image: String,
     pub version: String,
+    /// The image the fleet file names, when it differs from what serves
+    /// (a deploy is due, or one was rolled back): `apply` keeps what runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet_image: Option<String>,
     pub strategy: String,
     pub active_colour: Option<String>,
     pub canary_weight: Option<u32>,
@@ -367,6 +371,7 @@ pub fn rows(
             } else {
                 image_version(&image)
             },
+            fleet_image: (!image.is_empty() && image != server.image).then(|| server.image.clone()),
             image,
             strategy: server.strategy.as_str().to_string(),
             active_colour,
@@ -455,7 +460,10 @@ pub fn table(rows: &[ServerStatus]) -> String {
         t.add_row([
             r.server.clone(),
             if r.deployed {
-                r.version.clone()
+                match &r.fleet_image {
+                    Some(f) => format!("{} (file: {})", r.version, image_version(f)),
+                    None => r.version.clone(),
+                }
             } else {
                 "not deployed".to_string()
             },

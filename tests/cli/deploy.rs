@@ -141,10 +141,15 @@ fn a_blue_green_deploy_switches_once_records_and_leaves_the_old_colour_due() {
     let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(rows[0]["activeColour"], "green", "{}", out(&o));
     assert_eq!(rows[0]["due"][0]["action"]["action"], "scale");
+    // The fleet file still names V1: status shows the drift.
+    assert_eq!(rows[0]["fleetImage"], V1, "{}", out(&o));
+    assert_eq!(rows[0]["image"], V2);
     let o = env.run(&["status"]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
-        text.contains("green active") && text.contains("scale deployment github-blue to 0"),
+        text.contains("green active")
+            && text.contains("scale deployment github-blue to 0")
+            && text.contains("1.5.0 (file: 1.4.2)"),
         "{text}"
     );
 
