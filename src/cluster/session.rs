@@ -70,6 +70,9 @@ pub struct Prepared {
     pub ns_exists: bool,
     /// Things the operator should know (images apply keeps, …).
     pub warnings: Vec<String>,
+    /// The journal's state records of the fleet, by server (empty when the
+    /// namespace does not exist).
+    pub states: BTreeMap<String, super::journal::State>,
 }
 
 /// Renders the selected servers for the server's version, checks that every
@@ -197,6 +200,7 @@ pub async fn prepare_with(
         discovered,
         ns_exists,
         warnings,
+        states,
     })
 }
 

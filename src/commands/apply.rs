@@ -116,7 +116,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
     // An apply interrupted after its writes left its in-flight mark and no
     // revision: finishing it (recording it, under the lock) is a change too.
     let unfinished = if ns_exists {
-        interrupted_applies(&s, &args.servers, args.force).await?
+        interrupted_applies(&s, &prepared.states, &args.servers, args.force)?
     } else {
         BTreeSet::new()
     };
@@ -268,26 +268,24 @@ async fn replan_under_lock(
 
 /// Selected servers (all when `only` is empty) whose journal shows an apply
 /// in flight: an interrupted one, or one running now (whose lock then
-/// stops this apply with exit 5). One LIST of the fleet's state records.
+/// stops this apply with exit 5), from the state records `prepare` read.
 /// Another kind of operation in flight (an interrupted deploy) stops the
 /// apply, naming the commands that finish it, unless `force`.
-async fn interrupted_applies(
+fn interrupted_applies(
     s: &Session,
+    states: &BTreeMap<String, crate::cluster::journal::State>,
     only: &[String],
     force: bool,
 ) -> Result<BTreeSet<String>> {
     let selected = s.selected(only);
-    let states = Journal::new(&s.cluster, s.ns(), &s.fleet.name)
-        .states()
-        .await?;
     let mut out = BTreeSet::new();
     for (server, st) in states {
-        if !selected.contains(&server) {
+        if !selected.contains(server) {
             continue;
         }
-        record::check_inflight(&st, &server, &["apply"], force)?;
+        record::check_inflight(st, server, &["apply"], force)?;
         if st.inflight.as_ref().is_some_and(|i| i.kind == "apply") {
-            out.insert(server);
+            out.insert(server.clone());
         }
     }
     Ok(out)
