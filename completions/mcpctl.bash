@@ -107,7 +107,7 @@ _mcpctl() {
 
     case "${cmd}" in
         mcpctl)
-            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version init validate lint render completions diff apply status history deploy rollback reconcile smoke help"
+            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version init validate lint render completions diff apply status history deploy rollback reconcile smoke help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -145,6 +145,10 @@ _mcpctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -153,7 +157,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__apply)
-            opts="-n -f -o -v -q -h -V --templates --dry-run --wait --timeout --force-conflicts --force-unlock --force --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            opts="-n -f -o -v -q -h -V --templates --dry-run --wait --timeout --force-conflicts --force-unlock --force --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -203,6 +207,10 @@ _mcpctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -211,7 +219,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__completions)
-            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version bash elvish fish powershell zsh"
+            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -249,6 +257,10 @@ _mcpctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -257,7 +269,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__deploy)
-            opts="-n -f -o -v -q -h -V --image --strategy --allow-breaking-tools --scale-down-delay --keep-failed --resume --force --dry-run --timeout --no-smoke --smoke-url --header --smoke-timeout --templates --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            opts="-n -f -o -v -q -h -V --image --strategy --allow-breaking-tools --scale-down-delay --keep-failed --resume --force --dry-run --timeout --no-smoke --smoke-url --header --smoke-timeout --templates --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -327,6 +339,10 @@ _mcpctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -335,7 +351,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__diff)
-            opts="-n -f -o -v -q -h -V --templates --force-conflicts --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            opts="-n -f -o -v -q -h -V --templates --force-conflicts --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -375,6 +391,10 @@ _mcpctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -595,7 +615,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__history)
-            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -631,6 +651,10 @@ _mcpctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -641,7 +665,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__init)
-            opts="-n -f -o -v -q -h -V --force --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            opts="-n -f -o -v -q -h -V --force --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -677,6 +701,10 @@ _mcpctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -687,7 +715,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__lint)
-            opts="-n -f -o -v -q -h -V --templates --output-dir --kube-version --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            opts="-n -f -o -v -q -h -V --templates --output-dir --kube-version --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -735,6 +763,10 @@ _mcpctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -745,7 +777,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__reconcile)
-            opts="-n -f -o -v -q -h -V --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            opts="-n -f -o -v -q -h -V --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -783,6 +815,10 @@ _mcpctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -791,7 +827,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__render)
-            opts="-n -f -o -v -q -h -V --templates --output-dir --kube-version --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            opts="-n -f -o -v -q -h -V --templates --output-dir --kube-version --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -841,6 +877,10 @@ _mcpctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -849,7 +889,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__rollback)
-            opts="-n -f -o -v -q -h -V --to-revision --dry-run --timeout --no-smoke --smoke-url --header --smoke-timeout --templates --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            opts="-n -f -o -v -q -h -V --to-revision --dry-run --timeout --no-smoke --smoke-url --header --smoke-timeout --templates --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -911,6 +951,10 @@ _mcpctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -919,7 +963,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__smoke)
-            opts="-H -n -f -o -v -q -h -V --url --all --header --timeout --compare-to --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            opts="-H -n -f -o -v -q -h -V --url --all --header --timeout --compare-to --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -977,6 +1021,10 @@ _mcpctl() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -985,7 +1033,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__status)
-            opts="-n -f -o -v -q -h -V --watch --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            opts="-n -f -o -v -q -h -V --watch --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1021,6 +1069,10 @@ _mcpctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1031,7 +1083,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__validate)
-            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --help --version"
+            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1067,6 +1119,10 @@ _mcpctl() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mcpctl_global_optspecs
-    string join \n kubeconfig= context= n/namespace= f/fleet= o/output= v/verbose q/quiet no-color h/help V/version
+    string join \n kubeconfig= context= n/namespace= f/fleet= o/output= v/verbose q/quiet no-color events= h/help V/version
 end
 
 function __fish_mcpctl_needs_command
@@ -31,10 +31,12 @@ complete -c mcpctl -n "__fish_mcpctl_needs_command" -s f -l fleet -d 'Fleet file
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -l no-color -d 'Disable colours (also honours NO_COLOR)'
-complete -c mcpctl -n "__fish_mcpctl_needs_command" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "init" -d 'Write a commented example fleet file'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "validate" -d 'Parse and check the fleet file, reporting every problem'
@@ -57,11 +59,13 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s f -l fleet -d 'Fl
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l force -d 'Overwrite an existing file'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l no-color -d 'Disable colours (also honours NO_COLOR)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -l context -d 'Kubeconfig context to use (default: the current context)' -r
@@ -70,10 +74,12 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s f -l fleet -d
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -l no-color -d 'Disable colours (also honours NO_COLOR)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l templates -d 'Directory of templates overriding the embedded ones by file name' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l output-dir -d 'Write one file per object into DIR instead of stdout (`render` only)' -r -F
@@ -85,10 +91,12 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s f -l fleet -d 'Fl
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l no-color -d 'Disable colours (also honours NO_COLOR)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l templates -d 'Directory of templates overriding the embedded ones by file name' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l output-dir -d 'Write one file per object into DIR instead of stdout (`render` only)' -r -F
@@ -100,10 +108,12 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s f -l fleet -d '
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l no-color -d 'Disable colours (also honours NO_COLOR)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -l context -d 'Kubeconfig context to use (default: the current context)' -r
@@ -112,10 +122,12 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s f -l fleet
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -l no-color -d 'Disable colours (also honours NO_COLOR)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -l templates -d 'Directory of templates overriding the embedded ones by file name' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
@@ -125,11 +137,13 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s f -l fleet -d 'Fl
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -l force-conflicts -d 'Diff as if fields owned by other field managers were taken'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -l no-color -d 'Disable colours (also honours NO_COLOR)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l templates -d 'Directory of templates overriding the embedded ones by file name' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l dry-run -d 'Only validate with the API server; change nothing' -r -f -a "server\t'Send every change to the API server as a dry run (`dryRun=All`)'"
@@ -141,6 +155,8 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -s f -l fleet -d 'F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l wait -d 'Wait until the Deployments have rolled out (like `kubectl rollout status`)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l force-conflicts -d 'Take fields owned by other field managers instead of failing on the conflict'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l force-unlock -d 'Break a lock held by another operation (dangerous: both may then change the server)'
@@ -157,11 +173,13 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s f -l fleet -d '
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -l watch -d 'Keep watching and print again on every change'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -l no-color -d 'Disable colours (also honours NO_COLOR)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -l context -d 'Kubeconfig context to use (default: the current context)' -r
@@ -170,10 +188,12 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s f -l fleet -d 
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -l no-color -d 'Disable colours (also honours NO_COLOR)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l image -d 'Image to deploy (default: the image the fleet file names)' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l strategy -d 'Strategy; must be the server\'s strategy in the fleet file' -r -f -a "rolling\t''
@@ -192,6 +212,8 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s f -l fleet -d '
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l allow-breaking-tools -d 'Deploy even when the candidate removes or narrows tools'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l keep-failed -d 'Keep a failed candidate running (scaled up) for debugging'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l resume -d 'Continue the interrupted deploy recorded in the journal from its recorded step'
@@ -202,7 +224,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l force-unlock -d
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l no-color -d 'Disable colours (also honours NO_COLOR)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l to-revision -d 'Go back to this recorded revision (`mcpctl history SERVER`) instead of the previous version' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l timeout -d 'How long a wait for Deployments to roll out may take (exit 4 past it, traffic restored)' -r
@@ -217,13 +239,15 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -s f -l fleet -d
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l dry-run -d 'Print the plan (steps, undo of each, deferred work) and change nothing'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l no-smoke -d 'Skip the MCP smoke test (and the tool-schema gate with it)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l force-unlock -d 'Break a lock held by another operation (dangerous: both may then change the server)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l no-color -d 'Disable colours (also honours NO_COLOR)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -l context -d 'Kubeconfig context to use (default: the current context)' -r
@@ -232,11 +256,13 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s f -l fleet -
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -l force-unlock -d 'Break a lock held by another operation (dangerous: both may then change the server)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -l no-color -d 'Disable colours (also honours NO_COLOR)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -l url -d 'MCP endpoint to test directly (http or https)' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s H -l header -d 'Extra header on every request, `NAME: VALUE` (repeatable); values of credential-like headers are never printed' -r
@@ -249,11 +275,13 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s f -l fleet -d 'F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -l all -d 'Every server of the fleet, 8 at a time'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -l no-color -d 'Disable colours (also honours NO_COLOR)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s h -l help -d 'Print help'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile smoke help" -f -a "init" -d 'Write a commented example fleet file'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile smoke help" -f -a "validate" -d 'Parse and check the fleet file, reporting every problem'

@@ -52,6 +52,18 @@ pub struct GlobalArgs {
     /// Disable colours (also honours NO_COLOR)
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// How long operations (deploy, rollback, reconcile) report their events: lines on stderr
+    /// for people, or one JSON object per line on stdout for pipelines
+    #[arg(long, global = true, value_enum, default_value_t = EventsFormat::Human)]
+    pub events: EventsFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventsFormat {
+    /// Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)
+    Human,
+    /// One JSON object per line on stdout, timestamped, in order
+    Ndjson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,11 +1,46 @@
-//! The engine's events as lines on stderr, for people and plain CI logs.
+//! The engine's events, rendered three ways: lines on stderr for people and
+//! plain CI logs; with `GITHUB_ACTIONS=true`, the same lines folded in
+//! `::group::` blocks, `::error::`/`::warning::` annotations for failed gates
+//! and restores, and a Markdown summary appended to `$GITHUB_STEP_SUMMARY`;
+//! with `--events ndjson`, one timestamped JSON object per line on stdout.
+
+use std::io::Write;
 
 use super::Printer;
+use crate::cli::EventsFormat;
 use crate::rollout::events::Event;
 
-/// One line for an event (`None`: nothing to show at this verbosity).
-pub fn line(e: &Event) -> Option<String> {
-    Some(match e {
+/// The CI system around the process, from its environment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ci {
+    pub github: bool,
+    /// `$GITHUB_STEP_SUMMARY`: the file a step appends its Markdown summary to.
+    pub step_summary: Option<std::path::PathBuf>,
+}
+
+impl Ci {
+    pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Ci {
+        let github = get("GITHUB_ACTIONS").as_deref() == Some("true");
+        Ci {
+            github,
+            step_summary: get("GITHUB_STEP_SUMMARY")
+                .filter(|p| github && !p.is_empty())
+                .map(Into::into),
+        }
+    }
+}
+
+/// What an operation did, gathered from its events for the step summary.
+#[derive(Debug, Default)]
+pub struct Summary {
+    title: String,
+    rows: Vec<String>,
+    in_group: bool,
+}
+
+/// One line for an event, for people.
+pub fn line(e: &Event) -> String {
+    match e {
         Event::OperationStarted {
             kind,
             server,
@@ -42,17 +77,271 @@ pub fn line(e: &Event) -> Option<String> {
         Event::Finished {
             outcome, exit_code, ..
         } => format!("finished: {outcome} (exit {exit_code})"),
-    })
+    }
+}
+
+/// An event as one NDJSON line: `{"time": …, "event": …, …}`.
+pub fn ndjson(e: &Event, time: &str) -> String {
+    let mut v = serde_json::to_value(e).expect("events serialize");
+    if let Some(m) = v.as_object_mut() {
+        m.insert("time".into(), serde_json::Value::String(time.to_string()));
+    }
+    serde_json::to_string(&v).expect("JSON values serialize")
+}
+
+/// A GitHub Actions workflow command's message: `%`, CR and LF escaped.
+fn escape(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// The workflow commands (`::group::`, `::error::`…) that go with an event,
+/// before (`true`) or after (`false`) its line.
+fn github_commands(e: &Event, in_group: bool) -> (Vec<String>, Vec<String>) {
+    let mut before = Vec::new();
+    let mut after = Vec::new();
+    match e {
+        Event::StepStarted { index, total, text } => {
+            if in_group {
+                before.push("::endgroup::".to_string());
+            }
+            before.push(format!("::group::[{index}/{total}] {}", escape(text)));
+        }
+        Event::Gate {
+            gate,
+            passed: false,
+            detail,
+        } => after.push(format!(
+            "::error title=mcpctl {gate} gate failed::{}",
+            escape(detail)
+        )),
+        Event::Restoring { why } => {
+            if in_group {
+                before.push("::endgroup::".to_string());
+            }
+            before.push(format!(
+                "::warning title=mcpctl restoring the last good version::{}",
+                escape(why)
+            ));
+        }
+        Event::Warning { message } => {
+            after.push(format!("::warning::{}", escape(message)));
+        }
+        Event::Finished {
+            outcome,
+            exit_code,
+            message,
+        } => {
+            if in_group {
+                before.push("::endgroup::".to_string());
+            }
+            if *exit_code != 0 {
+                after.push(format!(
+                    "::error title=mcpctl {outcome} (exit {exit_code})::{}",
+                    escape(message)
+                ));
+            } else {
+                after.push(format!("::notice title=mcpctl::{}", escape(outcome)));
+            }
+        }
+        _ => {}
+    }
+    (before, after)
+}
+
+impl Summary {
+    /// Takes an event in; returns the Markdown to append when the operation ends.
+    fn take(&mut self, e: &Event) -> Option<String> {
+        match e {
+            Event::OperationStarted { .. } => {
+                self.title = line(e);
+                self.rows.clear();
+            }
+            Event::StepStarted { .. }
+            | Event::Gate { .. }
+            | Event::Switched { .. }
+            | Event::Restoring { .. }
+            | Event::Undone { .. }
+            | Event::DueTask { .. }
+            | Event::Recorded { .. } => self.rows.push(line(e).trim().to_string()),
+            Event::Finished {
+                outcome,
+                exit_code,
+                message,
+            } => {
+                let mut md = format!(
+                    "### mcpctl: {}\n\n**Outcome:** {outcome} (exit {exit_code})\n\n",
+                    self.title
+                );
+                if !message.is_empty() {
+                    md.push_str(&format!("> {}\n\n", message.replace('\n', " ")));
+                }
+                for r in &self.rows {
+                    md.push_str(&format!("- {}\n", r.replace('|', "\\|")));
+                }
+                md.push('\n');
+                return Some(md);
+            }
+            _ => {}
+        }
+        None
+    }
 }
 
 impl Printer {
-    /// Shows an engine event on stderr.
+    /// Shows an engine event.
     pub fn event(&self, e: &Event) {
-        if let Some(l) = line(e) {
+        if self.events == EventsFormat::Ndjson {
+            let time = jiff::Timestamp::now()
+                .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+                .to_string();
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", ndjson(e, &time));
+            let _ = out.flush();
+            return;
+        }
+        let mut summary = self.journal.lock().unwrap_or_else(|p| p.into_inner());
+        if self.ci.github {
+            let (before, after) = github_commands(e, summary.in_group);
+            for c in before {
+                eprintln!("{c}");
+            }
+            self.human(e);
+            for c in after {
+                eprintln!("{c}");
+            }
             match e {
-                Event::Warning { .. } | Event::Restoring { .. } => self.warn(&l),
-                _ => self.status(&l),
+                Event::StepStarted { .. } => summary.in_group = true,
+                Event::Restoring { .. } | Event::Finished { .. } => summary.in_group = false,
+                _ => {}
+            }
+        } else {
+            self.human(e);
+        }
+        if let (Some(path), Some(md)) = (&self.ci.step_summary, summary.take(e)) {
+            let written = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(md.as_bytes()));
+            if let Err(err) = written {
+                self.warn(&format!(
+                    "warning: cannot append to GITHUB_STEP_SUMMARY ({}): {err}",
+                    path.display()
+                ));
             }
         }
+    }
+
+    fn human(&self, e: &Event) {
+        let l = line(e);
+        match e {
+            Event::Warning { .. } | Event::Restoring { .. } => self.warn(&l),
+            _ => self.status(&l),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_is_read_from_the_environment() {
+        let env = |k: &str| match k {
+            "GITHUB_ACTIONS" => Some("true".to_string()),
+            "GITHUB_STEP_SUMMARY" => Some("/tmp/s.md".to_string()),
+            _ => None,
+        };
+        let ci = Ci::from_env(&env);
+        assert!(ci.github);
+        assert_eq!(ci.step_summary.unwrap().to_str(), Some("/tmp/s.md"));
+        assert_eq!(Ci::from_env(&|_| None), Ci::default());
+        // A summary file without GitHub Actions is not GitHub's.
+        let env = |k: &str| (k == "GITHUB_STEP_SUMMARY").then(|| "/tmp/x".to_string());
+        assert_eq!(Ci::from_env(&env).step_summary, None);
+    }
+
+    #[test]
+    fn ndjson_lines_carry_time_and_kind() {
+        let l = ndjson(
+            &Event::Switched {
+                from: "blue".into(),
+                to: "green".into(),
+            },
+            "2026-12-01T00:00:00.000Z",
+        );
+        let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+        assert_eq!(v["event"], "switched");
+        assert_eq!(v["to"], "green");
+        assert_eq!(v["time"], "2026-12-01T00:00:00.000Z");
+        assert!(!l.contains('\n'));
+    }
+
+    #[test]
+    fn github_groups_steps_and_annotates_failures() {
+        let step = Event::StepStarted {
+            index: 2,
+            total: 5,
+            text: "wait for gh-green".into(),
+        };
+        let (b, _) = github_commands(&step, true);
+        assert_eq!(b, ["::endgroup::", "::group::[2/5] wait for gh-green"]);
+        let gate = Event::Gate {
+            gate: "smoke".into(),
+            passed: false,
+            detail: "tools/list: HTTP 500\nbody".into(),
+        };
+        let (_, a) = github_commands(&gate, true);
+        assert_eq!(
+            a,
+            ["::error title=mcpctl smoke gate failed::tools/list: HTTP 500%0Abody"]
+        );
+        let fin = Event::Finished {
+            outcome: "gate-failed".into(),
+            exit_code: 3,
+            message: "restored 100%".into(),
+        };
+        let (b, a) = github_commands(&fin, false);
+        assert!(b.is_empty());
+        assert_eq!(
+            a,
+            ["::error title=mcpctl gate-failed (exit 3)::restored 100%25"]
+        );
+    }
+
+    #[test]
+    fn the_summary_lists_what_happened() {
+        let mut s = Summary::default();
+        assert!(
+            s.take(&Event::OperationStarted {
+                id: "op".into(),
+                kind: "deploy".into(),
+                server: "gh".into(),
+                strategy: "blue-green".into(),
+                from: "a:1".into(),
+                to: "a:2".into(),
+                resumed_at: None,
+            })
+            .is_none()
+        );
+        s.take(&Event::Switched {
+            from: "blue".into(),
+            to: "green".into(),
+        });
+        let md = s
+            .take(&Event::Finished {
+                outcome: "succeeded".into(),
+                exit_code: 0,
+                message: String::new(),
+            })
+            .unwrap();
+        assert!(
+            md.starts_with("### mcpctl: deploy gh (blue-green): a:1 → a:2"),
+            "{md}"
+        );
+        assert!(md.contains("**Outcome:** succeeded (exit 0)"));
+        assert!(md.contains("- traffic switched from blue to green"));
     }
 }

@@ -1,15 +1,20 @@
 use std::io::{IsTerminal, Write};
 
-use crate::cli::{GlobalArgs, OutputFormat};
+use crate::cli::{EventsFormat, GlobalArgs, OutputFormat};
 use crate::error::Error;
 
 /// Knows the output format and how chatty to be; every command prints through it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Printer {
     pub format: OutputFormat,
     pub verbose: u8,
     pub quiet: bool,
     pub color: bool,
+    pub events: EventsFormat,
+    /// Running in GitHub Actions: groups, annotations, a step summary.
+    pub ci: super::events::Ci,
+    /// What the operation did so far, for the CI step summary.
+    pub(super) journal: std::sync::Mutex<super::events::Summary>,
 }
 
 impl Printer {
@@ -22,6 +27,9 @@ impl Printer {
             verbose: g.verbose,
             quiet: g.quiet,
             color,
+            events: g.events,
+            ci: super::events::Ci::from_env(&|k| std::env::var(k).ok()),
+            journal: Default::default(),
         }
     }
 

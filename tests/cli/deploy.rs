@@ -636,3 +636,140 @@ fn apply_never_overwrites_live_traffic() {
         describe(&reqs)
     );
 }
+
+fn events(o: &std::process::Output) -> Vec<Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn kinds(ev: &[Value]) -> Vec<String> {
+    ev.iter()
+        .map(|e| e["event"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `--events ndjson`: one JSON object per line on stdout, timestamped, in
+/// order, for a deploy that succeeds and one that is rolled back.
+#[test]
+fn ndjson_events_of_a_deploy_and_of_a_restore() {
+    let env = Env::start(&[]);
+    blue_green(&env, "");
+    let o = deploy(&env, &["--image", V2, "--events", "ndjson"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let ev = events(&o);
+    let k = kinds(&ev);
+    assert_eq!(
+        k.first().map(String::as_str),
+        Some("operationStarted"),
+        "{k:?}"
+    );
+    assert_eq!(k.last().map(String::as_str), Some("finished"), "{k:?}");
+    let pos = |name: &str| {
+        k.iter()
+            .position(|x| x == name)
+            .unwrap_or_else(|| panic!("no {name}: {k:?}"))
+    };
+    assert!(
+        pos("waiting") < pos("switched") && pos("switched") < pos("recorded"),
+        "{k:?}"
+    );
+    assert!(
+        ev.iter()
+            .all(|e| e["time"].as_str().is_some_and(|t| t.ends_with('Z')))
+    );
+    let fin = ev.last().unwrap();
+    assert_eq!(fin["outcome"], "succeeded");
+    assert_eq!(fin["exitCode"], 0);
+    assert_eq!(ev[0]["to"], V2);
+
+    env.srv
+        .set_deployment_behaviour(NS, "github-blue", Behaviour::NeverReady);
+    let o = deploy(
+        &env,
+        &[
+            "--image",
+            "ghcr.io/acme/github-mcp:1.6.0",
+            "--timeout",
+            "2s",
+            "--events",
+            "ndjson",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", out(&o));
+    let ev = events(&o);
+    let k = kinds(&ev);
+    let pos = |name: &str| {
+        k.iter()
+            .position(|x| x == name)
+            .unwrap_or_else(|| panic!("no {name}: {k:?}"))
+    };
+    assert!(
+        pos("restoring") < pos("undone") && pos("undone") < pos("finished"),
+        "{k:?}"
+    );
+    assert!(!k.contains(&"switched".to_string()), "{k:?}");
+    let fin = ev.last().unwrap();
+    assert_eq!(fin["outcome"], "timed-out");
+    assert_eq!(fin["exitCode"], 4);
+}
+
+/// Under GitHub Actions: steps folded in groups, an annotation for the
+/// failure, and a Markdown summary appended to `$GITHUB_STEP_SUMMARY`.
+#[test]
+fn github_actions_groups_annotations_and_step_summary() {
+    let env = Env::start(&[]);
+    blue_green(&env, "");
+    let summary = env.dir.path().join("summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    env.srv
+        .set_deployment_behaviour(NS, "github-green", Behaviour::NeverReady);
+    let o = env
+        .command(&[
+            "deploy",
+            "github",
+            "--no-smoke",
+            "--image",
+            V2,
+            "--timeout",
+            "2s",
+        ])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", out(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("::group::[1/"), "{err}");
+    assert_eq!(
+        err.matches("::group::").count(),
+        err.matches("::endgroup::").count(),
+        "{err}"
+    );
+    assert!(
+        err.contains("::warning title=mcpctl restoring the last good version::"),
+        "{err}"
+    );
+    assert!(
+        err.contains("::error title=mcpctl timed-out (exit 4)::"),
+        "{err}"
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.starts_with("earlier step\n### mcpctl: deploy github (blue-green)"),
+        "{md}"
+    );
+    assert!(md.contains("**Outcome:** timed-out (exit 4)"), "{md}");
+    assert!(
+        md.contains("- undone: scale deployment github-green to 0"),
+        "{md}"
+    );
+    // Without GitHub Actions: no workflow commands.
+    let o = deploy(&env, &["--image", V2, "--timeout", "2s"]);
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("::"),
+        "{}",
+        out(&o)
+    );
+}
