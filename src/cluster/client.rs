@@ -265,6 +265,11 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Cluster> {
     };
     // Retries are ours (bounded, logged, honouring Retry-After).
     config.default_retry = false;
+    // API server audit logs attribute requests by User-Agent.
+    config.headers.push((
+        http::header::USER_AGENT,
+        http::HeaderValue::from_static(USER_AGENT),
+    ));
     let url = config
         .cluster_url
         .to_string()
@@ -313,6 +318,9 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Cluster> {
     );
     Ok(cluster)
 }
+
+/// What every request to the API server says it comes from.
+pub const USER_AGENT: &str = concat!("mcpctl/", env!("CARGO_PKG_VERSION"));
 
 /// One API request, built once and sendable again on retry.
 #[derive(Debug, Clone)]

@@ -118,6 +118,15 @@ fn a_blue_green_deploy_switches_once_records_and_leaves_the_old_colour_due() {
     );
     // Exactly one write moved traffic: the Service selector.
     let reqs = env.srv.requests();
+    // Audit logs attribute every request to mcpctl.
+    let ua = concat!("mcpctl/", env!("CARGO_PKG_VERSION"));
+    assert!(
+        reqs.iter().all(|r| r.user_agent.as_deref() == Some(ua)),
+        "{:?}",
+        reqs.iter()
+            .map(|r| &r.user_agent)
+            .collect::<std::collections::BTreeSet<_>>()
+    );
     let svc_writes: Vec<_> = writes(&reqs)
         .into_iter()
         .filter(|r| r.path.contains("/services/"))
