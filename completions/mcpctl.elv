@@ -48,6 +48,8 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand deploy 'Deploy a new image with the server''s strategy (blue-green, rolling), gated by the MCP smoke test'
             cand rollback 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
             cand reconcile 'Perform due tasks (delayed scale-downs) of the fleet''s servers'
+            cand version 'Print the version, git commit and build date (`-o json` too)'
+            cand man 'Print the manual page (roff; `mcpctl man | man -l -`)'
             cand smoke 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -333,6 +335,46 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcpctl;version'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --events 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;man'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --events 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpctl;smoke'= {
             cand --url 'MCP endpoint to test directly (http or https)'
             cand -H 'Extra header on every request, `NAME: VALUE` (repeatable); values of credential-like headers are never printed'
@@ -372,6 +414,8 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand deploy 'Deploy a new image with the server''s strategy (blue-green, rolling), gated by the MCP smoke test'
             cand rollback 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
             cand reconcile 'Perform due tasks (delayed scale-downs) of the fleet''s servers'
+            cand version 'Print the version, git commit and build date (`-o json` too)'
+            cand man 'Print the manual page (roff; `mcpctl man | man -l -`)'
             cand smoke 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -398,6 +442,10 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
         &'mcpctl;help;rollback'= {
         }
         &'mcpctl;help;reconcile'= {
+        }
+        &'mcpctl;help;version'= {
+        }
+        &'mcpctl;help;man'= {
         }
         &'mcpctl;help;smoke'= {
         }

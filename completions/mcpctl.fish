@@ -50,6 +50,8 @@ complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "history" -d 'Recorded
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "deploy" -d 'Deploy a new image with the server\'s strategy (blue-green, rolling), gated by the MCP smoke test'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "rollback" -d 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "reconcile" -d 'Perform due tasks (delayed scale-downs) of the fleet\'s servers'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "version" -d 'Print the version, git commit and build date (`-o json` too)'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "man" -d 'Print the manual page (roff; `mcpctl man | man -l -`)'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "smoke" -d 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
@@ -264,6 +266,34 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s q -l quiet -
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -l no-color -d 'Disable colours (also honours NO_COLOR)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -l url -d 'MCP endpoint to test directly (http or https)' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s H -l header -d 'Extra header on every request, `NAME: VALUE` (repeatable); values of credential-like headers are never printed' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -l timeout -d 'Time each request may take, answer included' -r
@@ -283,17 +313,19 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s q -l quiet -d 'O
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -l no-color -d 'Disable colours (also honours NO_COLOR)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s V -l version -d 'Print version'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile smoke help" -f -a "init" -d 'Write a commented example fleet file'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile smoke help" -f -a "validate" -d 'Parse and check the fleet file, reporting every problem'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile smoke help" -f -a "lint" -d 'Check the rendered objects against a production checklist'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile smoke help" -f -a "render" -d 'Render Kubernetes manifests as multi-document YAML'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile smoke help" -f -a "completions" -d 'Print shell completions'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile smoke help" -f -a "diff" -d 'Show what `apply` would change (server-side dry run); exit 1 when it differs'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile smoke help" -f -a "apply" -d 'Server-side apply the rendered objects to the cluster'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile smoke help" -f -a "status" -d 'Fleet status: version, traffic, replicas, last rollout, certificates'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile smoke help" -f -a "history" -d 'Recorded revisions of a server'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile smoke help" -f -a "deploy" -d 'Deploy a new image with the server\'s strategy (blue-green, rolling), gated by the MCP smoke test'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile smoke help" -f -a "rollback" -d 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile smoke help" -f -a "reconcile" -d 'Perform due tasks (delayed scale-downs) of the fleet\'s servers'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile smoke help" -f -a "smoke" -d 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile smoke help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help" -f -a "init" -d 'Write a commented example fleet file'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help" -f -a "validate" -d 'Parse and check the fleet file, reporting every problem'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help" -f -a "lint" -d 'Check the rendered objects against a production checklist'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help" -f -a "render" -d 'Render Kubernetes manifests as multi-document YAML'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help" -f -a "completions" -d 'Print shell completions'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help" -f -a "diff" -d 'Show what `apply` would change (server-side dry run); exit 1 when it differs'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help" -f -a "apply" -d 'Server-side apply the rendered objects to the cluster'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help" -f -a "status" -d 'Fleet status: version, traffic, replicas, last rollout, certificates'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help" -f -a "history" -d 'Recorded revisions of a server'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help" -f -a "deploy" -d 'Deploy a new image with the server\'s strategy (blue-green, rolling), gated by the MCP smoke test'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help" -f -a "rollback" -d 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help" -f -a "reconcile" -d 'Perform due tasks (delayed scale-downs) of the fleet\'s servers'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help" -f -a "version" -d 'Print the version, git commit and build date (`-o json` too)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help" -f -a "man" -d 'Print the manual page (roff; `mcpctl man | man -l -`)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help" -f -a "smoke" -d 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -99,6 +99,10 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Perform due tasks (delayed scale-downs) of the fleet's servers
     Reconcile(ReconcileArgs),
+    /// Print the version, git commit and build date (`-o json` too)
+    Version,
+    /// Print the manual page (roff; `mcpctl man | man -l -`)
+    Man,
     /// Protocol-level MCP smoke test (exit 3 when it fails or tools break)
     Smoke(SmokeArgs),
 }

@@ -9,6 +9,7 @@ mod history;
 mod init;
 mod inputs;
 mod lint;
+mod man;
 mod operation;
 mod reconcile;
 mod render;
@@ -16,6 +17,7 @@ mod rollback;
 mod smoke;
 mod status;
 mod validate;
+mod version;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;
@@ -37,6 +39,8 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Deploy(args) => deploy::run(global, args, printer),
         Command::Rollback(args) => rollback::run(global, args, printer),
         Command::Reconcile(args) => reconcile::run(global, args, printer),
+        Command::Version => version::run(printer),
+        Command::Man => man::run(),
         Command::Smoke(args) => smoke::run(global, args, printer),
     }
 }
