@@ -433,7 +433,8 @@ async fn break_lock(cluster: &Cluster, ns: &str, server: &str) -> Result<()> {
         match delete_lease(cluster, ns, server, rv).await? {
             409 => continue,
             _ => {
-                eprintln!(
+                // Logged as an error so that it shows even with `-q`.
+                tracing::error!(
                     "WARNING: --force-unlock: broke the lock of server {server} held by {holder} \
                      (Lease {ns}/{}); if that operation is still running, both will now change the server",
                     lease_name(server)

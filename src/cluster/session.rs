@@ -317,7 +317,7 @@ impl Signals {
     pub fn exit_on_next(mut self) {
         tokio::spawn(async move {
             let sig = self.recv().await;
-            eprintln!(
+            tracing::error!(
                 "{sig} again: exiting now; a lock left behind expires within {}s",
                 super::lock::LEASE_SECONDS
             );
