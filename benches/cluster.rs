@@ -163,6 +163,7 @@ impl Env {
             .env("USER", "bench")
             .env_remove("GITHUB_ACTIONS")
             .env_remove("GITLAB_CI")
+            .env_remove("CI")
             .output()
             .unwrap_or_else(|e| panic!("cannot run {MCPCTL}: {e}"))
     }

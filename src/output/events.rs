@@ -2,7 +2,9 @@
 //! plain CI logs; with `GITHUB_ACTIONS=true`, the same lines folded in
 //! `::group::` blocks, `::error::`/`::warning::` annotations for failed gates
 //! and restores, and a Markdown summary appended to `$GITHUB_STEP_SUMMARY`;
-//! with `--events ndjson`, one timestamped JSON object per line on stdout.
+//! under GitLab CI, each step in a collapsible section; under another CI
+//! (`CI` set), plain lines with a UTC timestamp; with `--events ndjson`, one
+//! timestamped JSON object per line on stdout.
 
 use std::io::Write;
 
@@ -14,19 +16,36 @@ use crate::rollout::events::Event;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ci {
     pub github: bool,
+    /// GitLab CI: steps in collapsible sections.
+    pub gitlab: bool,
+    /// Another CI system (`CI` set): plain lines with a UTC timestamp.
+    pub plain: bool,
     /// `$GITHUB_STEP_SUMMARY`: the file a step appends its Markdown summary to.
     pub step_summary: Option<std::path::PathBuf>,
 }
 
 impl Ci {
     pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Ci {
+        let set = |k: &str| get(k).is_some_and(|v| !v.is_empty() && v != "false");
         let github = get("GITHUB_ACTIONS").as_deref() == Some("true");
+        let gitlab = !github && set("GITLAB_CI");
         Ci {
             github,
+            gitlab,
+            plain: !github && !gitlab && set("CI"),
             step_summary: get("GITHUB_STEP_SUMMARY")
                 .filter(|p| github && !p.is_empty())
                 .map(Into::into),
         }
+    }
+}
+
+/// GitLab's collapsible section markers around a step.
+fn gitlab_section(start: bool, index: usize, header: &str, unix: i64) -> String {
+    if start {
+        format!("\x1b[0Ksection_start:{unix}:mcpctl_step_{index}[collapsed=true]\r\x1b[0K{header}")
+    } else {
+        format!("\x1b[0Ksection_end:{unix}:mcpctl_step_{index}\r\x1b[0K")
     }
 }
 
@@ -36,6 +55,8 @@ pub struct Summary {
     title: String,
     rows: Vec<String>,
     in_group: bool,
+    /// The GitLab section open, by step index.
+    section: Option<usize>,
 }
 
 /// One line for an event, for people.
@@ -216,6 +237,29 @@ impl Printer {
                 Event::Restoring { .. } | Event::Finished { .. } => summary.in_group = false,
                 _ => {}
             }
+        } else if self.ci.gitlab {
+            let unix = jiff::Timestamp::now().as_second();
+            let closes = matches!(
+                e,
+                Event::StepStarted { .. } | Event::Restoring { .. } | Event::Finished { .. }
+            );
+            if closes && let Some(i) = summary.section.take() {
+                self.status(&gitlab_section(false, i, "", unix));
+            }
+            match e {
+                Event::StepStarted { index, .. } => {
+                    self.status(&gitlab_section(true, *index, &line(e), unix));
+                    summary.section = Some(*index);
+                }
+                _ => self.human(e),
+            }
+        } else if self.ci.plain {
+            let time = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ");
+            let l = format!("{time} {}", line(e));
+            match e {
+                Event::Warning { .. } | Event::Restoring { .. } => self.warn(&l),
+                _ => self.status(&l),
+            }
         } else {
             self.human(e);
         }
@@ -255,8 +299,14 @@ mod tests {
             _ => None,
         };
         let ci = Ci::from_env(&env);
-        assert!(ci.github);
+        assert!(ci.github && !ci.gitlab && !ci.plain);
         assert_eq!(ci.step_summary.unwrap().to_str(), Some("/tmp/s.md"));
+        let gl =
+            Ci::from_env(&|k: &str| ["GITLAB_CI", "CI"].contains(&k).then(|| "true".to_string()));
+        assert!(gl.gitlab && !gl.plain && !gl.github);
+        let plain = Ci::from_env(&|k: &str| (k == "CI").then(|| "1".to_string()));
+        assert!(plain.plain && !plain.gitlab);
+        assert!(!Ci::from_env(&|k: &str| (k == "CI").then(|| "false".to_string())).plain);
         assert_eq!(Ci::from_env(&|_| None), Ci::default());
         // A summary file without GitHub Actions is not GitHub's.
         let env = |k: &str| (k == "GITHUB_STEP_SUMMARY").then(|| "/tmp/x".to_string());
@@ -308,6 +358,18 @@ mod tests {
         assert_eq!(
             a,
             ["::error title=mcpctl gate-failed (exit 3)::restored 100%25"]
+        );
+    }
+
+    #[test]
+    fn gitlab_sections_wrap_a_step() {
+        assert_eq!(
+            gitlab_section(true, 2, "[2/5] wait", 1700000000),
+            "\x1b[0Ksection_start:1700000000:mcpctl_step_2[collapsed=true]\r\x1b[0K[2/5] wait"
+        );
+        assert_eq!(
+            gitlab_section(false, 2, "", 1700000001),
+            "\x1b[0Ksection_end:1700000001:mcpctl_step_2\r\x1b[0K"
         );
     }
 

@@ -65,7 +65,8 @@ impl Env {
             .env("NO_COLOR", "1")
             .env("USER", "tester")
             .env_remove("GITHUB_ACTIONS")
-            .env_remove("GITLAB_CI");
+            .env_remove("GITLAB_CI")
+            .env_remove("CI");
         c
     }
 

@@ -782,3 +782,47 @@ fn github_actions_groups_annotations_and_step_summary() {
         out(&o)
     );
 }
+
+/// GitLab CI: each step in a collapsible section, every section closed.
+/// Another CI (`CI` set): plain timestamped lines without escape codes.
+#[test]
+fn gitlab_sections_and_plain_ci_lines() {
+    let env = Env::start(&[]);
+    blue_green(&env, "");
+    let o = env
+        .command(&["deploy", "github", "--no-smoke", "--image", V2])
+        .env("GITLAB_CI", "true")
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let starts = err.matches("section_start:").count();
+    assert!(starts >= 3, "{err}");
+    assert_eq!(starts, err.matches("section_end:").count(), "{err}");
+    assert!(
+        err.contains(":mcpctl_step_1[collapsed=true]\r\x1b[0K[1/"),
+        "{err}"
+    );
+
+    let o = env
+        .command(&["rollback", "github", "--no-smoke"])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !err.contains('\x1b'),
+        "escape codes in plain CI output: {err:?}"
+    );
+    let step = err
+        .lines()
+        .find(|l| l.contains("[1/2] switch traffic"))
+        .unwrap_or_else(|| panic!("{err}"));
+    let stamp = step.split(' ').next().unwrap();
+    assert!(
+        stamp.len() == 20 && stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T',
+        "no timestamp: {step}"
+    );
+}

@@ -60,6 +60,7 @@ impl Env {
             .env("USER", "e2e")
             .env_remove("GITHUB_ACTIONS")
             .env_remove("GITLAB_CI")
+            .env_remove("CI")
             .output()
             .expect("run mcpctl")
     }
