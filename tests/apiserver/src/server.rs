@@ -535,10 +535,12 @@ fn resource_verb(
         }
         (Some(n), None, &Method::DELETE) => delete(shared, &res, ns_s, n, r),
         (Some(n), Some("status"), &Method::GET) => get_object(shared, &res, ns_s, n),
+        // A scale write re-reads and tries again when the controller wrote in between, as
+        // every write does (the real scale REST storage goes through GuaranteedUpdate too).
         (Some(n), Some("scale"), m)
             if m == Method::GET || m == Method::PUT || m == Method::PATCH =>
         {
-            scale(shared, &res, ns_s, n, r)
+            retry_stale(|| scale(shared, &res, ns_s, n, r))
         }
         _ => Err(status::method_not_allowed()),
     }
