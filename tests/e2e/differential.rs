@@ -3,7 +3,8 @@
 //! by nature (uids, resourceVersions, timestamps, continue tokens). Covered: `/version`,
 //! discovery (plain and aggregated, whole documents), server-
 //! side apply create/no-op/conflict/force, merge/JSON/strategic patches, the Status bodies of
-//! 404/409/415/422, Lease create/renew/stale update, watch, list with paging.
+//! 404/409/415/422, Lease create/renew/stale update, watch, list with paging, the defaults and
+//! managedFields of an applied Deployment and Service.
 
 use std::collections::BTreeMap;
 
@@ -503,6 +504,64 @@ async fn run(client: &kube::Client, ns: &str) -> Vec<Observation> {
     s.fact(
         "watch events",
         json!({"status": w.status, "events": events}),
+    );
+
+    // A Deployment and a Service shaped like mcpctl's, applied: the defaults the server fills
+    // in, generation and managedFields (the 1.30+ `preStop.sleep` must be accepted).
+    let deployment = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "diff-mcp", "labels": {"app.kubernetes.io/name": "diff-mcp"}},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "diff-mcp"}},
+            "template": {
+                "metadata": {"labels": {"app.kubernetes.io/name": "diff-mcp"}},
+                "spec": {
+                    "terminationGracePeriodSeconds": 30,
+                    "containers": [{
+                        "name": "mcp", "image": "registry.example/mcp:1.0",
+                        "ports": [{"name": "http", "containerPort": 8080}],
+                        "env": [{"name": "MCP_PORT", "value": "8080"}],
+                        "readinessProbe": {"httpGet": {"path": "/healthz", "port": "http"}},
+                        "lifecycle": {"preStop": {"sleep": {"seconds": 5}}},
+                        "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}},
+                        "securityContext": {"runAsNonRoot": true, "readOnlyRootFilesystem": true}
+                    }]
+                }
+            }
+        }
+    });
+    s.send(
+        "apply a Deployment",
+        "PATCH",
+        "/apis/apps/v1/namespaces/{ns}/deployments/diff-mcp?fieldManager=mcpctl",
+        APPLY,
+        Some(deployment),
+    )
+    .await;
+    let service = json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "diff-mcp"},
+        "spec": {"selector": {"app.kubernetes.io/name": "diff-mcp"},
+                 "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}
+    });
+    let svc = s
+        .send(
+            "apply a Service",
+            "PATCH",
+            "/api/v1/namespaces/{ns}/services/diff-mcp?fieldManager=mcpctl",
+            APPLY,
+            Some(service),
+        )
+        .await;
+    // Cluster IPs come from each server's own range.
+    s.seen.pop();
+    let mut svc_body = mask(&svc.body);
+    svc_body["spec"]["clusterIP"] = json!("<address>");
+    svc_body["spec"]["clusterIPs"] = json!(["<address>"]);
+    s.fact(
+        "apply a Service (cluster IPs masked)",
+        json!({"status": svc.status, "body": svc_body}),
     );
     s.seen
 }

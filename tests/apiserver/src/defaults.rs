@@ -112,7 +112,11 @@ fn pod_template(t: &mut Value) {
         .map(|m| m.entry("metadata").or_insert_with(|| json!({})))
         && let Some(mm) = meta.as_object_mut()
     {
-        mm.entry("creationTimestamp").or_insert(Value::Null);
+        // A zero creationTimestamp is left out (v1.37.2; v1.28.7 wrote `null`), also when the
+        // client sent `null`.
+        if mm.get("creationTimestamp") == Some(&Value::Null) {
+            mm.shift_remove("creationTimestamp");
+        }
     }
     if let Some(spec) = t.get_mut("spec") {
         pod_spec(spec);
