@@ -71,7 +71,8 @@ fn container(c: &mut Value) {
     );
 }
 
-/// PodSpec defaults (v1.28 `SetDefaults_PodSpec` and friends).
+/// PodSpec defaults (`SetDefaults_PodSpec` and friends; as recorded from v1.28.7, and for an
+/// mcpctl-shaped Deployment checked against v1.37.2 by tests/e2e/differential.rs).
 pub fn pod_spec(spec: &mut Value) {
     let Some(m) = spec.as_object_mut() else {
         return;
