@@ -509,6 +509,33 @@ mod tests {
     }
 
     #[test]
+    fn the_data_files_come_from_one_release() {
+        // record_standin_data writes them together; a partial regeneration would mix releases.
+        let schemas: Value =
+            serde_json::from_str(include_str!("../data/builtin-schemas.json")).unwrap();
+        let v = version();
+        assert_eq!(schemas["kubernetesVersion"], v["gitVersion"]);
+        assert_eq!(
+            v["gitVersion"],
+            format!(
+                "v{}.{}.",
+                v["major"].as_str().unwrap(),
+                v["minor"].as_str().unwrap()
+            ) + v["gitVersion"]
+                .as_str()
+                .unwrap()
+                .rsplit('.')
+                .next()
+                .unwrap()
+        );
+        let apis: Value = serde_json::from_str(RECORDED_APIS).unwrap();
+        let core: Value = serde_json::from_str(RECORDED_CORE).unwrap();
+        for doc in [&apis, &core] {
+            assert_eq!(doc["apiVersion"], "apidiscovery.k8s.io/v2");
+        }
+    }
+
+    #[test]
     fn version_order() {
         let mut v = vec!["v1alpha3".to_string(), "v1".into(), "v1beta1".into()];
         v.sort_by_key(|v| std::cmp::Reverse(version_priority(v)));
