@@ -1,8 +1,10 @@
 //! The stand-in (`tests/apiserver`) checked against the real API server: one sequence of
 //! requests sent to both, answers compared after masking what differs between any two servers
-//! by nature (uids, resourceVersions, timestamps, continue tokens). Covered: discovery, server-
+//! by nature (uids, resourceVersions, timestamps, continue tokens). Covered: `/version`,
+//! discovery (plain and aggregated, whole documents), server-
 //! side apply create/no-op/conflict/force, merge/JSON/strategic patches, the Status bodies of
-//! 404/409/415/422, Lease create/renew/stale update, watch, list with paging.
+//! 404/409/415/422, Lease create/renew/stale update, watch, list with paging, the defaults and
+//! managedFields of an applied Deployment and Service.
 
 use std::collections::BTreeMap;
 
@@ -62,8 +64,21 @@ impl Script<'_> {
         ct: &str,
         body: Option<Value>,
     ) -> raw::Answer {
+        self.send_accepting(step, method, path, ct, JSON, body)
+            .await
+    }
+
+    async fn send_accepting(
+        &mut self,
+        step: &'static str,
+        method: &str,
+        path: &str,
+        ct: &str,
+        accept: &str,
+        body: Option<Value>,
+    ) -> raw::Answer {
         let path = path.replace("{ns}", &self.ns);
-        let a = raw::send(self.client, method, &path, ct, body.as_ref())
+        let a = raw::send_accepting(self.client, method, &path, ct, accept, body.as_ref())
             .await
             .unwrap_or_else(|e| panic!("{step}: {e}"));
         self.seen.push(Observation {
@@ -90,6 +105,18 @@ const CMS: &str = "/api/v1/namespaces/{ns}/configmaps";
 
 fn cm(name: &str, data: Value) -> Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data})
+}
+
+const AGGREGATED_V2: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// An APIResourceList without the storage version hashes.
+fn without_hashes(mut doc: Value) -> Value {
+    for r in doc["resources"].as_array_mut().into_iter().flatten() {
+        if let Some(m) = r.as_object_mut() {
+            m.remove("storageVersionHash");
+        }
+    }
+    doc
 }
 
 /// The resources of a discovery document named in `names`, with what clients rely on.
@@ -122,8 +149,56 @@ async fn run(client: &kube::Client, ns: &str) -> Vec<Observation> {
         seen: Vec::new(),
     };
 
-    // Discovery. `/version` is not compared: the stand-in claims v1.28.7 because its built-in
-    // schemas are 1.28's, and mcpctl renders for the version a server reports.
+    // The version claimed (mcpctl renders for it): the same release, the same fields. The
+    // build date and commit are the build's.
+    let v = s.send("GET /version", "GET", "/version", "", None).await;
+    s.seen.pop();
+    let fields: Vec<&String> = v
+        .body
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    s.fact(
+        "/version",
+        json!({"major": v.body["major"], "minor": v.body["minor"],
+               "gitVersion": v.body["gitVersion"], "fields": fields}),
+    );
+
+    // Discovery documents whole (storageVersionHash aside: the stand-in stores no versions).
+    let plain = s.send("GET /api", "GET", "/api", "", None).await;
+    s.seen.pop();
+    let mut plain = plain.body;
+    plain["serverAddressByClientCIDRs"] = json!("<address>");
+    s.fact("/api", plain);
+    s.send("plain /apis", "GET", "/apis", "", None).await;
+    for gv in ["/api/v1", "/apis/apps/v1", "/apis/coordination.k8s.io/v1"] {
+        let a = s.send("resource list", "GET", gv, "", None).await;
+        s.seen.pop();
+        s.fact(
+            "resource list without storageVersionHash",
+            without_hashes(a.body),
+        );
+    }
+    // Aggregated discovery: v2 is served (with its media type), v2beta1 alone is not.
+    for root in ["/api", "/apis"] {
+        let a = s
+            .send_accepting("aggregated v2", "GET", root, "", AGGREGATED_V2, None)
+            .await;
+        s.fact(
+            "aggregated v2 Content-Type",
+            json!(a.headers.get("content-type").and_then(|v| v.to_str().ok())),
+        );
+    }
+    s.send_accepting(
+        "aggregated v2beta1 only",
+        "GET",
+        "/apis",
+        "",
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList",
+        None,
+    )
+    .await;
+
     let core = s.send("GET /api/v1", "GET", "/api/v1", "", None).await;
     let apps = s
         .send("GET /apis/apps/v1", "GET", "/apis/apps/v1", "", None)
@@ -429,6 +504,64 @@ async fn run(client: &kube::Client, ns: &str) -> Vec<Observation> {
     s.fact(
         "watch events",
         json!({"status": w.status, "events": events}),
+    );
+
+    // A Deployment and a Service shaped like mcpctl's, applied: the defaults the server fills
+    // in, generation and managedFields (the 1.30+ `preStop.sleep` must be accepted).
+    let deployment = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "diff-mcp", "labels": {"app.kubernetes.io/name": "diff-mcp"}},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "diff-mcp"}},
+            "template": {
+                "metadata": {"labels": {"app.kubernetes.io/name": "diff-mcp"}},
+                "spec": {
+                    "terminationGracePeriodSeconds": 30,
+                    "containers": [{
+                        "name": "mcp", "image": "registry.example/mcp:1.0",
+                        "ports": [{"name": "http", "containerPort": 8080}],
+                        "env": [{"name": "MCP_PORT", "value": "8080"}],
+                        "readinessProbe": {"httpGet": {"path": "/healthz", "port": "http"}},
+                        "lifecycle": {"preStop": {"sleep": {"seconds": 5}}},
+                        "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}},
+                        "securityContext": {"runAsNonRoot": true, "readOnlyRootFilesystem": true}
+                    }]
+                }
+            }
+        }
+    });
+    s.send(
+        "apply a Deployment",
+        "PATCH",
+        "/apis/apps/v1/namespaces/{ns}/deployments/diff-mcp?fieldManager=mcpctl",
+        APPLY,
+        Some(deployment),
+    )
+    .await;
+    let service = json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "diff-mcp"},
+        "spec": {"selector": {"app.kubernetes.io/name": "diff-mcp"},
+                 "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}
+    });
+    let svc = s
+        .send(
+            "apply a Service",
+            "PATCH",
+            "/api/v1/namespaces/{ns}/services/diff-mcp?fieldManager=mcpctl",
+            APPLY,
+            Some(service),
+        )
+        .await;
+    // Cluster IPs come from each server's own range.
+    s.seen.pop();
+    let mut svc_body = mask(&svc.body);
+    svc_body["spec"]["clusterIP"] = json!("<address>");
+    svc_body["spec"]["clusterIPs"] = json!(["<address>"]);
+    s.fact(
+        "apply a Service (cluster IPs masked)",
+        json!({"status": svc.status, "body": svc_body}),
     );
     s.seen
 }

@@ -71,7 +71,8 @@ fn container(c: &mut Value) {
     );
 }
 
-/// PodSpec defaults (v1.28 `SetDefaults_PodSpec` and friends).
+/// PodSpec defaults (`SetDefaults_PodSpec` and friends; as recorded from v1.28.7, and for an
+/// mcpctl-shaped Deployment checked against v1.37.2 by tests/e2e/differential.rs).
 pub fn pod_spec(spec: &mut Value) {
     let Some(m) = spec.as_object_mut() else {
         return;
@@ -112,7 +113,11 @@ fn pod_template(t: &mut Value) {
         .map(|m| m.entry("metadata").or_insert_with(|| json!({})))
         && let Some(mm) = meta.as_object_mut()
     {
-        mm.entry("creationTimestamp").or_insert(Value::Null);
+        // A zero creationTimestamp is left out (v1.37.2; v1.28.7 wrote `null`), also when the
+        // client sent `null`.
+        if mm.get("creationTimestamp") == Some(&Value::Null) {
+            mm.shift_remove("creationTimestamp");
+        }
     }
     if let Some(spec) = t.get_mut("spec") {
         pod_spec(spec);

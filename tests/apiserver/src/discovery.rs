@@ -1,29 +1,35 @@
 //! The resource table and the discovery documents built from it.
 //!
-//! Built-in groups come from the recorded aggregated discovery of a real v1.28.7 server
-//! (transcripts 07 and 08); custom resources come from CRD files. The unaggregated documents
+//! Built-in groups come from the aggregated discovery of the real server the stand-in is checked
+//! against (`data/discovery-apis.json`, `data/discovery-api.json`, recorded from v1.37.2 by
+//! `tests/cluster/examples/record_standin_data.rs`); custom resources come from CRD files. The unaggregated documents
 //! (`/api`, `/apis`, `/apis/{group}`, `/apis/{group}/{version}`) are generated from the same
 //! table, so every form of discovery agrees.
 //!
 //! Aggregated discovery (KEP-3352): "the client sends
-//! `Accept: application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList`" and
-//! the server answers that media type; a client that accepts nothing the server serves gets
-//! 406 (transcript 09).
+//! `Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList`" and the
+//! server answers that media type; a client that accepts nothing the server serves gets 406.
+//! v1.37.2 serves v2 only: asking only for v2beta1 gets 406 (as asking only for v2 did from
+//! v1.28.7, transcript 09).
 
 use crate::schema::Crd;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-const RECORDED_APIS: &str =
-    include_str!("../fixtures/transcripts/07-discovery-apis-aggregated-v2beta1.json");
-const RECORDED_CORE: &str =
-    include_str!("../fixtures/transcripts/08-discovery-api-aggregated-v2beta1.json");
-/// Groups of the recording that came from CRDs: served only when their CRD is registered.
-const RECORDED_CRD_GROUPS: &[&str] = &[
-    "networking.istio.io",
-    "gateway.networking.k8s.io",
-    "monitoring.coreos.com",
-];
+/// The `/version` answer of the real server the stand-in is checked against: the version it
+/// claims (mcpctl renders for the version a server reports).
+pub fn version() -> &'static Value {
+    static VERSION: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        serde_json::from_str(include_str!("../data/version.json")).expect("data/version.json")
+    })
+}
+
+/// Aggregated `/apis` of the real server without the groups of CRDs (those come from the CRDs
+/// this server was given).
+const RECORDED_APIS: &str = include_str!("../data/discovery-apis.json");
+/// Aggregated `/api` of the real server.
+const RECORDED_CORE: &str = include_str!("../data/discovery-api.json");
 
 #[derive(Debug, Clone)]
 pub struct Subresource {
@@ -132,31 +138,22 @@ fn has_rules(v: &Value) -> bool {
     }
 }
 
-/// The groups of a recorded aggregated `/apis` document without the recorded CRD groups
-/// (those come from the CRDs this server was given).
-fn recorded_builtin_groups(apis: &Value) -> Vec<Value> {
-    apis["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|it| {
-            !RECORDED_CRD_GROUPS.contains(&it["metadata"]["name"].as_str().unwrap_or_default())
-        })
-        .collect()
+/// The groups of a recorded aggregated discovery document.
+fn recorded_groups(doc: &Value) -> Vec<Value> {
+    doc["items"].as_array().cloned().unwrap_or_default()
 }
 
 impl Registry {
     pub fn new(crds: &[Crd], crd_docs: &[Value]) -> Registry {
-        let apis: Value = serde_json::from_str::<Value>(RECORDED_APIS).expect("transcript 07")["response"]["body"].clone();
-        let core: Value = serde_json::from_str::<Value>(RECORDED_CORE).expect("transcript 08")["response"]["body"].clone();
+        let apis: Value = serde_json::from_str(RECORDED_APIS).expect("data/discovery-apis.json");
+        let core: Value = serde_json::from_str(RECORDED_CORE).expect("data/discovery-api.json");
         let mut reg = Registry {
             recorded_apis: apis.clone(),
             recorded_core: core.clone(),
             ..Default::default()
         };
-        let mut items: Vec<Value> = core["items"].as_array().cloned().unwrap_or_default();
-        items.extend(recorded_builtin_groups(&apis));
+        let mut items = recorded_groups(&core);
+        items.extend(recorded_groups(&apis));
         for it in &items {
             let group = it["metadata"]["name"]
                 .as_str()
@@ -393,13 +390,13 @@ impl Registry {
         Some(doc)
     }
 
-    /// Aggregated discovery (apidiscovery.k8s.io/v2beta1 APIGroupDiscoveryList) for `/api` (core)
+    /// Aggregated discovery (apidiscovery.k8s.io/v2 APIGroupDiscoveryList) for `/api` (core)
     /// or `/apis` (everything else).
     pub fn aggregated(&self, core: bool) -> Value {
         if core {
             return self.recorded_core.clone();
         }
-        let mut items: Vec<Value> = recorded_builtin_groups(&self.recorded_apis);
+        let mut items: Vec<Value> = recorded_groups(&self.recorded_apis);
         for (g, versions) in &self.groups {
             let crd_res: Vec<&Arc<Resource>> = self
                 .resources
@@ -437,14 +434,15 @@ impl Registry {
                     json!({"version": v, "resources": rs, "freshness": "Current"})
                 })
                 .collect();
-            items.push(json!({"metadata": {"name": g, "creationTimestamp": null}, "versions": vs}));
+            // v1.37.2 leaves the zero creationTimestamp out (v1.28.7 wrote `null`).
+            items.push(json!({"metadata": {"name": g}, "versions": vs}));
         }
-        json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2beta1", "metadata": {}, "items": items})
+        json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
     }
 }
 
-pub const AGGREGATED_V2BETA1: &str =
-    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
+pub const AGGREGATED_V2: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 /// What an Accept header asks of `/api` or `/apis`.
 #[derive(Debug, PartialEq, Eq)]
@@ -455,7 +453,7 @@ pub enum Negotiated {
 }
 
 /// Content negotiation for the discovery roots: the first acceptable media range wins;
-/// aggregated v2beta1 is served, v2 is not (Kubernetes 1.28).
+/// aggregated v2 is served, v2beta1 is not (Kubernetes 1.37).
 pub fn negotiate(accept: Option<&str>) -> Negotiated {
     let Some(accept) = accept else {
         return Negotiated::Plain;
@@ -472,7 +470,7 @@ pub fn negotiate(accept: Option<&str>) -> Negotiated {
         }
         match (param("g"), param("v"), param("as")) {
             (None, None, None) => return Negotiated::Plain,
-            (Some("apidiscovery.k8s.io"), Some("v2beta1"), Some("APIGroupDiscoveryList"))
+            (Some("apidiscovery.k8s.io"), Some("v2"), Some("APIGroupDiscoveryList"))
                 if mt == "application/json" =>
             {
                 return Negotiated::Aggregated;
@@ -488,25 +486,53 @@ mod tests {
     use super::*;
 
     #[test]
-    fn negotiation_like_the_recording() {
-        assert_eq!(negotiate(Some(AGGREGATED_V2BETA1)), Negotiated::Aggregated);
+    fn negotiation_like_v1_37() {
+        // What v1.37.2 answered (tests/cluster/examples/record_standin_data.rs records with v2).
+        const V2BETA1: &str =
+            "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
+        assert_eq!(negotiate(Some(AGGREGATED_V2)), Negotiated::Aggregated);
         assert_eq!(
-            negotiate(Some(&format!("{AGGREGATED_V2BETA1},application/json"))),
+            negotiate(Some(&format!("{AGGREGATED_V2},application/json"))),
             Negotiated::Aggregated
         );
+        // kube-rs and kubectl list v2, then v2beta1, then plain JSON.
         assert_eq!(
-            negotiate(Some(
-                "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-            )),
-            Negotiated::NotAcceptable
+            negotiate(Some(&format!("{AGGREGATED_V2},{V2BETA1},application/json"))),
+            Negotiated::Aggregated
         );
+        assert_eq!(negotiate(Some(V2BETA1)), Negotiated::NotAcceptable);
         assert_eq!(
-            negotiate(Some(
-                "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
-            )),
+            negotiate(Some(&format!("{V2BETA1},application/json"))),
             Negotiated::Plain
         );
         assert_eq!(negotiate(Some("application/json")), Negotiated::Plain);
+    }
+
+    #[test]
+    fn the_data_files_come_from_one_release() {
+        // record_standin_data writes them together; a partial regeneration would mix releases.
+        let schemas: Value =
+            serde_json::from_str(include_str!("../data/builtin-schemas.json")).unwrap();
+        let v = version();
+        assert_eq!(schemas["kubernetesVersion"], v["gitVersion"]);
+        assert_eq!(
+            v["gitVersion"],
+            format!(
+                "v{}.{}.",
+                v["major"].as_str().unwrap(),
+                v["minor"].as_str().unwrap()
+            ) + v["gitVersion"]
+                .as_str()
+                .unwrap()
+                .rsplit('.')
+                .next()
+                .unwrap()
+        );
+        let apis: Value = serde_json::from_str(RECORDED_APIS).unwrap();
+        let core: Value = serde_json::from_str(RECORDED_CORE).unwrap();
+        for doc in [&apis, &core] {
+            assert_eq!(doc["apiVersion"], "apidiscovery.k8s.io/v2");
+        }
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! A Kubernetes API server stand-in for mcpctl's tests.
 //!
 //! It speaks the parts of the Kubernetes API that mcpctl uses, the way a real kube-apiserver
-//! v1.28.7 does (and v1.37.2, where tests/e2e/differential.rs compares them): discovery (plain
+//! v1.37.2 does (tests/e2e/differential.rs compares them; behaviour that did not change since
+//! v1.28.7 is also checked against recordings of that version): discovery (plain
 //! and aggregated), create/get/list/update/delete with
 //! resourceVersion, server-side apply with managedFields, merge/JSON/strategic patches,
 //! validation, watch, a Deployment controller, fault injection and a request log. The ground
-//! truth is the recordings in `fixtures/transcripts/` (see README.md of this crate).
+//! truth is the real v1.37.2 server and the recordings in `fixtures/transcripts/` (see
+//! README.md of this crate).
 //!
 //! ```no_run
 //! # async fn demo() {

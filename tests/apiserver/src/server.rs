@@ -387,7 +387,7 @@ fn discovery_root(
             shared.registry.aggregated(core),
             vec![(
                 "Content-Type".into(),
-                crate::discovery::AGGREGATED_V2BETA1.into(),
+                crate::discovery::AGGREGATED_V2.into(),
             )],
         )),
         Negotiated::Plain => ok(plain()),
@@ -404,9 +404,7 @@ fn route(shared: &Arc<Shared>, r: &Req) -> Res<Outcome> {
         .collect();
     let get = r.method == Method::GET;
     match segs.as_slice() {
-        ["version"] if get => ok(json!({
-            "major": "1", "minor": "28", "gitVersion": "v1.28.7", "gitCommit": "c8dcb00be9961ec36d141d2e4103f85f92bcf291",
-            "gitTreeState": "clean", "buildDate": "2024-02-14T10:32:40Z", "goVersion": "go1.21.7", "compiler": "gc", "platform": "linux/amd64"})),
+        ["version"] if get => ok(crate::discovery::version().clone()),
         // OpenAPI documents: empty but well-formed, so that kubectl (which fetches them before
         // applying) proceeds; field validation is the server's job (fieldValidation).
         ["openapi", "v2"] if get => {
@@ -418,7 +416,7 @@ fn route(shared: &Arc<Shared>, r: &Req) -> Res<Outcome> {
                 ))
             } else {
                 ok(
-                    json!({"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.28.7"}, "paths": {}, "definitions": {}}),
+                    json!({"swagger": "2.0", "info": {"title": "Kubernetes", "version": crate::discovery::version()["gitVersion"]}, "paths": {}, "definitions": {}}),
                 )
             }
         }
@@ -537,10 +535,12 @@ fn resource_verb(
         }
         (Some(n), None, &Method::DELETE) => delete(shared, &res, ns_s, n, r),
         (Some(n), Some("status"), &Method::GET) => get_object(shared, &res, ns_s, n),
+        // A scale write re-reads and tries again when the controller wrote in between, as
+        // every write does (the real scale REST storage goes through GuaranteedUpdate too).
         (Some(n), Some("scale"), m)
             if m == Method::GET || m == Method::PUT || m == Method::PATCH =>
         {
-            scale(shared, &res, ns_s, n, r)
+            retry_stale(|| scale(shared, &res, ns_s, n, r))
         }
         _ => Err(status::method_not_allowed()),
     }

@@ -1,7 +1,7 @@
 //! Schema navigation shared by server-side apply, strategic merge, field validation and pruning.
 //!
-//! Built-in kinds use `data/builtin-schemas.json` (Kubernetes v1.28 field tables with the
-//! structural-merge markers restored, see tools/gen_builtin_schemas.py); custom resources use
+//! Built-in kinds use `data/builtin-schemas.json` (the `/openapi/v3` schemas of a real v1.37.2
+//! server, reduced by tests/cluster/examples/record_standin_data.rs); custom resources use
 //! their CRD's `openAPIV3Schema`. Both are OpenAPI v3 shaped: `properties`, `items`,
 //! `additionalProperties`, `x-kubernetes-list-type`/`-list-map-keys`/`-map-type`,
 //! `x-kubernetes-preserve-unknown-fields`, `x-kubernetes-int-or-string`, and `$ref` (built-ins).
@@ -77,7 +77,7 @@ impl<'a> Ty<'a> {
 
     pub fn object_meta() -> Ty<'static> {
         Ty {
-            node: builtin_defs().get("V1ObjectMeta"),
+            node: builtin_defs().get("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"),
             defs: builtin_defs(),
             root: false,
         }

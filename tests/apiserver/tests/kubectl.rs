@@ -137,7 +137,7 @@ fn kubectl_works_against_the_standalone_server() {
     srv.write_kubeconfig(&k.kubeconfig, "test", "default");
 
     let out = k.ok(&["version", "-o", "json"], None);
-    assert!(out.contains("\"gitVersion\": \"v1.28.7\""), "{out}");
+    assert!(out.contains("\"gitVersion\": \"v1.37.2\""), "{out}");
     let out = k.ok(
         &[
             "api-resources",

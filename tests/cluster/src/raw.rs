@@ -32,6 +32,18 @@ pub async fn send(
     content_type: &str,
     body: Option<&Value>,
 ) -> Result<Answer, String> {
+    send_accepting(client, method, path, content_type, "application/json", body).await
+}
+
+/// [`send`] with an `Accept` header of the caller's (aggregated discovery, say).
+pub async fn send_accepting(
+    client: &kube::Client,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    accept: &str,
+    body: Option<&Value>,
+) -> Result<Answer, String> {
     let bytes = match body {
         Some(Value::String(s)) => s.clone().into_bytes(),
         Some(v) => serde_json::to_vec(v).expect("JSON"),
@@ -40,7 +52,7 @@ pub async fn send(
     let mut req = http::Request::builder()
         .method(method)
         .uri(path)
-        .header("accept", "application/json");
+        .header("accept", accept);
     if body.is_some() {
         req = req.header("content-type", content_type);
     }
