@@ -4,7 +4,7 @@
 use crate::cli::{GlobalArgs, ReconcileArgs};
 use crate::cluster::journal::Journal;
 use crate::cluster::{runtime, session};
-use crate::error::{Result, exit};
+use crate::error::{Error, Result, exit};
 use crate::output::Printer;
 use crate::rollout::run;
 
@@ -19,6 +19,7 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs, printer: &Printer) -> Resu
         let now = s.cluster.now();
         let emit = |e: crate::rollout::events::Event| printer.event(&e);
         let mut performed = 0;
+        let mut failed = Vec::new();
         for server in s
             .fleet
             .servers
@@ -32,9 +33,33 @@ pub fn run(global: &GlobalArgs, args: &ReconcileArgs, printer: &Printer) -> Resu
             if due.is_empty() {
                 continue;
             }
-            performed += run::reconcile(&s, server, args.force_unlock, &emit).await?;
+            // One server's failure (its lock is held, a write failed) does
+            // not stop the others; the exit code reports the worst.
+            match run::reconcile(&s, server, args.force_unlock, &emit).await {
+                Ok(n) => performed += n,
+                Err(e) => failed.push((server.name.clone(), e)),
+            }
         }
         printer.status(&format!("{performed} due task(s) performed"));
-        Ok(exit::OK)
+        match failed.len() {
+            0 => Ok(exit::OK),
+            1 => Err(failed.remove(0).1),
+            n => {
+                let code = failed
+                    .iter()
+                    .map(|(_, e)| e.exit_code())
+                    .max()
+                    .unwrap_or(exit::ERROR);
+                let lines: Vec<String> =
+                    failed.iter().map(|(s, e)| format!("  {s}: {e}")).collect();
+                Err(Error::WithCode {
+                    code,
+                    message: format!(
+                        "the due tasks of {n} servers could not be performed:\n{}",
+                        lines.join("\n")
+                    ),
+                })
+            }
+        }
     })
 }

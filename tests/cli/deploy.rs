@@ -826,3 +826,58 @@ fn gitlab_sections_and_plain_ci_lines() {
         "no timestamp: {step}"
     );
 }
+
+/// `reconcile` performs every server's due tasks; a server whose lock is
+/// held does not stop the others, and the exit code says so (5).
+#[test]
+fn reconcile_goes_on_past_a_locked_server() {
+    let env = Env::start(&[]);
+    env.write_fleet(&format!(
+        "fleet: acme\nnamespace: {NS}\ndefaults:\n  replicas: 2\n  router: service\n  strategy: blue-green\nservers:\n  - {{name: github, image: '{V1}'}}\n  - {{name: slack, image: '{V1}'}}\n"
+    ));
+    let o = env.run(&["apply", "--wait"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    for server in ["github", "slack"] {
+        let o = env.run(&[
+            "deploy",
+            server,
+            "--image",
+            V2,
+            "--no-smoke",
+            "--scale-down-delay",
+            "0s",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    }
+    // Someone else holds github's lock right now.
+    let now = jiff::Timestamp::now();
+    let stamp = format!(
+        "{}.{:06}Z",
+        now.strftime("%Y-%m-%dT%H:%M:%S"),
+        now.subsec_microsecond()
+    );
+    env.srv.put_object(
+        json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": "mcpctl-lock-github", "namespace": NS,
+            "labels": {"mcpctl.io/record": "lock", "mcpctl.io/fleet": "acme"}},
+        "spec": {"holderIdentity": "ci:other/1", "leaseDurationSeconds": 30,
+            "acquireTime": stamp, "renewTime": stamp}}),
+    );
+    let o = env.run(&["reconcile"]);
+    assert_eq!(o.status.code(), Some(5), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("ci:other/1"),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(
+        replicas(&env, "slack-blue"),
+        0,
+        "slack's due scale-down was performed"
+    );
+    assert_eq!(
+        replicas(&env, "github-blue"),
+        2,
+        "github's waits for its lock"
+    );
+}
