@@ -43,6 +43,9 @@ _mcpctl() {
             mcpctl,man)
                 cmd="mcpctl__subcmd__man"
                 ;;
+            mcpctl,rbac)
+                cmd="mcpctl__subcmd__rbac"
+                ;;
             mcpctl,reconcile)
                 cmd="mcpctl__subcmd__reconcile"
                 ;;
@@ -91,6 +94,9 @@ _mcpctl() {
             mcpctl__subcmd__help,man)
                 cmd="mcpctl__subcmd__help__subcmd__man"
                 ;;
+            mcpctl__subcmd__help,rbac)
+                cmd="mcpctl__subcmd__help__subcmd__rbac"
+                ;;
             mcpctl__subcmd__help,reconcile)
                 cmd="mcpctl__subcmd__help__subcmd__reconcile"
                 ;;
@@ -119,7 +125,7 @@ _mcpctl() {
 
     case "${cmd}" in
         mcpctl)
-            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help"
+            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -417,7 +423,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__help)
-            opts="init validate lint render completions diff apply status history deploy rollback reconcile version man smoke help"
+            opts="init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -543,6 +549,20 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpctl__subcmd__help__subcmd__rbac)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -823,6 +843,64 @@ _mcpctl() {
                 return 0
             fi
             case "${prev}" in
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fleet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpctl__subcmd__rbac)
+            opts="-n -f -o -v -q -h -V --for --cluster-wide --name --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --for)
+                    COMPREPLY=($(compgen -W "deploy read-only" -- "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

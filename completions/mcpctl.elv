@@ -48,6 +48,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand deploy 'Deploy a new image with the server''s strategy (blue-green, rolling), gated by the MCP smoke test'
             cand rollback 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
             cand reconcile 'Perform due tasks (delayed scale-downs) of the fleet''s servers'
+            cand rbac 'Print the least-privilege ServiceAccount, Role and RoleBinding a CI identity needs'
             cand version 'Print the version, git commit and build date (`-o json` too)'
             cand man 'Print the manual page (roff; `mcpctl man | man -l -`)'
             cand smoke 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
@@ -335,6 +336,29 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcpctl;rbac'= {
+            cand --for 'What the identity runs: deploy (apply, deploy, rollback, reconcile and the rest) or read-only'
+            cand --name 'Name of the ServiceAccount, Role and binding'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --events 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines'
+            cand --cluster-wide 'A ClusterRole and ClusterRoleBinding instead of a Role and RoleBinding in the fleet''s namespace'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpctl;version'= {
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
             cand --context 'Kubeconfig context to use (default: the current context)'
@@ -414,6 +438,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand deploy 'Deploy a new image with the server''s strategy (blue-green, rolling), gated by the MCP smoke test'
             cand rollback 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
             cand reconcile 'Perform due tasks (delayed scale-downs) of the fleet''s servers'
+            cand rbac 'Print the least-privilege ServiceAccount, Role and RoleBinding a CI identity needs'
             cand version 'Print the version, git commit and build date (`-o json` too)'
             cand man 'Print the manual page (roff; `mcpctl man | man -l -`)'
             cand smoke 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
@@ -442,6 +467,8 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
         &'mcpctl;help;rollback'= {
         }
         &'mcpctl;help;reconcile'= {
+        }
+        &'mcpctl;help;rbac'= {
         }
         &'mcpctl;help;version'= {
         }

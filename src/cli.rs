@@ -99,6 +99,8 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// Perform due tasks (delayed scale-downs) of the fleet's servers
     Reconcile(ReconcileArgs),
+    /// Print the least-privilege ServiceAccount, Role and RoleBinding a CI identity needs
+    Rbac(RbacArgs),
     /// Print the version, git commit and build date (`-o json` too)
     Version,
     /// Print the manual page (roff; `mcpctl man | man -l -`)
@@ -183,6 +185,25 @@ pub struct RollbackArgs {
     pub to_revision: Option<u32>,
     #[command(flatten)]
     pub rollout: RolloutArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RbacArgs {
+    /// What the identity runs: deploy (apply, deploy, rollback, reconcile and the rest) or read-only
+    #[arg(long = "for", value_enum, default_value_t = RbacFor::Deploy)]
+    pub purpose: RbacFor,
+    /// A ClusterRole and ClusterRoleBinding instead of a Role and RoleBinding in the fleet's namespace
+    #[arg(long)]
+    pub cluster_wide: bool,
+    /// Name of the ServiceAccount, Role and binding
+    #[arg(long, default_value = "mcpctl")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RbacFor {
+    Deploy,
+    ReadOnly,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -11,6 +11,7 @@ pub mod fleet;
 pub mod gate;
 pub mod lint;
 pub mod output;
+pub mod rbac;
 pub mod render;
 pub mod rollout;
 pub mod traffic;

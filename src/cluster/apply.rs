@@ -398,10 +398,19 @@ pub async fn replan(
 }
 
 /// Whether the namespace exists.
+///
+/// A namespace is cluster-scoped, so an identity bound by a Role in it (what
+/// `mcpctl rbac` renders) may not read it: a 403 means it exists (a Role can
+/// only be bound in an existing namespace).
 pub async fn namespace_exists(cluster: &Cluster, ns: &str) -> Result<bool> {
-    Ok(get_optional(cluster, format!("/api/v1/namespaces/{ns}"))
-        .await?
-        .is_some())
+    let req = Req::get(format!("/api/v1/namespaces/{ns}"));
+    let resp = cluster.send(&req).await?;
+    match resp.status {
+        404 => Ok(false),
+        403 => Ok(true),
+        s if (200..300).contains(&s) => Ok(true),
+        _ => Err(cluster.api_error(&req, &resp)),
+    }
 }
 
 /// Applies the planned objects that change, in order (a rollout part comes

@@ -704,7 +704,8 @@ impl Cluster {
                 self.context
             ),
             403 => format!(
-                "; the user of context \"{}\" lacks permission for this",
+                "; the user of context \"{}\" lacks permission for this: `mcpctl rbac` prints the \
+                 Role a CI identity needs",
                 self.context
             ),
             _ => String::new(),

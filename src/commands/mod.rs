@@ -11,6 +11,7 @@ mod inputs;
 mod lint;
 mod man;
 mod operation;
+mod rbac;
 mod reconcile;
 mod render;
 mod rollback;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Deploy(args) => deploy::run(global, args, printer),
         Command::Rollback(args) => rollback::run(global, args, printer),
         Command::Reconcile(args) => reconcile::run(global, args, printer),
+        Command::Rbac(args) => rbac::run(global, args, printer),
         Command::Version => version::run(printer),
         Command::Man => man::run(),
         Command::Smoke(args) => smoke::run(global, args, printer),

@@ -14,6 +14,7 @@ mod deploy;
 mod deploy_gates;
 mod fleet_errors;
 mod lint;
+mod rbac;
 mod render;
 mod seed;
 mod smoke;
