@@ -26,7 +26,7 @@
 mod crds;
 pub mod kubelet;
 mod pki;
-mod process;
+pub mod process;
 pub mod raw;
 
 use std::path::{Path, PathBuf};
