@@ -57,23 +57,7 @@ use super::prometheus::{QueryError, QueryResult};
 use super::query;
 use crate::fleet::{self, NoDataPolicy};
 
-/// Which side of the threshold is healthy.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Bound {
-    /// The value must not exceed this (error rate, latency).
-    Max(f64),
-    /// The value must not fall below this (success rate).
-    Min(f64),
-}
-
-/// How a metric is judged against the stable track measured in the same sample.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Baseline {
-    /// Canary may exceed stable by this much (absolute: 0.005 is half a point of error rate).
-    Increase(f64),
-    /// Canary may be this many times the stable value (1.5 is 50% worse).
-    Ratio(f64),
-}
+pub use crate::fleet::{Baseline, Bound};
 
 /// One metric of the analysis.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,18 +84,27 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// The error-rate analysis of a fleet file's `canary.analysis`: the
-    /// fleet's query (or the built-in one) against `maxErrorRate`.
+    /// The analysis of a fleet file's `canary.analysis`: the error rate (the
+    /// fleet's query or the built-in one) against `maxErrorRate` and the
+    /// optional baseline, then the fleet's further `metrics`.
     pub fn from_fleet(a: &fleet::Analysis) -> Result<Spec, String> {
+        let error_rate = Metric {
+            name: "error-rate".into(),
+            query: a.query.clone().unwrap_or_else(query::error_rate_template),
+            bound: Bound::Max(a.max_error_rate),
+            baseline: a.baseline,
+        };
         let spec = Spec {
             requests_query: query::requests_template(),
             min_requests: a.min_requests,
-            metrics: vec![Metric {
-                name: "error-rate".into(),
-                query: a.query.clone().unwrap_or_else(query::error_rate_template),
-                bound: Bound::Max(a.max_error_rate),
-                baseline: None,
-            }],
+            metrics: std::iter::once(error_rate)
+                .chain(a.metrics.iter().map(|m| Metric {
+                    name: m.name.clone(),
+                    query: m.query.clone(),
+                    bound: m.bound,
+                    baseline: m.baseline,
+                }))
+                .collect(),
             no_data: a.no_data,
             failure_limit: a.failure_limit,
         };

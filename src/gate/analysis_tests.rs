@@ -478,6 +478,9 @@ fn spec_from_the_fleet_file() {
         no_data: NoDataPolicy::Ignore,
         failure_limit: 2,
         query: None,
+        window: std::time::Duration::from_secs(60),
+        baseline: None,
+        metrics: vec![],
     };
     let s = Spec::from_fleet(&a).unwrap();
     assert_eq!(s.metrics[0].bound, Bound::Max(0.02));
@@ -494,6 +497,20 @@ fn spec_from_the_fleet_file() {
         Spec::from_fleet(&custom).unwrap().metrics[0].query,
         "my_errors{s=\"{{ server }}\"}"
     );
+    let more = fleet::Analysis {
+        baseline: Some(Baseline::Ratio(1.5)),
+        metrics: vec![fleet::Metric {
+            name: "p95-latency".into(),
+            query: query::p95_latency_template(),
+            bound: Bound::Max(2.0),
+            baseline: Some(Baseline::Increase(0.5)),
+        }],
+        ..custom
+    };
+    let s = Spec::from_fleet(&more).unwrap();
+    assert_eq!(s.metrics[0].baseline, Some(Baseline::Ratio(1.5)));
+    assert_eq!(s.metrics[1].name, "p95-latency");
+    assert_eq!(s.metrics[1].baseline, Some(Baseline::Increase(0.5)));
 }
 
 #[test]

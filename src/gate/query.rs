@@ -46,6 +46,19 @@ pub struct Vars {
 }
 
 impl Vars {
+    /// The variables of one track of a fleet server, with the interval and
+    /// window of its `canary.analysis`.
+    pub fn new(namespace: &str, server: &crate::fleet::Server, track: &str, version: &str) -> Vars {
+        Vars {
+            server: server.name.clone(),
+            namespace: namespace.to_string(),
+            track: track.to_string(),
+            version: version.to_string(),
+            interval: server.canary.analysis.interval,
+            window: server.canary.analysis.window,
+        }
+    }
+
     /// The same variables for another track (the stable baseline).
     pub fn for_track(&self, track: &str, version: &str) -> Vars {
         Vars {
@@ -215,6 +228,18 @@ mod tests {
     fn unclosed_placeholder_is_an_error() {
         let e = check("x{s=\"{{ server\"}").unwrap_err();
         assert!(e.contains("without a closing"), "{e}");
+    }
+
+    #[test]
+    fn vars_of_a_fleet_server_take_its_interval_and_window() {
+        let mut s = crate::fleet::testing::server("github", "x/github:2");
+        s.canary.analysis.interval = Duration::from_secs(5);
+        s.canary.analysis.window = Duration::from_secs(90);
+        let v = Vars::new("mcp", &s, "canary", "2");
+        assert_eq!(
+            render("{{ server }} {{ namespace }} {{ track }} {{ version }} {{ interval }} {{ window }}", &v).unwrap(),
+            "github mcp canary 2 5s 1m30s"
+        );
     }
 
     #[test]
