@@ -5,32 +5,22 @@
 //! Prometheus response here is made up: errors come from a real Prometheus, a
 //! closed port, or a socket that never answers.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{DEADLINE, block_on, spec};
 use mcpctl::fleet::NoDataPolicy;
-use mcpctl::gate::analysis::{
-    Analysis, Baseline, Bound, Decision, Metric, Outcome, Sample, Spec, Verdict,
-};
+use mcpctl::gate::analysis::{Analysis, Baseline, Decision, Outcome, Sample, Spec, Verdict};
 use mcpctl::gate::prometheus::{Auth, Client, Options, QueryErrorKind, QueryResult};
 use mcpctl::gate::query::{self, Vars};
 use mcpctl::gate::sample;
 use test_prometheus::{Prometheus, Traffic};
 
 const NS: &str = "analysis";
-/// Enough for data to show on a loaded machine; a wait ends as soon as its condition holds.
-const DEADLINE: Duration = Duration::from_secs(90);
-/// Ten scrapes: `rate()` over it has data within a couple of seconds.
-const WINDOW: Duration = Duration::from_secs(10);
 
 fn vars(server: &str, track: &str) -> Vars {
-    Vars {
-        server: server.into(),
-        namespace: NS.into(),
-        track: track.into(),
-        version: if track == "canary" { "2.0.0" } else { "1.0.0" }.into(),
-        interval: Duration::from_secs(1),
-        window: WINDOW,
-    }
+    common::vars(NS, server, track)
 }
 
 fn client_for(url: &str, timeout: Duration) -> Client {
@@ -45,29 +35,6 @@ fn client_for(url: &str, timeout: Duration) -> Client {
 
 fn client() -> Client {
     client_for(Prometheus::shared().url(), Duration::from_secs(20))
-}
-
-fn spec(max_error_rate: f64, no_data: NoDataPolicy) -> Spec {
-    Spec {
-        requests_query: query::requests_template(),
-        min_requests: 20,
-        metrics: vec![Metric {
-            name: "error-rate".into(),
-            query: query::error_rate_template(),
-            bound: Bound::Max(max_error_rate),
-            baseline: None,
-        }],
-        no_data,
-        failure_limit: 1,
-    }
-}
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
 }
 
 /// Takes and judges one sample of `server`'s canary (and stable) track.

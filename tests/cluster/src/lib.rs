@@ -25,7 +25,7 @@
 
 mod crds;
 pub mod kubelet;
-mod pki;
+pub mod pki;
 pub mod process;
 pub mod raw;
 

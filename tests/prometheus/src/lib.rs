@@ -70,24 +70,58 @@ pub struct Prometheus {
     url: String,
     dir: PathBuf,
     registry: Arc<Mutex<Registry>>,
+    secured: Option<Secured>,
 }
 
+/// How to reach a Prometheus served over HTTPS with basic auth.
+#[derive(Debug, Clone)]
+pub struct Secured {
+    /// The CA that signed Prometheus's certificate (for 127.0.0.1).
+    pub ca: PathBuf,
+    pub user: &'static str,
+    pub password: &'static str,
+}
+
+/// Basic-auth user of the secured Prometheus, and its password.
+const USER: &str = "mcpctl";
+const PASSWORD: &str = "analysis-secret";
+/// bcrypt (cost 4, the lowest Prometheus accepts) of [`PASSWORD`].
+const PASSWORD_BCRYPT: &str = "$2b$04$L1qKr60uFJe5nsVZnW7u6OxzRwQHWuPbT4EOMjcjRyuWK/UVyxzN6";
+
 static PROMETHEUS: OnceLock<Result<Prometheus, String>> = OnceLock::new();
+static SECURED: OnceLock<Result<Prometheus, String>> = OnceLock::new();
 
 impl Prometheus {
     /// The Prometheus of this test binary, started by the first caller. Panics, in every test
     /// that asks, with the reason when it cannot start (no `prometheus` binary: `scripts/test.sh`
     /// installs it): the tests never skip silently.
     pub fn shared() -> &'static Prometheus {
-        match PROMETHEUS.get_or_init(start) {
+        match PROMETHEUS.get_or_init(|| start(false)) {
             Ok(p) => p,
             Err(e) => panic!("the test Prometheus did not start: {e}"),
         }
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// Like [`Prometheus::shared`], but served over HTTPS (a certificate from a CA made for the
+    /// run with `openssl`) and behind basic auth: see [`Prometheus::secured`]. For a test binary
+    /// of its own, so that each binary still runs one Prometheus. Its data can be read only
+    /// through a TLS client (such as mcpctl's), so [`Prometheus::query`] and
+    /// [`Prometheus::wait_for`] are not for it.
+    pub fn shared_secured() -> &'static Prometheus {
+        match SECURED.get_or_init(|| start(true)) {
+            Ok(p) => p,
+            Err(e) => panic!("the secured test Prometheus did not start: {e}"),
+        }
+    }
+
+    /// `http://127.0.0.1:<port>` (`https://` when secured).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The CA and credentials of a secured Prometheus.
+    pub fn secured(&self) -> Option<&Secured> {
+        self.secured.as_ref()
     }
 
     /// Prometheus's own output.
@@ -197,11 +231,11 @@ impl Prometheus {
 
 /// Starts everything on a thread that lives as long as the process (the parent-death signal
 /// of Prometheus is tied to it) and hands back the running server.
-fn start() -> Result<Prometheus, String> {
+fn start(secured: bool) -> Result<Prometheus, String> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("prometheus".into())
-        .spawn(move || match boot() {
+        .spawn(move || match boot(secured) {
             Ok((prom, running)) => {
                 let _ = tx.send(Ok(prom));
                 // The process and its reaper's pipe stay open until the test binary ends.
@@ -219,9 +253,14 @@ fn start() -> Result<Prometheus, String> {
         .map_err(|_| "the Prometheus thread ended without an answer".to_string())?
 }
 
-fn boot() -> Result<(Prometheus, (Component, Reaper)), String> {
+fn boot(secured: bool) -> Result<(Prometheus, (Component, Reaper)), String> {
     let binary = find_binary()?;
-    let dir = std::env::temp_dir().join(format!("mcpctl-prometheus-{}", std::process::id()));
+    let name = if secured {
+        "prometheus-tls"
+    } else {
+        "prometheus"
+    };
+    let dir = std::env::temp_dir().join(format!("mcpctl-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let reaper = Reaper::start(&dir)?;
@@ -238,25 +277,62 @@ fn boot() -> Result<(Prometheus, (Component, Reaper)), String> {
         ),
     )
     .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
+    let secured = if secured {
+        let pki = test_cluster::pki::create(&dir.join("pki"))?;
+        let web = dir.join("web.yml");
+        std::fs::write(
+            &web,
+            format!(
+                "tls_server_config:\n  cert_file: {}\n  key_file: {}\nbasic_auth_users:\n  {USER}: {PASSWORD_BCRYPT}\n",
+                pki.server_crt.display(),
+                pki.server_key.display()
+            ),
+        )
+        .map_err(|e| format!("cannot write {}: {e}", web.display()))?;
+        Some((
+            web,
+            Secured {
+                ca: pki.ca_crt,
+                user: USER,
+                password: PASSWORD,
+            },
+        ))
+    } else {
+        None
+    };
 
     // Another process may take the port between the probe and the bind: try a few.
     let mut last = String::new();
     for _ in 0..5 {
         let port = free_port()?;
-        let args = vec![
+        let mut args = vec![
             format!("--config.file={}", config.display()),
             format!("--storage.tsdb.path={}", dir.join("data").display()),
             format!("--web.listen-address=127.0.0.1:{port}"),
             "--storage.tsdb.retention.time=1h".to_string(),
-            "--log.level=warn".to_string(),
         ];
+        if let Some((web, _)) = &secured {
+            args.push(format!("--web.config.file={}", web.display()));
+        }
         let mut c = Component::start(&reaper, &dir, "prometheus", &binary, &args)?;
-        let url = format!("http://127.0.0.1:{port}");
-        match wait_until("prometheus", &mut c, START_DEADLINE, || {
-            http_get(&url, "/-/ready").is_ok()
-        }) {
+        let log = c.log.clone();
+        let scheme = if secured.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://127.0.0.1:{port}");
+        let ready = || match &secured {
+            None => http_get(&url, "/-/ready").is_ok(),
+            // No TLS client here: Prometheus says when it is ready.
+            Some(_) => std::fs::read_to_string(&log)
+                .is_ok_and(|l| l.contains("Server is ready to receive web requests")),
+        };
+        match wait_until("prometheus", &mut c, START_DEADLINE, ready) {
             Ok(()) => {
-                return Ok((Prometheus { url, dir, registry }, (c, reaper)));
+                let prom = Prometheus {
+                    url,
+                    dir,
+                    registry,
+                    secured: secured.map(|(_, s)| s),
+                };
+                return Ok((prom, (c, reaper)));
             }
             Err(e) if e.contains("address already in use") => last = e,
             Err(e) => return Err(e),
