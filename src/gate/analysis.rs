@@ -360,7 +360,7 @@ impl Spec {
 
 fn missing(what: &str, track: Track) -> QueryError {
     QueryError {
-        kind: super::prometheus::QueryErrorKind::BadJson,
+        kind: super::prometheus::QueryErrorKind::NotTaken,
         message: format!("no reading of `{what}` for the {track} track in the sample"),
     }
 }
@@ -425,9 +425,7 @@ impl Reading {
                         })
                         .collect();
                     return Err(QueryError {
-                        kind: super::prometheus::QueryErrorKind::UnexpectedType(
-                            "several series".into(),
-                        ),
+                        kind: super::prometheus::QueryErrorKind::SeveralSeries(many.len()),
                         message: format!(
                             "the query returned {} series where one is expected ({}{}); aggregate it, for example with sum(...)",
                             many.len(),

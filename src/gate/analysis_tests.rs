@@ -205,6 +205,8 @@ fn more_than_one_series_is_a_query_error() {
     let Outcome::Error(e) = &sample.deciding().unwrap().outcome else {
         panic!("{sample:?}")
     };
+    assert_eq!(e.kind, QueryErrorKind::SeveralSeries(2));
+    assert_eq!(e.kind_name(), "several series");
     assert!(e.message.contains("2 series where one is expected"), "{e}");
     assert!(e.message.contains("pod=\"p0\""), "{e}");
     assert!(e.message.contains("sum(...)"), "{e}");
@@ -418,6 +420,16 @@ fn a_missing_reading_is_an_error_not_a_pass() {
     )]);
     assert_eq!(judge(&s, &r), Verdict::Fail);
     assert_eq!(judge(&s, &Readings::default()), Verdict::Fail);
+    let sample = s.judge(&r);
+    let Outcome::Error(e) = &sample.deciding().unwrap().outcome else {
+        panic!("{sample:?}")
+    };
+    assert_eq!(e.kind, QueryErrorKind::NotTaken);
+    assert!(
+        e.message
+            .contains("no reading of `error-rate` for the canary track"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -189,6 +189,10 @@ pub enum QueryErrorKind {
     BadJson,
     /// A result type the analysis cannot judge (`matrix`, `string`).
     UnexpectedType(String),
+    /// A vector of this many series where the analysis expects one.
+    SeveralSeries(usize),
+    /// The sample holds no answer to this query (it was not sent).
+    NotTaken,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,6 +220,8 @@ impl QueryError {
             QueryErrorKind::Prometheus { .. } => "query error",
             QueryErrorKind::BadJson => "bad response",
             QueryErrorKind::UnexpectedType(_) => "unexpected result type",
+            QueryErrorKind::SeveralSeries(_) => "several series",
+            QueryErrorKind::NotTaken => "not taken",
         }
     }
 }

@@ -310,6 +310,7 @@ fn two_series_where_one_is_expected_is_a_query_error() {
     let Outcome::Error(e) = &s.deciding().unwrap().outcome else {
         panic!("{s:?}")
     };
+    assert_eq!(e.kind, QueryErrorKind::SeveralSeries(2));
     assert!(e.message.contains("2 series where one is expected"), "{e}");
     assert!(
         e.message.contains("code=\"200\"") && e.message.contains("code=\"500\""),
