@@ -356,3 +356,69 @@ fn baseline_comparison_tolerates_the_stable_error_rate() {
     assert_eq!(take(&client, &ratio, "steady").verdict, Verdict::Pass);
     assert_eq!(take(&client, &ratio, "worse").verdict, Verdict::Fail);
 }
+
+/// From a fleet file's `canary.analysis` (window, baseline, a further metric with a `min`
+/// bound) to samples of the real Prometheus.
+#[test]
+fn a_fleet_files_analysis_runs_as_written() {
+    let text = r#"
+fleet: acme
+namespace: analysis
+servers:
+  - name: fleet-steady
+    image: x/steady:2
+    canary:
+      analysis:
+        interval: 1s
+        window: 10s
+        maxErrorRate: 0.01
+        maxErrorRateIncrease: 0.01
+        metrics:
+          - name: request-rate
+            query: 'sum(rate(mcp_requests_total{namespace="{{ namespace }}",mcp_server="{{ server }}",track="{{ track }}"}[{{ window }}]))'
+            min: 5
+"#;
+    let fleet = mcpctl::fleet::load_str(text, std::path::Path::new("fleet.yaml"))
+        .expect("fleet loads")
+        .fleet;
+    let server = &fleet.servers[0];
+    let spec = Spec::from_fleet(&server.canary.analysis).expect("spec");
+    assert_eq!(spec.metrics.len(), 2);
+    let canary = Vars::new(&fleet.namespace, server, "canary", &server.version);
+    let stable = Vars::new(&fleet.namespace, server, "stable", "1");
+    assert_eq!(
+        canary,
+        vars("fleet-steady", "canary").for_track("canary", "2")
+    );
+
+    let prom = Prometheus::shared();
+    prom.set_traffic(NS, "fleet-steady", "stable", traffic(20.0, 0.05, 0.0));
+    prom.set_traffic(NS, "fleet-steady", "canary", traffic(20.0, 0.055, 0.0));
+    wait_for_requests("fleet-steady", "stable", 20.0);
+    // `rate()` averages over the whole window: a series younger than the window reads low, so
+    // the request rate is judged once the window holds 9 s of the canary's 20 requests a second.
+    wait_for_requests("fleet-steady", "canary", 180.0);
+    let client = client();
+    let readings = block_on(sample::take(&client, &spec, &canary, &stable)).unwrap();
+    let s = spec.judge(&readings);
+    assert_eq!(s.verdict, Verdict::Pass, "{s:#?}");
+    let rate = s.checks.iter().find(|c| c.name == "request-rate").unwrap();
+    let v = rate.value.unwrap();
+    assert!(
+        (v - 20.0).abs() < 2.0,
+        "request rate {v}, the endpoint serves 20/s"
+    );
+
+    // The same fleet with a request rate the canary does not reach fails on that metric.
+    let strict = text.replace("min: 5", "min: 500");
+    let fleet = mcpctl::fleet::load_str(&strict, std::path::Path::new("fleet.yaml"))
+        .unwrap()
+        .fleet;
+    let spec = Spec::from_fleet(&fleet.servers[0].canary.analysis).unwrap();
+    let readings = block_on(sample::take(&client, &spec, &canary, &stable)).unwrap();
+    let s = spec.judge(&readings);
+    assert_eq!(s.verdict, Verdict::Fail, "{s:#?}");
+    assert!(
+        matches!(&s.deciding().unwrap().outcome, Outcome::Fail(w) if w.contains("request-rate") && w.contains("below 500"))
+    );
+}
