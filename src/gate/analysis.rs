@@ -12,8 +12,8 @@
 //!    "no data".
 //! 2. When the canary answered fewer than `minRequests` requests in the
 //!    window (or the request count is empty, NaN or infinite), the sample is
-//!    **no data**, whatever the metrics say: a rate over three requests
-//!    proves nothing.
+//!    **no data**, whatever the metrics say (a query error still fails it):
+//!    a rate over three requests proves nothing.
 //! 3. Each metric is judged on its own: an empty vector, NaN, `+Inf` or
 //!    `-Inf` is *no data* for that metric; a value above its `max` (below its
 //!    `min`) fails. With a baseline, the canary's limit is the larger of the
@@ -22,8 +22,8 @@
 //!    is worse than both the absolute threshold and the stable track. When the
 //!    stable track has no data (too few requests, empty, NaN), the absolute
 //!    threshold alone applies.
-//! 4. A sample with a failing metric fails; else a sample with a metric
-//!    without data is no data; else it passes.
+//! 4. With requests enough, a sample with a failing metric fails; else a
+//!    sample with a metric without data is no data; else it passes.
 //! 5. The `noData` policy says what a no-data sample counts as: `fail`
 //!    (default), `pass`, or `ignore` (counted as neither).
 //! 6. `failureLimit` is the number of failed samples (counting no-data
@@ -252,16 +252,15 @@ impl Spec {
         for (i, m) in self.metrics.iter().enumerate() {
             checks.push(self.judge_metric(i, m, r, matches!(stable_enough, Ok(true))));
         }
-        let verdict = if checks
-            .iter()
-            .any(|c| matches!(c.outcome, Outcome::Error(_) | Outcome::Fail(_)))
-        {
+        let any = |f: fn(&Outcome) -> bool| checks.iter().any(|c| f(&c.outcome));
+        let verdict = if any(|o| matches!(o, Outcome::Error(_))) {
             Verdict::Fail
-        } else if !enough_requests
-            || checks
-                .iter()
-                .any(|c| matches!(c.outcome, Outcome::NoData(_)))
-        {
+        } else if !enough_requests {
+            // Too few requests: what the metrics say proves nothing (rule 2).
+            Verdict::NoData
+        } else if any(|o| matches!(o, Outcome::Fail(_))) {
+            Verdict::Fail
+        } else if any(|o| matches!(o, Outcome::NoData(_))) {
             Verdict::NoData
         } else {
             Verdict::Pass
@@ -517,13 +516,17 @@ pub struct Sample {
 }
 
 impl Sample {
-    /// The check that decided a failed or no-data sample: the first query
-    /// error, else the first failing metric, else the first without data.
+    /// The check that decided a failed or no-data sample: for a failed one
+    /// the first query error, else the first failing metric; for a no-data
+    /// one the first check without data (the request count when too few).
     pub fn deciding(&self) -> Option<&Check> {
         let find = |f: fn(&Outcome) -> bool| self.checks.iter().find(|c| f(&c.outcome));
-        find(|o| matches!(o, Outcome::Error(_)))
-            .or_else(|| find(|o| matches!(o, Outcome::Fail(_))))
-            .or_else(|| find(|o| matches!(o, Outcome::NoData(_))))
+        match self.verdict {
+            Verdict::Pass => None,
+            Verdict::Fail => find(|o| matches!(o, Outcome::Error(_)))
+                .or_else(|| find(|o| matches!(o, Outcome::Fail(_)))),
+            Verdict::NoData => find(|o| matches!(o, Outcome::NoData(_))),
+        }
     }
 }
 
