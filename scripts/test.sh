@@ -24,6 +24,8 @@ apt_install() {
 command -v kubectl >/dev/null || apt_install kubectl || true
 # openssl: the end-to-end tier makes its control plane's certificates with it.
 command -v openssl >/dev/null || apt_install openssl
+# prometheus: the analysis tests (tests/analysis) query a real one, started by tests/prometheus.
+command -v prometheus >/dev/null || apt_install --no-install-recommends prometheus
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -14,47 +14,203 @@ pub(super) fn canary(cx: &mut Ctx, node: &Node, path: &str, c: &mut RawCanary) {
         match e.key.as_str() {
             "steps" => c.steps = steps(cx, &e.value, &p),
             "stepDuration" => c.step_duration = cx.duration(&e.value, &p),
-            _ => {
-                let a = &mut c.analysis;
-                for e in fields(cx, &e.value, &p, ANALYSIS_KEYS) {
-                    let q = join(&p, &e.key);
-                    let v = &e.value;
-                    match e.key.as_str() {
-                        "interval" => a.interval = cx.duration(v, &q),
-                        "maxErrorRate" => {
-                            a.max_error_rate = cx.number(v, &q).and_then(|r| {
-                                if (0.0..=1.0).contains(&r.value) {
-                                    Some(r)
-                                } else {
-                                    cx.error(
-                                        r.pos,
-                                        &q,
-                                        format!("must be between 0 and 1, found {}", v.text),
-                                        Some(
-                                            "it is a fraction of requests: write 0.01 for 1%"
-                                                .into(),
-                                        ),
-                                    );
-                                    None
-                                }
-                            })
-                        }
-                        "minRequests" => a.min_requests = cx.u32(v, &q, 0),
-                        "noData" => a.no_data = cx.choice(v, &q, NO_DATA),
-                        "failureLimit" => a.failure_limit = cx.u32(v, &q, 1),
-                        _ => {
-                            a.query = cx.checked_string(v, &q, "query", |s| {
-                                if s.trim().is_empty() {
-                                    Err("is empty".into())
-                                } else {
-                                    Ok(())
-                                }
-                            })
-                        }
+            _ => analysis(cx, &e.value, &p, &mut c.analysis),
+        }
+    }
+}
+
+fn analysis(cx: &mut Ctx, node: &Node, path: &str, a: &mut RawAnalysis) {
+    for e in fields(cx, node, path, ANALYSIS_KEYS) {
+        let q = join(path, &e.key);
+        let v = &e.value;
+        match e.key.as_str() {
+            "interval" => a.interval = cx.duration(v, &q),
+            "maxErrorRate" => {
+                a.max_error_rate = ranged(
+                    cx,
+                    v,
+                    &q,
+                    |r| (0.0..=1.0).contains(&r),
+                    "must be between 0 and 1",
+                    "it is a fraction of requests: write 0.01 for 1%",
+                )
+            }
+            "minRequests" => a.min_requests = cx.u32(v, &q, 0),
+            "noData" => a.no_data = cx.choice(v, &q, NO_DATA),
+            "failureLimit" => a.failure_limit = cx.u32(v, &q, 1),
+            "window" => {
+                a.window = cx.duration(v, &q).and_then(|d| {
+                    if d.value >= std::time::Duration::from_secs(1) {
+                        Some(d)
+                    } else {
+                        cx.error(
+                            d.pos,
+                            &q,
+                            format!("must be at least 1s, found {}", v.text),
+                            Some(
+                                "the window should cover several scrapes, for example `1m`".into(),
+                            ),
+                        );
+                        None
                     }
+                })
+            }
+            "maxErrorRateIncrease" => {
+                a.max_error_rate_increase = ranged(
+                    cx,
+                    v,
+                    &q,
+                    |r| (0.0..=1.0).contains(&r),
+                    "must be between 0 and 1",
+                    "it is a fraction of requests added to the stable error rate: 0.005 is half a point",
+                )
+            }
+            "maxErrorRateRatio" => {
+                a.max_error_rate_ratio = ranged(
+                    cx,
+                    v,
+                    &q,
+                    |r| r >= 1.0,
+                    "must be 1 or more",
+                    "it multiplies the stable error rate: 1.5 allows 50% more errors",
+                )
+            }
+            "metrics" => a.metrics = metrics(cx, v, &q),
+            _ => a.query = query_template(cx, v, &q),
+        }
+    }
+}
+
+/// A number that must satisfy `ok`; else an error saying what it `must` be.
+fn ranged(
+    cx: &mut Ctx,
+    node: &Node,
+    path: &str,
+    ok: impl Fn(f64) -> bool,
+    must: &str,
+    hint: &str,
+) -> Opt<f64> {
+    let r = cx.number(node, path)?;
+    if ok(r.value) {
+        return Some(r);
+    }
+    cx.error(
+        r.pos,
+        path,
+        format!("{must}, found {}", node.text),
+        Some(hint.into()),
+    );
+    None
+}
+
+/// A PromQL query template whose placeholders are all known variables.
+fn query_template(cx: &mut Ctx, node: &Node, path: &str) -> Opt<String> {
+    cx.checked_string(node, path, "query", |s| {
+        if s.trim().is_empty() {
+            return Err("is empty".into());
+        }
+        crate::gate::query::check(s).map_err(|e| format!("is not a valid template: {e}"))
+    })
+}
+
+/// `canary.analysis.metrics`: further metrics, each `{name, query, max | min,
+/// maxIncrease | maxRatio}`.
+fn metrics(cx: &mut Ctx, node: &Node, path: &str) -> Opt<Vec<RawMetric>> {
+    let items = cx.list(node, path)?;
+    let mut out: Vec<RawMetric> = Vec::new();
+    for (n, p) in items {
+        let mut m = RawMetric {
+            at: here(n, &p),
+            name: None,
+            query: None,
+            max: None,
+            min: None,
+            max_increase: None,
+            max_ratio: None,
+        };
+        for e in fields(cx, n, &p, METRIC_KEYS) {
+            let q = join(&p, &e.key);
+            let v = &e.value;
+            match e.key.as_str() {
+                "name" => {
+                    m.name = cx.checked_string(v, &q, "metric name", checks::analysis_metric_name)
+                }
+                "query" => m.query = query_template(cx, v, &q),
+                "max" => m.max = cx.number(v, &q),
+                "min" => m.min = cx.number(v, &q),
+                "maxIncrease" => {
+                    m.max_increase = ranged(
+                        cx,
+                        v,
+                        &q,
+                        |r| r >= 0.0,
+                        "must be 0 or more",
+                        "it is added to the stable value",
+                    )
+                }
+                _ => {
+                    m.max_ratio = ranged(
+                        cx,
+                        v,
+                        &q,
+                        |r| r >= 1.0,
+                        "must be 1 or more",
+                        "it multiplies the stable value: 1.5 allows 50% worse",
+                    )
                 }
             }
         }
+        if matches!(n.value, Value::Map(_)) {
+            require(
+                cx,
+                n,
+                &p,
+                &[("name", m.name.is_none()), ("query", m.query.is_none())],
+                "metric",
+                "write it like `{name: p95-latency, query: '...', max: 2}`",
+            );
+            metric_thresholds(cx, n, &p);
+        }
+        unique_name(cx, &m.name, out.iter().map(|o| &o.name), |v| {
+            format!("metric `{v}` is already defined by")
+        });
+        out.push(m);
+    }
+    Some(At::new(out, node.pos, path))
+}
+
+/// Exactly one of `max` and `min`; a baseline only with `max`, one way.
+fn metric_thresholds(cx: &mut Ctx, n: &Node, p: &str) {
+    match (has_key(n, "max"), has_key(n, "min")) {
+        (true, true) => cx.error(
+            n.pos,
+            p,
+            "metric sets both `max` and `min`",
+            Some("keep the one on the unhealthy side".into()),
+        ),
+        (false, false) => cx.error(
+            n.pos,
+            p,
+            "metric has no threshold",
+            Some("add `max: VALUE` (fails above it) or `min: VALUE` (fails below it)".into()),
+        ),
+        _ => {}
+    }
+    if has_key(n, "maxIncrease") && has_key(n, "maxRatio") {
+        cx.error(
+            n.pos,
+            p,
+            "metric sets both `maxIncrease` and `maxRatio`",
+            Some("a baseline comparison uses one of them".into()),
+        );
+    }
+    if (has_key(n, "maxIncrease") || has_key(n, "maxRatio")) && !has_key(n, "max") {
+        cx.error(
+            n.pos,
+            p,
+            "`maxIncrease` and `maxRatio` compare against the stable track and need a `max` threshold",
+            None,
+        );
     }
 }
 
@@ -255,51 +411,68 @@ pub(super) fn secret_env(cx: &mut Ctx, node: &Node, path: &str) -> Opt<Vec<RawSe
                 _ => s.key = cx.checked_string(&e.value, &q, "Secret key", names::secret_key),
             }
         }
-        let missing: Vec<&str> = [
-            ("name", s.name.is_none()),
-            ("secret", s.secret.is_none()),
-            ("key", s.key.is_none()),
-        ]
-        .into_iter()
-        .filter(|(k, none)| *none && !has_key(n, k))
-        .map(|(k, _)| k)
-        .collect();
-        if !missing.is_empty() && matches!(n.value, Value::Map(_)) {
-            cx.error(
-                n.pos,
+        if matches!(n.value, Value::Map(_)) {
+            require(
+                cx,
+                n,
                 &p,
-                format!(
-                    "secretEnv entry is missing {}",
-                    missing
-                        .iter()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                Some(
-                    "write it like `{name: GITHUB_TOKEN, secret: github-token, key: token}`".into(),
-                ),
+                &[
+                    ("name", s.name.is_none()),
+                    ("secret", s.secret.is_none()),
+                    ("key", s.key.is_none()),
+                ],
+                "secretEnv entry",
+                "write it like `{name: GITHUB_TOKEN, secret: github-token, key: token}`",
             );
         }
-        if let Some(name) = &s.name
-            && let Some(first) = out
-                .iter()
-                .filter_map(|o| o.name.as_ref())
-                .find(|o| o.value == name.value)
-        {
-            cx.error(
-                name.pos,
-                &name.path,
-                format!(
-                    "`{}` is already set by {} (line {})",
-                    name.value, first.path, first.pos.line
-                ),
-                None,
-            );
-        }
+        unique_name(cx, &s.name, out.iter().map(|o| &o.name), |v| {
+            format!("`{v}` is already set by")
+        });
         out.push(s);
     }
     Some(At::new(out, node.pos, path))
+}
+
+/// Reports the keys of a list entry that are missing (`none` and not written
+/// at all: a key written with a bad value was reported already).
+fn require(cx: &mut Ctx, n: &Node, path: &str, keys: &[(&str, bool)], what: &str, hint: &str) {
+    let missing: Vec<String> = keys
+        .iter()
+        .filter(|(k, none)| *none && !has_key(n, k))
+        .map(|(k, _)| format!("`{k}`"))
+        .collect();
+    if !missing.is_empty() {
+        cx.error(
+            n.pos,
+            path,
+            format!("{what} is missing {}", missing.join(", ")),
+            Some(hint.into()),
+        );
+    }
+}
+
+/// Reports `name` when an earlier entry of the list has it; `taken` starts
+/// the message ("`x` is already set by"), the first entry's place ends it.
+fn unique_name<'a>(
+    cx: &mut Ctx,
+    name: &Opt<String>,
+    earlier: impl Iterator<Item = &'a Opt<String>>,
+    taken: impl Fn(&str) -> String,
+) {
+    let Some(name) = name else { return };
+    if let Some(first) = earlier.flatten().find(|o| o.value == name.value) {
+        cx.error(
+            name.pos,
+            &name.path,
+            format!(
+                "{} {} (line {})",
+                taken(&name.value),
+                first.path,
+                first.pos.line
+            ),
+            None,
+        );
+    }
 }
 
 fn has_key(node: &Node, key: &str) -> bool {

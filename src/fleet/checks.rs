@@ -75,6 +75,21 @@ pub fn metric_name(s: &str) -> Result<(), String> {
     }
 }
 
+/// Names the analysis gives its own checks; a metric may not take them.
+pub const RESERVED_METRIC_NAMES: &[&str] = &["requests", "error-rate"];
+
+/// An analysis metric's name: lowercase letters, digits and `-`, at most 63
+/// characters, not one of [`RESERVED_METRIC_NAMES`].
+pub fn analysis_metric_name(s: &str) -> Result<(), String> {
+    if RESERVED_METRIC_NAMES.contains(&s) {
+        return Err(format!(
+            "is the name of a built-in check ({}); choose another",
+            RESERVED_METRIC_NAMES.join(", ")
+        ));
+    }
+    names::dns_label(s, 63)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +110,16 @@ mod tests {
         assert!(istio_gateway("istio-system/public").is_ok());
         assert!(istio_gateway("mesh").is_ok());
         assert!(istio_gateway("Bad/x").is_err());
+    }
+
+    #[test]
+    fn analysis_metric_names() {
+        assert!(analysis_metric_name("p95-latency").is_ok());
+        assert!(
+            analysis_metric_name("error-rate")
+                .unwrap_err()
+                .contains("built-in")
+        );
+        assert!(analysis_metric_name("P95").is_err());
     }
 }

@@ -43,6 +43,13 @@ pub fn merge(over: &Settings, under: &Settings) -> Settings {
                     no_data: pick(&o.no_data, &u.no_data),
                     failure_limit: pick(&o.failure_limit, &u.failure_limit),
                     query: pick(&o.query, &u.query),
+                    window: pick(&o.window, &u.window),
+                    max_error_rate_increase: pick(
+                        &o.max_error_rate_increase,
+                        &u.max_error_rate_increase,
+                    ),
+                    max_error_rate_ratio: pick(&o.max_error_rate_ratio, &u.max_error_rate_ratio),
+                    metrics: pick(&o.metrics, &u.metrics),
                 }
             },
         },

@@ -198,8 +198,51 @@ pub struct Analysis {
     /// This many failed samples abort the rollout.
     pub failure_limit: u32,
     /// Optional PromQL override for the error rate; `{{ server }}`-style
-    /// placeholders are filled by the gate.
+    /// placeholders are filled by the gate (see `gate::query`).
     pub query: Option<String>,
+    /// Range of `rate()`/`increase()` in the queries (`{{ window }}`): how
+    /// far back one sample looks. Should cover several scrapes.
+    #[serde(with = "duration_serde")]
+    pub window: Duration,
+    /// Judge the canary's error rate against the stable track's, measured in
+    /// the same sample.
+    pub baseline: Option<Baseline>,
+    /// Further metrics, each with its own threshold.
+    pub metrics: Vec<Metric>,
+}
+
+/// A further analysis metric (p95 latency, a success rate...).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metric {
+    /// Lowercase letters, digits and `-`; unique in the analysis.
+    pub name: String,
+    /// Query template; must give one series or a scalar.
+    pub query: String,
+    pub bound: Bound,
+    /// Only with a `max` bound.
+    pub baseline: Option<Baseline>,
+}
+
+/// Which side of a metric's threshold is healthy.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Bound {
+    /// The value must not exceed this (error rate, latency).
+    Max(f64),
+    /// The value must not fall below this (success rate).
+    Min(f64),
+}
+
+/// How a metric is judged against the stable track in the same sample. The
+/// canary's limit becomes the larger of the metric's `max` and this.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Baseline {
+    /// The stable value plus this (absolute: 0.005 is half a point of error rate).
+    Increase(f64),
+    /// The stable value times this (1.5 allows 50% worse).
+    Ratio(f64),
 }
 
 /// What a sample with no data (empty vector, NaN, too few requests) means.

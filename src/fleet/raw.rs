@@ -42,7 +42,12 @@ pub const ANALYSIS_KEYS: &[&str] = &[
     "noData",
     "failureLimit",
     "query",
+    "window",
+    "maxErrorRateIncrease",
+    "maxErrorRateRatio",
+    "metrics",
 ];
+pub const METRIC_KEYS: &[&str] = &["name", "query", "max", "min", "maxIncrease", "maxRatio"];
 pub const BLUE_GREEN_KEYS: &[&str] = &["scaleDownDelay"];
 pub const PROMETHEUS_KEYS: &[&str] = &["url"];
 pub const TLS_KEYS: &[&str] = &["enabled", "secretName", "caSecret", "warnDays"];
@@ -141,6 +146,21 @@ pub struct RawAnalysis {
     pub no_data: Opt<NoDataPolicy>,
     pub failure_limit: Opt<u32>,
     pub query: Opt<String>,
+    pub window: Opt<Duration>,
+    pub max_error_rate_increase: Opt<f64>,
+    pub max_error_rate_ratio: Opt<f64>,
+    pub metrics: Opt<Vec<RawMetric>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RawMetric {
+    pub at: At<()>,
+    pub name: Opt<String>,
+    pub query: Opt<String>,
+    pub max: Opt<f64>,
+    pub min: Opt<f64>,
+    pub max_increase: Opt<f64>,
+    pub max_ratio: Opt<f64>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -22,6 +22,8 @@ pub mod builtin {
     pub const MAX_ERROR_RATE: f64 = 0.01;
     pub const MIN_REQUESTS: u32 = 20;
     pub const FAILURE_LIMIT: u32 = 1;
+    /// Range of the analysis queries: several scrapes at the usual 15–30 s.
+    pub const WINDOW: Duration = Duration::from_secs(60);
     pub const SCALE_DOWN_DELAY: Duration = Duration::from_secs(600);
     pub const DRAIN_SECONDS: u32 = 15;
     pub const CPU_REQUEST: &str = "100m";
@@ -31,6 +33,48 @@ pub mod builtin {
     pub const TLS_WARN_DAYS: u32 = 30;
     /// Target CPU utilisation when autoscaling names no target at all.
     pub const TARGET_CPU: u32 = 80;
+}
+
+/// `maxErrorRateIncrease` or `maxErrorRateRatio`, not both (they may come
+/// from `defaults` and the server: the server's fleet file entry must pick one).
+fn error_rate_baseline(cx: &mut Ctx, label: &str, a: &RawAnalysis) -> Option<Baseline> {
+    match (&a.max_error_rate_increase, &a.max_error_rate_ratio) {
+        (Some(i), Some(r)) => {
+            cx.server_error(
+                label,
+                r.pos,
+                &r.path,
+                format!(
+                    "`maxErrorRateRatio` and `maxErrorRateIncrease` (at {}, line {}) are both set; the error rate is compared with the stable track one way",
+                    i.path, i.pos.line
+                ),
+                Some("keep one of them".into()),
+            );
+            None
+        }
+        (Some(i), None) => Some(Baseline::Increase(i.value)),
+        (None, Some(r)) => Some(Baseline::Ratio(r.value)),
+        (None, None) => None,
+    }
+}
+
+/// A metric whose every part was valid (errors were reported while reading).
+fn metric(m: &RawMetric) -> Option<Metric> {
+    let bound = match (&m.max, &m.min) {
+        (Some(max), None) => Bound::Max(max.value),
+        (None, Some(min)) => Bound::Min(min.value),
+        _ => return None,
+    };
+    Some(Metric {
+        name: m.name.as_ref()?.value.clone(),
+        query: m.query.as_ref()?.value.clone(),
+        bound,
+        baseline: match (&m.max_increase, &m.max_ratio) {
+            (Some(i), None) => Some(Baseline::Increase(i.value)),
+            (None, Some(r)) => Some(Baseline::Ratio(r.value)),
+            _ => None,
+        },
+    })
 }
 
 fn val<T: Clone>(o: &Option<At<T>>, default: T) -> T {
@@ -201,6 +245,15 @@ fn resolve_server(
             no_data: val(&s.canary.analysis.no_data, NoDataPolicy::Fail),
             failure_limit: val(&s.canary.analysis.failure_limit, builtin::FAILURE_LIMIT),
             query: s.canary.analysis.query.as_ref().map(|a| a.value.clone()),
+            window: val(&s.canary.analysis.window, builtin::WINDOW),
+            baseline: error_rate_baseline(cx, &label, &s.canary.analysis),
+            metrics: s
+                .canary
+                .analysis
+                .metrics
+                .as_ref()
+                .map(|list| list.value.iter().filter_map(metric).collect())
+                .unwrap_or_default(),
         },
     };
 

@@ -656,3 +656,86 @@ fn unknown_servers_are_named_with_a_suggestion_and_a_short_list() {
         "{msg}"
     );
 }
+
+const ANALYSIS_BASE: &str = "fleet: acme\nnamespace: mcp\nservers:\n  - name: a\n    image: x/a:1\n    canary:\n      analysis:\n";
+
+#[test]
+fn analysis_window_baseline_and_metrics_load() {
+    let text = format!(
+        "{ANALYSIS_BASE}        window: 2m\n        maxErrorRateIncrease: 0.005\n        metrics:\n          - {{name: p95-latency, query: 'histogram_quantile(0.95, sum by (le) (rate(x{{track=\"{{{{ track }}}}\"}}[{{{{ window }}}}])))', max: 2, maxRatio: 1.5}}\n          - {{name: success, query: 'y', min: 0.99}}\n"
+    );
+    let a = &load(&text).fleet.servers[0].canary.analysis;
+    assert_eq!(a.window, Duration::from_secs(120));
+    assert_eq!(a.baseline, Some(Baseline::Increase(0.005)));
+    assert_eq!(a.metrics.len(), 2);
+    assert_eq!(a.metrics[0].name, "p95-latency");
+    assert_eq!(a.metrics[0].bound, Bound::Max(2.0));
+    assert_eq!(a.metrics[0].baseline, Some(Baseline::Ratio(1.5)));
+    assert_eq!(a.metrics[1].bound, Bound::Min(0.99));
+    assert_eq!(a.metrics[1].baseline, None);
+    // Defaults: a one-minute window, no baseline, no further metric.
+    let a = &load(&format!("{ANALYSIS_BASE}        minRequests: 5\n"))
+        .fleet
+        .servers[0]
+        .canary
+        .analysis;
+    assert_eq!(a.window, Duration::from_secs(60));
+    assert_eq!((a.baseline, a.metrics.len()), (None, 0));
+    let text = format!("{ANALYSIS_BASE}        maxErrorRateRatio: 2\n");
+    assert_eq!(
+        load(&text).fleet.servers[0].canary.analysis.baseline,
+        Some(Baseline::Ratio(2.0))
+    );
+}
+
+#[test]
+fn analysis_options_are_checked() {
+    let text = format!(
+        "{ANALYSIS_BASE}        window: 500ms\n        maxErrorRateIncrease: 2\n        maxErrorRateRatio: 0.5\n        query: 'x{{s=\"{{{{ sever }}}}\"}}'\n"
+    );
+    assert_eq!(
+        errors(&text),
+        vec![
+            "8:17 servers[0].canary.analysis.window: must be at least 1s, found 500ms",
+            "9:31 servers[0].canary.analysis.maxErrorRateIncrease: must be between 0 and 1, found 2",
+            "10:28 servers[0].canary.analysis.maxErrorRateRatio: must be 1 or more, found 0.5",
+            "11:16 servers[0].canary.analysis.query: query `x{s=\"{{ sever }}\"}` is not a valid template: unknown variable `{{ sever }}` in a query template (did you mean `server`?); the variables are: server, namespace, track, version, interval, window",
+        ]
+    );
+    let text = format!(
+        "{ANALYSIS_BASE}        maxErrorRateIncrease: 0.01\n        maxErrorRateRatio: 2\n"
+    );
+    let e = errors(&text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with("9:28 servers[0].canary.analysis.maxErrorRateRatio: `maxErrorRateRatio` and `maxErrorRateIncrease` (at servers[0].canary.analysis.maxErrorRateIncrease, line 8) are both set"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn analysis_metrics_are_checked() {
+    let text = format!(
+        "{ANALYSIS_BASE}        metrics:\n          - {{name: a, query: q, max: 1, min: 0}}\n          - {{name: b, query: q}}\n          - {{name: requests, query: q, max: 1}}\n          - {{query: q, min: 1, maxRatio: 2}}\n          - {{name: a, query: q, max: 1, maxIncrease: 1, maxRatio: 2}}\n          - {{name: c, query: q, max: 1, maxx: 2}}\n"
+    );
+    let e = errors(&text);
+    let expected = [
+        "9:13 servers[0].canary.analysis.metrics[0]: metric sets both `max` and `min`",
+        "10:13 servers[0].canary.analysis.metrics[1]: metric has no threshold",
+        "11:20 servers[0].canary.analysis.metrics[2].name: metric name `requests` is the name of a built-in check (requests, error-rate); choose another",
+        "12:13 servers[0].canary.analysis.metrics[3]: metric is missing `name`",
+        "12:13 servers[0].canary.analysis.metrics[3]: `maxIncrease` and `maxRatio` compare against the stable track and need a `max` threshold",
+        "13:13 servers[0].canary.analysis.metrics[4]: metric sets both `maxIncrease` and `maxRatio`",
+        "13:20 servers[0].canary.analysis.metrics[4].name: metric `a` is already defined by servers[0].canary.analysis.metrics[0].name (line 9)",
+    ];
+    for x in expected {
+        assert!(e.iter().any(|l| l == x), "missing {x:?} in {e:#?}");
+    }
+    let unknown: Vec<&String> = e.iter().filter(|l| l.contains("maxx")).collect();
+    assert_eq!(unknown.len(), 1, "{e:#?}");
+    let h = hints(&text);
+    assert!(
+        h.iter().flatten().any(|h| h.contains("`max`")),
+        "a did-you-mean for `maxx`: {h:?}"
+    );
+}

@@ -1,7 +1,13 @@
 //! Gates a rollout is held by: the MCP smoke test (does the server speak the
-//! protocol and list its tools?) and tool-schema compatibility (would clients
-//! of the old tool list break against the new one?).
+//! protocol and list its tools?), tool-schema compatibility (would clients
+//! of the old tool list break against the new one?), and the canary analysis
+//! (Prometheus queries judged sample by sample: `prometheus`, `query`,
+//! `analysis`, `sample`).
 
+pub mod analysis;
+pub mod prometheus;
+pub mod query;
+pub mod sample;
 pub mod smoke;
 pub mod tools;
 

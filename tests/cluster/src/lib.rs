@@ -25,8 +25,8 @@
 
 mod crds;
 pub mod kubelet;
-mod pki;
-mod process;
+pub mod pki;
+pub mod process;
 pub mod raw;
 
 use std::path::{Path, PathBuf};
