@@ -69,6 +69,17 @@ pub struct Revision {
     /// The image served before the operation.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub from_image: String,
+    /// The server has been deployed (by this or an earlier revision): from
+    /// then on `apply` keeps the deployed image.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deployed: bool,
+}
+
+impl Revision {
+    /// Whether the server has been deployed, as of this revision.
+    pub fn deployed(&self) -> bool {
+        self.deployed || self.operation == "deploy" || self.operation == "rollback"
+    }
 }
 
 /// Where an operation is.
@@ -167,9 +178,10 @@ impl State {
             return Ok(());
         }
         Err(Error::Failed(format!(
-            "the journal of server {server} cannot be read by this mcpctl: {}; upgrade mcpctl \
-             (or, if the record is damaged, inspect it with `kubectl get configmap -l \
-             mcpctl.io/record=state,app.kubernetes.io/name={server} -o yaml`)",
+            "the journal of server {server} cannot be read by this mcpctl: {}; use the mcpctl \
+             version that wrote it (a newer schemaVersion needs a newer mcpctl), or, if the record \
+             is damaged, inspect it with `kubectl get configmap -l \
+             mcpctl.io/record=state,app.kubernetes.io/name={server} -o yaml`",
             self.unreadable.join("; ")
         )))
     }
@@ -412,7 +424,12 @@ impl<'a> Journal<'a> {
     /// Records a new revision (number = highest + 1), prunes to [`KEEP`] and
     /// updates the state record's `last` (clearing the in-flight mark). A create that loses a race (409)
     /// re-reads and takes the next number.
-    pub async fn record(&self, mut rev: Revision, objects: &[Value]) -> Result<Revision> {
+    pub async fn record(
+        &self,
+        mut rev: Revision,
+        objects: &[Value],
+        due: Option<&[Due]>,
+    ) -> Result<Revision> {
         let server = rev.server.clone();
         for _ in 0..3 {
             let existing: Vec<u32> = self
@@ -452,11 +469,14 @@ impl<'a> Journal<'a> {
             // The operation is over: record it and clear the in-flight mark in
             // one write, before pruning, so that a failed prune never leaves
             // the state behind the revisions.
-            self.patch_state(
-                &server,
-                json!({"last": serde_json::to_string(&rev).expect("serializes"), "inflight": null}),
-            )
-            .await?;
+            // The due tasks the operation leaves go in the same write: a
+            // crash in between can never lose them.
+            let mut data =
+                json!({"last": serde_json::to_string(&rev).expect("serializes"), "inflight": null});
+            if let Some(d) = due {
+                data["due"] = due_value(d);
+            }
+            self.patch_state(&server, data).await?;
             let mut all = existing;
             all.push(rev.revision);
             for old in to_prune(all, KEEP) {
@@ -600,6 +620,7 @@ mod tests {
             images: BTreeMap::new(),
             traffic: String::new(),
             from_image: String::new(),
+            deployed: false,
         }
     }
 

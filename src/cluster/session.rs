@@ -161,11 +161,9 @@ pub async fn prepare_with(
         .iter()
         .filter(|sv| only.is_empty() || only.contains(&sv.name))
     {
-        let deployed = states.get(&server.name).is_some_and(|st| {
-            st.last
-                .as_ref()
-                .is_some_and(|r| r.operation == "deploy" || r.operation == "rollback")
-        });
+        let deployed = states
+            .get(&server.name)
+            .is_some_and(|st| st.last.as_ref().is_some_and(|r| r.deployed()));
         if server.strategy == Strategy::Rolling && !deployed {
             continue;
         }
@@ -258,10 +256,17 @@ pub fn split_rollout_parts(
                     if !crate::traffic::applied_by(&l, crate::traffic::ROLLOUT_MANAGER) {
                         continue;
                     }
-                } else {
+                    out.push(t.with_obj(main, t.manager));
+                } else if crate::traffic::applied_by(&l, crate::traffic::ROLLOUT_MANAGER) {
                     out.push(t.with_obj(part, crate::traffic::ROLLOUT_MANAGER));
+                    out.push(t.with_obj(main, t.manager));
+                } else {
+                    // The rollout manager takes its fields first; this once,
+                    // apply still sends them too (with the same values), so
+                    // that no field is left without an owner in between.
+                    out.push(t.with_obj(part, crate::traffic::ROLLOUT_MANAGER));
+                    out.push(t);
                 }
-                out.push(t.with_obj(main, t.manager));
             }
         }
     }

@@ -86,6 +86,14 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         printer.warn(&format!("warning: {w}"));
     }
     let dry = args.dry_run.is_some();
+    // Servers deployed before: their apply revisions say so, so that later
+    // applies keep the deployed image too.
+    let deployed: BTreeSet<String> = prepared
+        .states
+        .iter()
+        .filter(|(_, st)| st.last.as_ref().is_some_and(|r| r.deployed()))
+        .map(|(server, _)| server.clone())
+        .collect();
     let ns = s.ns().to_string();
     let ns_exists = prepared.ns_exists;
     let mut ns_created = None;
@@ -186,6 +194,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         &selector,
         &me,
         ns_created,
+        &deployed,
     );
     // A lost lock stops the writes.
     let result = tokio::select! {
@@ -312,6 +321,7 @@ async fn apply_locked(
     selector: &str,
     me: &str,
     ns_created: Option<&str>,
+    deployed: &BTreeSet<String>,
 ) -> Result<u8> {
     let ns = s.ns();
     let journal = Journal::new(&s.cluster, ns, &s.fleet.name);
@@ -382,8 +392,9 @@ async fn apply_locked(
                 .map(|c| c.as_str().to_string())
                 .unwrap_or_else(|| "stable".into()),
             from_image: String::new(),
+            deployed: deployed.contains(server),
         };
-        match journal.record(rev, &objects).await {
+        match journal.record(rev, &objects, None).await {
             Ok(r) => tracing::info!("recorded revision {} of {server}", r.revision),
             Err(e) => printer.warn(&format!(
                 "warning: could not record the revision of {server}: {e}"

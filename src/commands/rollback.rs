@@ -31,10 +31,21 @@ pub fn target<'a>(
             ))
         });
     }
+    // Versions a later rollback moved away from are not gone back to: a
+    // second `rollback` (a retried CI job) must not undo the first.
+    let mut abandoned: Vec<&str> = Vec::new();
     revisions
         .iter()
         .rev()
-        .find(|r| r.outcome == "succeeded" && Some(r.image.as_str()) != current)
+        .find(|r| {
+            let ok = r.outcome == "succeeded"
+                && Some(r.image.as_str()) != current
+                && !abandoned.contains(&r.image.as_str());
+            if r.operation == "rollback" && r.outcome == "succeeded" && !r.from_image.is_empty() {
+                abandoned.push(&r.from_image);
+            }
+            ok
+        })
         .ok_or_else(|| {
             Error::Failed(format!(
                 "server {server} has no earlier version recorded to go back to (it runs {}); \
@@ -130,8 +141,16 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs, printer: &Printer) -> Resul
         let emit = |e: crate::rollout::events::Event| printer.event(&e);
         run::operate(&s, server, &settings, &emit, |live, state| {
             if let Some(op) = state.inflight.clone().filter(|op| op.plan.is_some()) {
-                return Ok(Choice::Undo(op));
+                // An interrupted rollback is finished, never undone (that
+                // would put traffic back on the version it left).
+                return Ok(if op.kind == "rollback" {
+                    Choice::Resume(op)
+                } else {
+                    Choice::Undo(op)
+                });
             }
+            // An interrupted apply has no plan to undo: `apply` finishes it.
+            crate::rollout::record::check_inflight(state, &server.name, &[], false)?;
             match &chosen {
                 Some((rev, objects, _)) => Ok(Choice::Plan(plan_for(live, rev, objects)?)),
                 None => Err(Error::Failed(format!(
@@ -163,6 +182,7 @@ mod tests {
             images: Default::default(),
             traffic: String::new(),
             from_image: String::new(),
+            deployed: false,
         }
     }
 
@@ -191,6 +211,17 @@ mod tests {
         let e = target(&revs, None, Some(9), "gh").unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("recorded: 1, 2, 3, 4"), "{e}");
+        // r5 rolled back from img:2 to img:1: a second rollback does not go to img:2.
+        let mut back = rev(5, "img:1", "succeeded");
+        back.operation = "rollback".into();
+        back.from_image = "img:2".into();
+        let revs2 = vec![
+            rev(1, "img:1", "succeeded"),
+            rev(4, "img:2", "succeeded"),
+            back,
+        ];
+        let e = target(&revs2, Some("img:1"), None, "gh").unwrap_err();
+        assert!(e.to_string().contains("no earlier version"), "{e}");
         let e = target(&revs[..1], Some("img:1"), None, "gh").unwrap_err();
         assert!(e.to_string().contains("no earlier version"), "{e}");
     }

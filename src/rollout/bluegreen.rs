@@ -263,6 +263,19 @@ fn scale_down(dep: &str, opts: &Options, colour: Colour) -> DueTask {
     }
 }
 
+/// A rollback goes forward to the last good version whatever happens: a
+/// failure or a signal never switches traffic back to the version being
+/// rolled away from (the candidate is still scaled down when the switch did
+/// not happen).
+fn forward_only(mut plan: Plan) -> Plan {
+    for s in &mut plan.steps {
+        if s.action.moves_traffic() {
+            s.undo = None;
+        }
+    }
+    plan
+}
+
 /// Rolls back to `image`: one switch when the idle colour still runs it,
 /// otherwise a deploy of it (smoke-tested, no tool-schema gate: going back
 /// to a known version may remove tools on purpose).
@@ -295,7 +308,7 @@ pub fn rollback(
             },
         )?;
         plan.operation = "rollback".into();
-        return Ok(plan);
+        return Ok(forward_only(plan));
     }
     let from_image = live.image(&active_dep, name).unwrap_or_default();
     let tracks = [
@@ -305,7 +318,7 @@ pub fn rollback(
     let before = render(&state(active, tracks.clone()))?;
     let after = render(&state(other, tracks))?;
     let to = switch_objects(server, &after)?;
-    Ok(Plan {
+    Ok(forward_only(Plan {
         operation: "rollback".into(),
         server: name.into(),
         strategy: server.strategy.as_str().into(),
@@ -340,7 +353,7 @@ pub fn rollback(
         ],
         then: vec![scale_down(&active_dep, opts, active)],
         notes: vec![],
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -571,6 +584,10 @@ mod tests {
         let p = rollback(&f.servers[0], &live, "img:1", &r, &opts()).unwrap();
         assert_eq!(actions(&p), ["switch", "verify"]);
         assert_eq!(p.to.track, "blue");
+        assert_eq!(
+            p.steps[0].undo, None,
+            "a rollback never switches back to what it leaves"
+        );
         assert_eq!(
             p.then[0].action,
             Action::Scale {

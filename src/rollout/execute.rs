@@ -64,6 +64,8 @@ pub enum Stop {
     Timeout(String),
     Interrupted(String),
     Failed(String),
+    /// The lock was lost: another operation may run; nothing is undone.
+    LockLost(String),
 }
 
 impl Stop {
@@ -73,6 +75,7 @@ impl Stop {
             Stop::Timeout(_) => exit::TIMEOUT,
             Stop::Interrupted(_) => exit::INTERRUPTED,
             Stop::Failed(_) => exit::ERROR,
+            Stop::LockLost(_) => exit::UNRESTORED,
         }
     }
     /// The outcome recorded in the revision.
@@ -82,11 +85,16 @@ impl Stop {
             Stop::Timeout(_) => "timed-out",
             Stop::Interrupted(_) => "interrupted",
             Stop::Failed(_) => "failed",
+            Stop::LockLost(_) => "lock-lost",
         }
     }
     pub fn message(&self) -> &str {
         match self {
-            Stop::Gate(m) | Stop::Timeout(m) | Stop::Interrupted(m) | Stop::Failed(m) => m,
+            Stop::Gate(m)
+            | Stop::Timeout(m)
+            | Stop::Interrupted(m)
+            | Stop::Failed(m)
+            | Stop::LockLost(m) => m,
         }
     }
     fn from_error(e: Error) -> Stop {
@@ -205,6 +213,23 @@ impl Engine<'_> {
                 )
                 .await
                 .map_err(failed)?;
+                // Rolled out at zero replicas is not ready to take traffic
+                // (a due scale-down may have emptied it meanwhile).
+                for name in deployments {
+                    let d = self
+                        .cluster
+                        .get_json(&format!("{}/{name}", self.deployments_path()))
+                        .await
+                        .map_err(failed)?;
+                    let available = d["status"]["availableReplicas"].as_i64().unwrap_or(0);
+                    if d["spec"]["replicas"].as_i64().unwrap_or(1) == 0 || available == 0 {
+                        return Err(Stop::Failed(format!(
+                            "deployment {name} has no available pods to take traffic (replicas {}, \
+                             available {available})",
+                            d["spec"]["replicas"]
+                        )));
+                    }
+                }
             }
             Action::Smoke {
                 service,
@@ -296,7 +321,7 @@ impl Engine<'_> {
             let r = tokio::select! {
                 r = self.act(op, &action) => r,
                 sig = signals.recv() => Err(Stop::Interrupted(format!("interrupted by {sig}"))),
-                (server, why) = locks.until_lost() => Err(Stop::Failed(lock::lost_error(&server, &why).to_string())),
+                (server, why) = locks.until_lost() => Err(Stop::LockLost(lock::lost_error(&server, &why).to_string())),
             };
             if let Err(s) = r {
                 stop = Some(s);
@@ -307,6 +332,22 @@ impl Engine<'_> {
         signals.exit_on_next();
         match stop {
             None => Outcome::succeeded(),
+            // Another operation may own the server now: touching traffic
+            // would fight it. Nothing is undone; the operation stays recorded.
+            Some(Stop::LockLost(why)) => Outcome {
+                code: exit::UNRESTORED,
+                outcome: "lock-lost".into(),
+                message: format!(
+                    "{why}; nothing was undone, so traffic is where step {} ({}) left it. Check \
+                     `mcpctl status {}`; once no other operation runs, `mcpctl rollback {}` undoes \
+                     this one (it stays recorded as in flight)",
+                    op.step + 1,
+                    op.step_text,
+                    plan.server,
+                    plan.server
+                ),
+                keep_inflight: true,
+            },
             Some(s) => self.compensate(op, &plan, s).await,
         }
     }
@@ -352,6 +393,53 @@ impl Engine<'_> {
                 }
                 Err(e) => warnings.push(format!("{}: {}", a.describe(), e.message())),
             }
+        }
+        // Without a switch (rolling), the undo re-rolls the Deployment to the
+        // previous version: traffic is restored only once that has rolled out.
+        let rerolled: Vec<String> = plan
+            .compensation(op.step)
+            .iter()
+            .filter_map(|a| match a {
+                Action::ApplyDeployment { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        if plan.switch_index().is_none() && !rerolled.is_empty() {
+            let wait = Action::WaitReady {
+                deployments: rerolled,
+            };
+            let outcome = if warnings.is_empty() {
+                self.act(op, &wait)
+                    .await
+                    .map_err(|e| e.message().to_string())
+            } else {
+                Err(warnings.join("; "))
+            };
+            if let Err(e) = outcome {
+                return Outcome {
+                    code: exit::UNRESTORED,
+                    outcome: "unrestored".into(),
+                    message: format!(
+                        "{}; then the previous version ({}) did not roll out again: {}. Traffic \
+                         goes to whatever pods are ready. Check `kubectl -n {} rollout status \
+                         deployment/{}`, then run `mcpctl rollback {}`",
+                        stop.message(),
+                        plan.from.image,
+                        e,
+                        self.ns,
+                        plan.server,
+                        plan.server
+                    ),
+                    keep_inflight: true,
+                };
+            }
+            let restored = format!("rolled back to {} and rolled out again", plan.from.image);
+            return Outcome {
+                code: stop.code(),
+                outcome: stop.outcome().into(),
+                message: format!("{}; {restored}", stop.message()),
+                keep_inflight: false,
+            };
         }
         let restored = if plan.switch_index().is_some_and(|i| op.step >= i) {
             format!(

@@ -80,7 +80,7 @@ pub async fn perform_due(
     if state.due.is_empty() {
         return Ok(state);
     }
-    let (now, later) = due::due_now(&state.due, s.cluster.now());
+    let (now, mut later) = due::due_now(&state.due, s.cluster.now());
     if now.is_empty() {
         return Ok(state);
     }
@@ -90,8 +90,10 @@ pub async fn perform_due(
     )
     .await?;
     let live = observed::read(&s.cluster, s.ns(), &s.fleet.name, server).await?;
-    let serving = serving(server, &live);
-    let keep = due::without_serving(now.clone(), &serving);
+    // Never what serves now (dropped: it serves again), nor what an
+    // interrupted operation is rolling out (kept for later).
+    let keep = due::without_serving(now.clone(), &serving(server, &live));
+    let busy = in_plan(state.inflight.as_ref());
     let engine = Engine {
         cluster: &s.cluster,
         journal,
@@ -112,6 +114,14 @@ pub async fn perform_due(
             });
             continue;
         }
+        if due::without_serving(vec![t.clone()], &busy).is_empty() {
+            emit(Event::DueTask {
+                text: format!("{text}: kept for later, an interrupted operation uses it"),
+                done: false,
+            });
+            later.push(t.clone());
+            continue;
+        }
         engine
             .act(&mut scratch, &t.action)
             .await
@@ -121,6 +131,21 @@ pub async fn perform_due(
     journal.set_due(&server.name, &later).await?;
     state.due = later;
     Ok(state)
+}
+
+/// The Deployments an in-flight operation's plan works on.
+fn in_plan(op: Option<&Operation>) -> Vec<String> {
+    let Some(plan) = op.and_then(|o| o.plan.as_ref()) else {
+        return Vec::new();
+    };
+    plan.steps
+        .iter()
+        .flat_map(|s| match &s.action {
+            Action::ApplyDeployment { name, .. } | Action::Scale { name, .. } => vec![name.clone()],
+            Action::WaitReady { deployments } => deployments.clone(),
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 /// The Deployments that serve traffic now.
@@ -300,6 +325,7 @@ async fn finish(
             _ => "stable".into(),
         },
         from_image: plan.from.image.clone(),
+        deployed: true,
     };
     // The Deployments as they run now, as apply patches (what a rolling
     // rollback to this revision re-applies).
@@ -320,16 +346,15 @@ async fn finish(
             })
         })
         .collect();
-    let rev = journal.record(rev, &objects).await?;
     let mut due = state.due.clone();
     if succeeded {
         due.extend(due::schedule(s.cluster.now(), &op.id, &plan.then));
     }
     let due = due::without_serving(due, &serving);
-    if due != state.due {
-        journal.set_due(&server.name, &due).await?;
-        state.due = due;
-    }
+    let rev = journal
+        .record(rev, &objects, (due != state.due).then_some(&due[..]))
+        .await?;
+    state.due = due;
     emit(Event::Recorded {
         revision: rev.revision,
     });

@@ -404,30 +404,55 @@ fn rolling_deploy_and_rollback() {
     let o = deploy(&env, &["--image", V2]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert_eq!(image(&env.deployment("github").unwrap()), V2);
-    // apply keeps the deployed image.
-    let o = env.run(&["apply"]);
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    assert_eq!(image(&env.deployment("github").unwrap()), V2);
+    // apply keeps the deployed image, the second time too (the first
+    // apply's revision remembers that the server was deployed).
+    for _ in 0..2 {
+        let o = env.run(&["apply"]);
+        assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+        assert_eq!(image(&env.deployment("github").unwrap()), V2);
+    }
 
-    // A failed wait puts the previous Deployment back (exit 4).
+    // A failed wait puts the previous Deployment back and waits until it has
+    // rolled out again (exit 4). The new version never gets ready; the
+    // previous one does once it is re-applied (the undo is held until the
+    // test has made the Deployment healthy again).
+    use test_apiserver::{Fault, FaultAction, Gate, Method};
     env.srv
         .set_deployment_behaviour(NS, "github", Behaviour::NeverReady);
-    let o = deploy(
-        &env,
-        &[
-            "--image",
-            "ghcr.io/acme/github-mcp:1.6.0",
-            "--timeout",
-            "2s",
-        ],
-    );
-    assert_eq!(o.status.code(), Some(4), "{}", out(&o));
-    assert_eq!(image(&env.deployment("github").unwrap()), V2);
+    let child = env.spawn(&[
+        "deploy",
+        "github",
+        "--no-smoke",
+        "--image",
+        "ghcr.io/acme/github-mcp:1.6.0",
+        "--timeout",
+        "3s",
+    ]);
+    wait_for("the deploy to wait", || {
+        inflight(&env).is_some_and(|op| op["stepText"].as_str().unwrap_or("").starts_with("wait"))
+    });
+    let gate = Gate::new();
+    env.srv.inject(Fault::new(
+        Some(Method::PATCH),
+        &format!("/namespaces/{NS}/deployments/github"),
+        1,
+        FaultAction::Hold(gate.clone()),
+    ));
+    wait_for("the undo to be sent", || gate.arrived() == 1);
     env.srv.set_deployment_behaviour(
         NS,
         "github",
         Behaviour::ReadyAfter(Duration::from_millis(100)),
     );
+    gate.open();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("and rolled out again"),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(image(&env.deployment("github").unwrap()), V2);
 
     let o = env.run(&["rollback", "github", "--no-smoke"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
@@ -880,4 +905,45 @@ fn reconcile_goes_on_past_a_locked_server() {
         2,
         "github's waits for its lock"
     );
+}
+
+/// A rollback killed after its switch is finished by the next `rollback`,
+/// never undone (that would send traffic back to the version it left); and
+/// a second rollback does not go back to that version either.
+#[test]
+fn an_interrupted_rollback_is_finished_and_a_second_one_does_not_flip_back() {
+    use test_apiserver::{Fault, FaultAction, Gate, Method};
+    let env = Env::start(&[]);
+    blue_green(&env, "");
+    let o = deploy(&env, &["--image", V2]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let gate = Gate::new();
+    env.srv.inject(Fault::new(
+        Some(Method::GET),
+        &format!("/namespaces/{NS}/services/github"),
+        1,
+        FaultAction::Hold(gate.clone()),
+    ));
+    let mut child = env.spawn(&["rollback", "github", "--no-smoke"]);
+    wait_for("the rollback to verify its switch", || gate.arrived() == 1);
+    assert_eq!(colour(&env), "blue");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    gate.open();
+    assert_eq!(inflight(&env).unwrap()["kind"], "rollback");
+
+    let o = env.run(&["rollback", "github", "--no-smoke", "--force-unlock"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(colour(&env), "blue", "the interrupted rollback was undone");
+    assert!(inflight(&env).is_none());
+
+    // Rolled back from V2 already: a retried rollback finds nothing older.
+    let o = env.run(&["rollback", "github", "--no-smoke"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no earlier version"),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(colour(&env), "blue");
 }
