@@ -13,4 +13,5 @@ mod blue_green;
 mod differential;
 mod fleet;
 mod harness;
+mod rbac;
 mod stuck_rollout;
