@@ -111,11 +111,65 @@ fn candidate_replicas(server: &Server, live: &Live, active_dep: &str) -> u32 {
     }
 }
 
-fn not_installed(server: &Server) -> Error {
+pub(super) fn not_installed(server: &Server) -> Error {
     Error::Usage(format!(
         "server {} is not installed in the cluster: run `mcpctl apply {}` first, then deploy",
         server.name, server.name
     ))
+}
+
+/// The two colours of an installed server as they run now.
+struct Colours {
+    active: Colour,
+    idle: Colour,
+    active_dep: String,
+    idle_dep: String,
+}
+
+impl Colours {
+    fn of(server: &Server, live: &Live) -> Result<Colours> {
+        if !live.installed() {
+            return Err(not_installed(server));
+        }
+        let active = live.active_colour(&server.name);
+        Ok(Colours {
+            active,
+            idle: active.other(),
+            active_dep: deployment_name(&server.name, active),
+            idle_dep: deployment_name(&server.name, active.other()),
+        })
+    }
+}
+
+/// The switch from the active colour to the idle one (undone by switching
+/// back), then the read-back that checks it.
+fn switch_steps(
+    server: &Server,
+    c: &Colours,
+    before: &[Value],
+    after: &[Value],
+) -> Result<[Step; 2]> {
+    let to = switch_objects(server, after)?;
+    let verify = Step {
+        action: Action::VerifyTraffic {
+            to: c.idle.as_str().into(),
+            objects: vec![to[0].clone()],
+        },
+        undo: None,
+    };
+    let switch = Step {
+        action: Action::Switch {
+            to: c.idle.as_str().into(),
+            from: c.active.as_str().into(),
+            objects: to,
+        },
+        undo: Some(Action::Switch {
+            to: c.active.as_str().into(),
+            from: c.idle.as_str().into(),
+            objects: switch_objects(server, before)?,
+        }),
+    };
+    Ok([switch, verify])
 }
 
 /// Deploys `image` to the idle colour and switches to it.
@@ -126,14 +180,10 @@ pub fn deploy(
     render: Render,
     opts: &Options,
 ) -> Result<Plan> {
-    if !live.installed() {
-        return Err(not_installed(server));
-    }
+    let c = Colours::of(server, live)?;
     let name = server.name.as_str();
-    let active = live.active_colour(name);
-    let candidate = active.other();
-    let active_dep = deployment_name(name, active);
-    let cand_dep = deployment_name(name, candidate);
+    let (active, candidate) = (c.active, c.idle);
+    let (active_dep, cand_dep) = (c.active_dep.clone(), c.idle_dep.clone());
     let from_image = live
         .image(&active_dep, name)
         .unwrap_or_else(|| server.image.clone());
@@ -177,27 +227,7 @@ pub fn deploy(
     });
     let mut notes = Vec::new();
     push_gates(server, opts, &mut steps, &mut notes);
-    let back = switch_objects(server, &before)?;
-    let to = switch_objects(server, &after)?;
-    steps.push(Step {
-        action: Action::Switch {
-            to: candidate.as_str().into(),
-            from: active.as_str().into(),
-            objects: to.clone(),
-        },
-        undo: Some(Action::Switch {
-            to: active.as_str().into(),
-            from: candidate.as_str().into(),
-            objects: back,
-        }),
-    });
-    steps.push(Step {
-        action: Action::VerifyTraffic {
-            to: candidate.as_str().into(),
-            objects: vec![to[0].clone()],
-        },
-        undo: None,
-    });
+    steps.extend(switch_steps(server, &c, &before, &after)?);
     Ok(Plan {
         operation: "deploy".into(),
         server: name.into(),
@@ -286,16 +316,11 @@ pub fn rollback(
     render: Render,
     opts: &Options,
 ) -> Result<Plan> {
-    if !live.installed() {
-        return Err(not_installed(server));
-    }
+    let c = Colours::of(server, live)?;
     let name = server.name.as_str();
-    let active = live.active_colour(name);
-    let other = active.other();
-    let other_dep = deployment_name(name, other);
-    let active_dep = deployment_name(name, active);
-    let instant =
-        live.serving(&other_dep) && live.image(&other_dep, name).as_deref() == Some(image);
+    let (active, other) = (c.active, c.idle);
+    let (active_dep, other_dep) = (&c.active_dep, &c.idle_dep);
+    let instant = live.serving(other_dep) && live.image(other_dep, name).as_deref() == Some(image);
     if !instant {
         let mut plan = deploy(
             server,
@@ -310,14 +335,13 @@ pub fn rollback(
         plan.operation = "rollback".into();
         return Ok(forward_only(plan));
     }
-    let from_image = live.image(&active_dep, name).unwrap_or_default();
+    let from_image = live.image(active_dep, name).unwrap_or_default();
     let tracks = [
-        (active, from_image.clone(), live.replicas(&active_dep)),
-        (other, image.to_string(), live.replicas(&other_dep)),
+        (active, from_image.clone(), live.replicas(active_dep)),
+        (other, image.to_string(), live.replicas(other_dep)),
     ];
     let before = render(&state(active, tracks.clone()))?;
     let after = render(&state(other, tracks))?;
-    let to = switch_objects(server, &after)?;
     Ok(forward_only(Plan {
         operation: "rollback".into(),
         server: name.into(),
@@ -330,28 +354,8 @@ pub fn rollback(
             image: image.into(),
             track: other.as_str().into(),
         },
-        steps: vec![
-            Step {
-                action: Action::Switch {
-                    to: other.as_str().into(),
-                    from: active.as_str().into(),
-                    objects: to.clone(),
-                },
-                undo: Some(Action::Switch {
-                    to: active.as_str().into(),
-                    from: other.as_str().into(),
-                    objects: switch_objects(server, &before)?,
-                }),
-            },
-            Step {
-                action: Action::VerifyTraffic {
-                    to: other.as_str().into(),
-                    objects: vec![to[0].clone()],
-                },
-                undo: None,
-            },
-        ],
-        then: vec![scale_down(&active_dep, opts, active)],
+        steps: switch_steps(server, &c, &before, &after)?.into(),
+        then: vec![scale_down(active_dep, opts, active)],
         notes: vec![],
     }))
 }

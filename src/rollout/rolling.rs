@@ -56,9 +56,7 @@ pub fn deploy(
 ) -> Result<Plan> {
     let name = server.name.as_str();
     let Some(from_image) = live.image(name, name) else {
-        return Err(Error::Usage(format!(
-            "server {name} is not installed in the cluster: run `mcpctl apply {name}` first, then deploy"
-        )));
+        return Err(super::bluegreen::not_installed(server));
     };
     let mut steps = vec![
         Step {
