@@ -31,7 +31,7 @@ complete -c mcpctl -n "__fish_mcpctl_needs_command" -s f -l fleet -d 'Fleet file
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_needs_command" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -s q -l quiet -d 'Only errors on stderr'
@@ -62,7 +62,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s f -l fleet -d 'Fl
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l force -d 'Overwrite an existing file'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -s v -l verbose -d 'More logging on stderr (repeat for more)'
@@ -77,7 +77,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s f -l fleet -d
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand validate" -s q -l quiet -d 'Only errors on stderr'
@@ -94,7 +94,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s f -l fleet -d 'Fl
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand lint" -s q -l quiet -d 'Only errors on stderr'
@@ -111,7 +111,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s f -l fleet -d '
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand render" -s q -l quiet -d 'Only errors on stderr'
@@ -125,7 +125,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s f -l fleet
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
@@ -140,7 +140,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s f -l fleet -d 'Fl
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -l force-conflicts -d 'Diff as if fields owned by other field managers were taken'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand diff" -s v -l verbose -d 'More logging on stderr (repeat for more)'
@@ -158,7 +158,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -s f -l fleet -d 'F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l wait -d 'Wait until the Deployments have rolled out (like `kubectl rollout status`)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l force-conflicts -d 'Take fields owned by other field managers instead of failing on the conflict'
@@ -176,7 +176,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s f -l fleet -d '
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -l watch -d 'Keep watching and print again on every change'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand status" -s v -l verbose -d 'More logging on stderr (repeat for more)'
@@ -191,7 +191,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s f -l fleet -d 
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand history" -s q -l quiet -d 'Only errors on stderr'
@@ -215,7 +215,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s f -l fleet -d '
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l allow-breaking-tools -d 'Deploy even when the candidate removes or narrows tools'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l keep-failed -d 'Keep a failed candidate running (scaled up) for debugging'
@@ -242,7 +242,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -s f -l fleet -d
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l dry-run -d 'Print the plan (steps, undo of each, deferred work) and change nothing'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l no-smoke -d 'Skip the MCP smoke test (and the tool-schema gate with it)'
@@ -259,7 +259,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s f -l fleet -
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -l force-unlock -d 'Break a lock held by another operation (dangerous: both may then change the server)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s v -l verbose -d 'More logging on stderr (repeat for more)'
@@ -277,7 +277,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand rbac" -s f -l fleet -d 'Fl
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rbac" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand rbac" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rbac" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rbac" -l cluster-wide -d 'A ClusterRole and ClusterRoleBinding instead of a Role and RoleBinding in the fleet\'s namespace'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rbac" -s v -l verbose -d 'More logging on stderr (repeat for more)'
@@ -292,7 +292,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -s f -l fleet -d 
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand version" -s q -l quiet -d 'Only errors on stderr'
@@ -306,7 +306,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -s f -l fleet -d 'Fle
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand man" -s q -l quiet -d 'Only errors on stderr'
@@ -324,7 +324,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s f -l fleet -d 'F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -l events -d 'How long operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -l all -d 'Every server of the fleet, 8 at a time'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s v -l verbose -d 'More logging on stderr (repeat for more)'

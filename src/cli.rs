@@ -52,7 +52,7 @@ pub struct GlobalArgs {
     /// Disable colours (also honours NO_COLOR)
     #[arg(long, global = true)]
     pub no_color: bool,
-    /// How long operations (deploy, rollback, reconcile) report their events: lines on stderr
+    /// How operations (deploy, rollback, reconcile) report their events: lines on stderr
     /// for people, or one JSON object per line on stdout for pipelines
     #[arg(long, global = true, value_enum, default_value_t = EventsFormat::Human)]
     pub events: EventsFormat,

@@ -118,14 +118,21 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs, printer: &Printer) -> Resul
             return match (&pending, &chosen) {
                 (Some(op), _) => {
                     let plan = op.plan.as_ref().expect("filtered");
+                    // An interrupted rollback is finished; anything else is undone.
+                    let (what, actions): (&str, Vec<_>) = if op.kind == "rollback" {
+                        let rest = plan.steps[op.step.min(plan.steps.len())..].iter();
+                        ("finish", rest.map(|s| s.action.clone()).collect())
+                    } else {
+                        ("undo", plan.compensation(op.step))
+                    };
                     let mut text = format!(
-                        "undo the interrupted {} {} (stopped at step {}: {}):\n",
+                        "{what} the interrupted {} {} (stopped at step {}: {}):\n",
                         op.kind,
                         op.id,
                         op.step + 1,
                         op.step_text
                     );
-                    for a in plan.compensation(op.step) {
+                    for a in actions {
                         text.push_str(&format!("  - {}\n", a.describe()));
                     }
                     printer.data(&text);
