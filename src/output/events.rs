@@ -222,7 +222,7 @@ impl Printer {
             let _ = out.flush();
             return;
         }
-        let mut summary = self.journal.lock().unwrap_or_else(|p| p.into_inner());
+        let mut summary = self.summary.lock().unwrap_or_else(|p| p.into_inner());
         if self.ci.github {
             let (before, after) = github_commands(e, summary.in_group);
             for c in before {

@@ -14,7 +14,7 @@ pub struct Printer {
     /// Running in GitHub Actions: groups, annotations, a step summary.
     pub ci: super::events::Ci,
     /// What the operation did so far, for the CI step summary.
-    pub(super) journal: std::sync::Mutex<super::events::Summary>,
+    pub(super) summary: std::sync::Mutex<super::events::Summary>,
 }
 
 impl Printer {
@@ -29,7 +29,7 @@ impl Printer {
             color,
             events: g.events,
             ci: super::events::Ci::from_env(&|k| std::env::var(k).ok()),
-            journal: Default::default(),
+            summary: Default::default(),
         }
     }
 
