@@ -10,7 +10,7 @@ use crate::fleet::Strategy;
 use crate::output::Printer;
 use crate::rollout::observed::{self, Live};
 use crate::rollout::run::{self, Choice};
-use crate::rollout::{bluegreen, rolling};
+use crate::rollout::{bluegreen, canary, rolling};
 
 use super::operation;
 
@@ -69,11 +69,6 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs, printer: &Printer) -> Resul
     runtime()?.block_on(async {
         let s = session::open(global, super::inputs::fleet(global, printer)?).await?;
         let server = operation::server(&s, &args.server)?;
-        if server.strategy == Strategy::Canary {
-            return Err(Error::Usage(
-                "canary rollbacks are not available in this version of mcpctl".into(),
-            ));
-        }
         let journal = Journal::new(&s.cluster, s.ns(), &s.fleet.name);
         let state = journal.state(&server.name).await?;
         state.check_readable(&server.name)?;
@@ -112,7 +107,8 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs, printer: &Printer) -> Resul
             Strategy::Rolling => {
                 rolling::rollback(server, live, rev.revision, &rev.image, objects.to_vec(), &opts)
             }
-            _ => bluegreen::rollback(server, live, &rev.image, &render, &opts),
+            Strategy::Canary => canary::rollback(server, live, &rev.image, &render),
+            Strategy::BlueGreen => bluegreen::rollback(server, live, &rev.image, &render, &opts),
         };
         if args.rollout.dry_run {
             return match (&pending, &chosen) {

@@ -36,6 +36,10 @@ pub struct Settings {
     pub force_unlock: bool,
     pub wait_timeout: Duration,
     pub smoke: gates::Settings,
+    /// A canary's analysis.
+    pub analyzer: Option<super::hold::Analyzer>,
+    /// The command that undoes an interrupted operation (`rollback`, `abort`).
+    pub undo_by: &'static str,
 }
 
 /// The apiVersions a plan's objects are served at (for discovery).
@@ -102,7 +106,9 @@ pub async fn perform_due(
         discovered: &discovered,
         wait_timeout: Duration::from_secs(60),
         smoke: gates::Settings::default(),
+        analyzer: None,
         emit,
+        jump: Default::default(),
     };
     let mut scratch = Operation::default();
     for t in &now {
@@ -248,13 +254,15 @@ async fn locked(
         discovered: &discovered,
         wait_timeout: settings.wait_timeout,
         smoke: settings.smoke.clone(),
+        analyzer: settings.analyzer.as_ref(),
         emit,
+        jump: Default::default(),
     };
     let outcome = if undo {
         signals.exit_on_next();
         let stop = super::execute::Stop::Interrupted(format!(
-            "the {} {} was undone by `mcpctl rollback`",
-            op.kind, op.id
+            "the {} {} was undone by `mcpctl {}`",
+            op.kind, op.id, settings.undo_by
         ));
         let mut o = engine.compensate(&mut op, &plan, stop).await;
         if o.code == exit::INTERRUPTED {

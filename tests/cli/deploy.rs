@@ -88,7 +88,7 @@ fn deploy_stuck_in_wait(env: &Env) -> std::process::Child {
     child
 }
 
-fn kill(child: &std::process::Child, sig: &str) {
+pub fn kill(child: &std::process::Child, sig: &str) {
     let st = std::process::Command::new("kill")
         .args([sig, &child.id().to_string()])
         .status()

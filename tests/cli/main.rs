@@ -3,6 +3,7 @@
 
 mod support;
 
+mod canary;
 mod ci_examples;
 mod cluster_apply;
 mod cluster_diff;
