@@ -72,6 +72,7 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs, printer: &Printer) -> Resul
         let journal = Journal::new(&s.cluster, s.ns(), &s.fleet.name);
         let state = journal.state(&server.name).await?;
         state.check_readable(&server.name)?;
+        let before = state.clone();
         let render = operation::renderer(&s, server, &args.rollout)?;
         let opts = operation::bluegreen_options(server, &args.rollout, false, false, None);
 
@@ -154,6 +155,18 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs, printer: &Printer) -> Resul
             }
             // An interrupted apply has no plan to undo: `apply` finishes it.
             crate::rollout::record::check_inflight(state, &server.name, &[], false)?;
+            // The target was chosen before the lock: another operation
+            // recorded since then may have changed what "previous" means.
+            let newest = |st: &crate::cluster::journal::State| st.last.as_ref().map(|r| r.revision);
+            if chosen.is_some() && newest(state) != newest(&before) {
+                return Err(Error::Failed(format!(
+                    "server {} was changed by another operation while this rollback waited for \
+                     its lock (revision {} is now the newest); run the rollback again to choose \
+                     from the new history",
+                    server.name,
+                    newest(state).map(|n| n.to_string()).unwrap_or_else(|| "none".into())
+                )));
+            }
             match &chosen {
                 Some((rev, objects, _)) => Ok(Choice::Plan(plan_for(live, rev, objects)?)),
                 None => Err(Error::Failed(format!(
