@@ -217,6 +217,18 @@ fn promoted_through_every_step(router: &str) {
     assert_eq!(rev["image"], V2);
     assert_eq!(rev["fromImage"], V1);
     assert!(inflight(&env, &name).is_none());
+    // Rollback: the stable track back to the previous image, all traffic on it.
+    let o = env.run(&["rollback", &name, "--no-smoke"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(image(&env, &name), V1);
+    assert_eq!(replicas(&env, &name), 4);
+    assert_eq!(replicas(&env, &format!("{name}-canary")), 0);
+    assert_eq!(weights(&env, &name, router), (100, 0));
+    let rev = last(&env, &name);
+    assert_eq!(
+        (rev["operation"].as_str(), rev["image"].as_str()),
+        (Some("rollback"), Some(V1))
+    );
 }
 
 /// A canary whose error rate is over the threshold is stopped at the first
