@@ -726,3 +726,63 @@ impl Switch {
         self.open.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+#[test]
+fn ndjson_events_of_a_rolled_back_canary_come_in_order() {
+    let name = "ndjson";
+    let env = Env::start(&[]);
+    install(&env, name, "istio", "");
+    traffic(name, "canary", FAILING);
+    let o = deploy(&env, name, &["--events", "ndjson"]);
+    assert_eq!(o.status.code(), Some(3), "{}", out(&o));
+    let events: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    let pos = |what: &str, pred: &dyn Fn(&Value) -> bool| {
+        events
+            .iter()
+            .position(|e| e["event"] == what && pred(e))
+            .unwrap_or_else(|| panic!("no {what} in {kinds:?}"))
+    };
+    let started = pos("operationStarted", &|_| true);
+    let weight50 = pos("weightSet", &|e| e["weight"] == 50);
+    let sample = pos("sample", &|e| e["verdict"] == "fail");
+    let restoring = pos("restoring", &|_| true);
+    let weight0 = pos("weightSet", &|e| e["weight"] == 0);
+    let finished = pos("finished", &|_| true);
+    assert!(
+        started < weight50
+            && weight50 < sample
+            && sample < restoring
+            && restoring < weight0
+            && weight0 < finished,
+        "{kinds:?}"
+    );
+    assert_eq!(finished, events.len() - 1);
+    let s = &events[sample];
+    assert_eq!(s["failed"], 1);
+    assert_eq!(s["failureLimit"], 1);
+    let check = s["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "error-rate")
+        .unwrap();
+    assert_eq!(check["outcome"], "fail");
+    assert_eq!(check["threshold"], "<= 0.05");
+    assert!(check["value"].as_f64().unwrap() > 0.05, "{check}");
+    assert!(
+        check["query"]
+            .as_str()
+            .unwrap()
+            .contains("mcp_requests_total")
+    );
+    assert_eq!(events[finished]["exitCode"], 3);
+    // Every event carries its time.
+    assert!(events.iter().all(|e| e["time"].is_string()));
+}
