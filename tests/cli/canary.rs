@@ -786,3 +786,33 @@ fn ndjson_events_of_a_rolled_back_canary_come_in_order() {
     // Every event carries its time.
     assert!(events.iter().all(|e| e["time"].is_string()));
 }
+
+#[test]
+fn on_github_actions_a_failed_sample_is_annotated_and_summarised() {
+    let name = "gha";
+    let env = Env::start(&[]);
+    install(&env, name, "gateway-api", "");
+    traffic(name, "canary", FAILING);
+    let summary = env.dir.path().join("summary.md");
+    let o = env
+        .command(&["deploy", name, "--no-smoke", "--image", V2])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", out(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("::warning title=mcpctl canary sample 1 at 50%::"),
+        "{t}"
+    );
+    assert!(
+        t.contains("::error title=mcpctl gate-failed (exit 3)::"),
+        "{t}"
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.contains("**Outcome:** gate-failed (exit 3)"), "{md}");
+    assert!(md.contains("canary weight 50%"), "{md}");
+    assert!(md.contains("sample 1 at 50%: FAIL"), "{md}");
+    assert!(md.contains("canary weight 0%"), "the restore: {md}");
+}
