@@ -107,6 +107,8 @@ pub enum Command {
     Man,
     /// Protocol-level MCP smoke test (exit 3 when it fails or tools break)
     Smoke(SmokeArgs),
+    /// Print the JSON Schema of the fleet file, for editors (`mcpctl schema > mcpctl.schema.json`)
+    Schema,
 }
 
 /// Options shared by the commands that run a rollout.

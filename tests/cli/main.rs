@@ -16,5 +16,6 @@ mod fleet_errors;
 mod lint;
 mod rbac;
 mod render;
+mod schema;
 mod seed;
 mod smoke;
