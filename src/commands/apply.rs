@@ -34,6 +34,15 @@ pub fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Result<u
     runtime()?.block_on(run_async(global, args, printer))
 }
 
+/// What `-o json|yaml` prints.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Document<'a> {
+    /// The namespace apply created, if it did.
+    namespace_created: Option<&'a str>,
+    objects: &'a [ObjectResult],
+}
+
 fn report(
     printer: &Printer,
     planned: &[Planned],
@@ -74,7 +83,10 @@ fn report(
             }
             printer.data(&out);
         }
-        _ => printer.data(&printer.structured(&results)?),
+        _ => printer.data(&printer.document(&Document {
+            namespace_created: ns_created,
+            objects: &results,
+        })?),
     }
     Ok(())
 }

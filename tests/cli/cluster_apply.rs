@@ -167,7 +167,14 @@ fn dry_run_server_writes_nothing() {
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let v: serde_json::Value =
         serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
-    let dep = v
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["schemaVersion", "namespaceCreated", "objects"],
+        "{v}"
+    );
+    assert_eq!(v["schemaVersion"], 1);
+    let dep = v["objects"]
         .as_array()
         .unwrap()
         .iter()

@@ -14,6 +14,7 @@ mod deploy;
 mod deploy_gates;
 mod fleet_errors;
 mod lint;
+mod output_shapes;
 mod rbac;
 mod render;
 mod schema;
