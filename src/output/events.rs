@@ -101,6 +101,13 @@ pub fn line(e: &Event) -> String {
     }
 }
 
+/// Whether people see `e` at this verbosity: the object lines of an
+/// operation only with `-v` (the step line says what is applied), so output
+/// grows with the steps, not with the objects. NDJSON carries every event.
+pub fn shown_to_people(e: &Event, verbose: u8) -> bool {
+    verbose > 0 || !matches!(e, Event::ObjectApplied { .. })
+}
+
 /// An event as one NDJSON line: `{"time": …, "event": …, …}`.
 pub fn ndjson(e: &Event, time: &str) -> String {
     let mut v = serde_json::to_value(e).expect("events serialize");
@@ -222,6 +229,9 @@ impl Printer {
             let _ = out.flush();
             return;
         }
+        if !shown_to_people(e, self.verbose) {
+            return;
+        }
         let mut summary = self.summary.lock().unwrap_or_else(|p| p.into_inner());
         if self.ci.github {
             let (before, after) = github_commands(e, summary.in_group);
@@ -311,6 +321,22 @@ mod tests {
         // A summary file without GitHub Actions is not GitHub's.
         let env = |k: &str| (k == "GITHUB_STEP_SUMMARY").then(|| "/tmp/x".to_string());
         assert_eq!(Ci::from_env(&env).step_summary, None);
+    }
+
+    #[test]
+    fn object_lines_are_shown_to_people_only_with_verbose() {
+        let applied = Event::ObjectApplied {
+            object: "deployment.apps/github-green".into(),
+            manager: "mcpctl-rollout".into(),
+        };
+        assert!(!shown_to_people(&applied, 0));
+        assert!(shown_to_people(&applied, 1));
+        let step = Event::StepStarted {
+            index: 2,
+            total: 6,
+            text: "apply github-green".into(),
+        };
+        assert!(shown_to_people(&step, 0));
     }
 
     #[test]

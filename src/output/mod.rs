@@ -1,6 +1,7 @@
 //! Printing, kept apart from logic: data to stdout in the chosen format,
 //! logs, progress and errors to stderr.
 
+pub mod apply;
 mod events;
 mod printer;
 mod progress;

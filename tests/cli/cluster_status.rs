@@ -292,7 +292,7 @@ fn status_shows_the_live_canary_weight() {
     );
 
     // `apply` renders with the live weight: the canary keeps its 25%.
-    let o = env.run(&["apply"]);
+    let o = env.run(&["apply", "-v"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout)
