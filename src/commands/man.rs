@@ -2,14 +2,11 @@
 //! definition as `--help` and the completions; a checked-in copy is kept
 //! current by a test.
 
-use clap::CommandFactory;
-
-use crate::cli::Cli;
 use crate::error::{Error, Result, exit};
 
 pub fn run() -> Result<u8> {
     let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command())
+    clap_mangen::Man::new(crate::cli::command())
         .render(&mut out)
         .map_err(|e| Error::Failed(format!("cannot render the manual page: {e}")))?;
     use std::io::Write;

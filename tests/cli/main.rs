@@ -13,6 +13,7 @@ mod completions;
 mod deploy;
 mod deploy_gates;
 mod fleet_errors;
+mod help;
 mod lint;
 mod output_shapes;
 mod rbac;
