@@ -21,3 +21,4 @@ mod render;
 mod schema;
 mod seed;
 mod smoke;
+mod terminal;
