@@ -83,6 +83,9 @@ fn block_schema(block: &Block) -> Value {
     Value::Object(m)
 }
 
+/// A DNS-1123 label, as `names::dns_label` checks it.
+pub const LABEL_PATTERN: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+
 /// Text keys take numbers and booleans as written (`cpu: 1`, `PORT: 8080`).
 fn text() -> Value {
     json!({"type": ["string", "number", "boolean"]})
@@ -91,6 +94,12 @@ fn text() -> Value {
 fn kind_schema(kind: &Kind) -> Value {
     match kind {
         Kind::Text => text(),
+        Kind::Label { max } => json!({
+            "type": ["string", "number", "boolean"],
+            "pattern": LABEL_PATTERN,
+            "minLength": 1,
+            "maxLength": max,
+        }),
         Kind::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
         Kind::Number { min, max } => {
             let mut m = Map::new();

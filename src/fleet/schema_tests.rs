@@ -179,6 +179,15 @@ fn walk(
 fn wrong_values(kind: &Kind) -> Vec<Value> {
     match kind {
         Kind::Text => vec![json!({"a": 1}), json!(["a"]), Value::Null],
+        Kind::Label { max } => vec![
+            json!("GitHub"),
+            json!("a_b"),
+            json!("-a"),
+            json!(""),
+            json!("a".repeat(max + 1)),
+            json!({"a": 1}),
+            Value::Null,
+        ],
         Kind::Int { min, max } => {
             vec![
                 json!("three"),
@@ -225,6 +234,7 @@ fn wrong_values(kind: &Kind) -> Vec<Value> {
 fn edge_values(kind: &Kind) -> Vec<Value> {
     match kind {
         Kind::Text => vec![],
+        Kind::Label { max } => vec![json!("a"), json!("a-1"), json!("a".repeat(*max))],
         Kind::Int { min, max } => vec![json!(min), json!(max)],
         Kind::Number { min, max } => match (min, max) {
             (None, None) => vec![json!(0.5), json!(-3)],

@@ -31,6 +31,11 @@ pub struct Field {
 pub enum Kind {
     /// Text: a string, or a number or boolean taken as written (`cpu: 1`).
     Text,
+    /// A DNS-1123 label (lower-case letters, digits, `-` inside) of at most
+    /// `max` characters; text like `Text`, so `123` is a label too.
+    Label {
+        max: usize,
+    },
     /// A whole number in `min..=max`.
     Int {
         min: i64,
@@ -124,12 +129,12 @@ pub static FLEET: Block = Block {
     parts: &[&[
         required(
             "fleet",
-            Kind::Text,
+            Kind::Label { max: 63 },
             "Name of the fleet (DNS-1123 label); becomes app.kubernetes.io/part-of",
         ),
         required(
             "namespace",
-            Kind::Text,
+            Kind::Label { max: 63 },
             "Namespace of every server (DNS-1123 label); -n overrides it",
         ),
         field(
@@ -148,7 +153,9 @@ pub static FLEET: Block = Block {
 const SERVER_OWN: &[Field] = &[
     required(
         "name",
-        Kind::Text,
+        Kind::Label {
+            max: super::names::MAX_SERVER_NAME,
+        },
         "Server name: a DNS-1123 label of at most 55 characters, unique in the fleet",
     ),
     required(
@@ -342,7 +349,7 @@ pub static METRIC: Block = Block {
     parts: &[&[
         required(
             "name",
-            Kind::Text,
+            Kind::Label { max: 63 },
             "Metric name: a DNS label, unique, not `requests` or `error-rate`",
         ),
         required("query", Kind::Text, "PromQL template of the metric"),
@@ -524,7 +531,7 @@ pub static GATEWAY: Block = Block {
     doc: "A Gateway API parent reference",
     parts: &[&[
         field("name", Kind::Text, "Gateway name (required once merged)"),
-        field("namespace", Kind::Text, "Gateway namespace"),
+        field("namespace", Kind::Label { max: 63 }, "Gateway namespace"),
         field("sectionName", Kind::Text, "Listener of the Gateway"),
     ]],
 };

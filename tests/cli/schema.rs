@@ -73,10 +73,11 @@ fn the_schema_is_draft_2020_12_with_every_top_level_key_described() {
 }
 
 /// Fixtures the decoder rejects for what the schema can see: the shape of a
-/// value, an unknown key, a word outside a choice, a bound. The others it
-/// rejects (DNS names, image references, duplicates, the last canary step)
-/// only the decoder checks.
+/// value, an unknown key, a word outside a choice, a bound, a name that is
+/// not a DNS label. The others it rejects (image references, duplicates, the
+/// last canary step) only the decoder checks.
 const SCHEMA_REJECTS: &[&str] = &[
+    "bad_dns_name.yaml",
     "bad_duration.yaml",
     "comments_only.yaml",
     "empty.yaml",
