@@ -128,8 +128,8 @@ mcpctl smoke --url https://mcp.acme.example/mcp -H 'Authorization: Bearer TOKEN'
         "schema",
         "# Save the schema beside the fleet file for your editor
 mcpctl schema > mcpctl.schema.json
-# ...and name it on the fleet file's first line:
-# yaml-language-server: $schema=mcpctl.schema.json",
+# and point editors at it from the fleet file's first line (`mcpctl init` writes it):
+# `# yaml-language-server: $schema=mcpctl.schema.json`",
     ),
 ];
 
@@ -162,6 +162,33 @@ fn add_under(mut cmd: Command, path: &str) -> Command {
         });
     }
     cmd
+}
+
+/// The examples of every subcommand as a manual page section (roff), for
+/// the end of `mcpctl man`: comments in roman, commands in bold. It follows
+/// a page rendered by `clap_mangen`, which defines the apostrophe string.
+pub fn man_section() -> String {
+    use roff::{Roff, bold, roman};
+    let mut r = Roff::new();
+    r.control("SH", ["EXAMPLES"]);
+    for (path, text) in EXAMPLES {
+        let title = format!("mcpctl {path}");
+        r.control("SS", [title.as_str()]);
+        for line in text.lines() {
+            match line.strip_prefix("# ") {
+                Some(comment) => r.text([roman(comment)]),
+                None => r.text([bold(line)]),
+            };
+            r.control("br", [] as [&str; 0]);
+        }
+    }
+    // The page before this section already defines what `render` puts
+    // first (the apostrophe string); keep what follows it.
+    let text = r.render();
+    match text.find(".SH") {
+        Some(at) => text[at..].to_string(),
+        None => text,
+    }
 }
 
 fn indent(text: &str) -> String {
@@ -261,6 +288,19 @@ mod tests {
             }
         }
         assert!(parsed >= EXAMPLES.len(), "{parsed} examples parsed");
+    }
+
+    #[test]
+    fn the_manual_page_section_has_every_subcommand_and_its_commands() {
+        let man = man_section();
+        assert!(man.starts_with(".SH EXAMPLES\n"), "{man}");
+        for (path, _) in EXAMPLES {
+            assert!(man.contains(&format!(".SS \"mcpctl {path}\"\n")), "{path}");
+        }
+        assert!(
+            man.contains("\\fBmcpctl deploy github \\-\\-resume\\fR"),
+            "{man}"
+        );
     }
 
     #[test]
