@@ -108,11 +108,12 @@ pub fn shown_to_people(e: &Event, verbose: u8) -> bool {
     verbose > 0 || !matches!(e, Event::ObjectApplied { .. })
 }
 
-/// An event as one NDJSON line: `{"time": …, "event": …, …}`.
+/// An event as one NDJSON line: `{"event": …, …, "time": …, "schemaVersion": 1}`.
 pub fn ndjson(e: &Event, time: &str) -> String {
     let mut v = serde_json::to_value(e).expect("events serialize");
     if let Some(m) = v.as_object_mut() {
         m.insert("time".into(), serde_json::Value::String(time.to_string()));
+        m.insert("schemaVersion".into(), super::SCHEMA_VERSION.into());
     }
     serde_json::to_string(&v).expect("JSON values serialize")
 }
@@ -352,6 +353,7 @@ mod tests {
         assert_eq!(v["event"], "switched");
         assert_eq!(v["to"], "green");
         assert_eq!(v["time"], "2026-12-01T00:00:00.000Z");
+        assert_eq!(v["schemaVersion"], crate::output::SCHEMA_VERSION);
         assert!(!l.contains('\n'));
     }
 

@@ -705,8 +705,9 @@ fn ndjson_events_of_a_deploy_and_of_a_restore() {
         "{k:?}"
     );
     assert!(
-        ev.iter()
-            .all(|e| e["time"].as_str().is_some_and(|t| t.ends_with('Z')))
+        ev.iter().all(
+            |e| e["time"].as_str().is_some_and(|t| t.ends_with('Z')) && e["schemaVersion"] == 1
+        )
     );
     let fin = ev.last().unwrap();
     assert_eq!(fin["outcome"], "succeeded");
