@@ -54,6 +54,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand version 'Print the version, git commit and build date (`-o json` too)'
             cand man 'Print the manual page (roff; `mcpctl man | man -l -`)'
             cand smoke 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
+            cand schema 'Print the JSON Schema of the fleet file, for editors (`mcpctl schema > mcpctl.schema.json`)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpctl;init'= {
@@ -485,6 +486,26 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcpctl;schema'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --events 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpctl;help'= {
             cand init 'Write a commented example fleet file'
             cand validate 'Parse and check the fleet file, reporting every problem'
@@ -504,6 +525,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand version 'Print the version, git commit and build date (`-o json` too)'
             cand man 'Print the manual page (roff; `mcpctl man | man -l -`)'
             cand smoke 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
+            cand schema 'Print the JSON Schema of the fleet file, for editors (`mcpctl schema > mcpctl.schema.json`)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpctl;help;init'= {
@@ -541,6 +563,8 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
         &'mcpctl;help;man'= {
         }
         &'mcpctl;help;smoke'= {
+        }
+        &'mcpctl;help;schema'= {
         }
         &'mcpctl;help;help'= {
         }

@@ -19,6 +19,12 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The whole command definition: the derived one, with the examples that end
+/// each subcommand's help. Parsing, the manual page and completions use it.
+pub fn command() -> clap::Command {
+    crate::help_examples::add(<Cli as clap::CommandFactory>::command())
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
@@ -111,6 +117,8 @@ pub enum Command {
     Man,
     /// Protocol-level MCP smoke test (exit 3 when it fails or tools break)
     Smoke(SmokeArgs),
+    /// Print the JSON Schema of the fleet file, for editors (`mcpctl schema > mcpctl.schema.json`)
+    Schema,
 }
 
 /// Options shared by the commands that run a rollout.

@@ -15,8 +15,8 @@ use crate::cluster::session::{self, Session};
 use crate::cluster::wait;
 use crate::cluster::{identity, observe, runtime};
 use crate::error::{Error, Result, exit};
-use crate::output::Printer;
-use crate::output::Progress;
+use crate::output::apply::Applied;
+use crate::output::{self, Printer, Progress};
 use crate::rollout::record;
 
 #[derive(Debug, Serialize)]
@@ -32,6 +32,15 @@ struct ObjectResult {
 
 pub fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Result<u8> {
     runtime()?.block_on(run_async(global, args, printer))
+}
+
+/// What `-o json|yaml` prints.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Document<'a> {
+    /// The namespace apply created, if it did.
+    namespace_created: Option<&'a str>,
+    objects: &'a [ObjectResult],
 }
 
 fn report(
@@ -59,22 +68,25 @@ fn report(
             if let Some(ns) = ns_created {
                 out.push_str(&format!("namespace/{ns} created{suffix}\n"));
             }
-            for p in planned {
-                // The rollout fields of an object show only when they change.
-                let rollout = p.target.manager != apply::FIELD_MANAGER;
-                if rollout && p.change == Change::Unchanged {
-                    continue;
-                }
-                out.push_str(&format!(
-                    "{} {}{}{suffix}\n",
-                    p.target.display(),
-                    p.change.as_str(),
-                    if rollout { " (rollout fields)" } else { "" }
-                ));
+            let applied: Vec<Applied> = planned
+                .iter()
+                .map(|p| Applied {
+                    server: p.target.server().to_string(),
+                    object: p.target.display(),
+                    change: p.change,
+                    rollout: p.target.manager != apply::FIELD_MANAGER,
+                })
+                .collect();
+            if printer.verbose > 0 {
+                out.push_str(&output::apply::object_lines(&applied, suffix));
             }
+            out.push_str(&output::apply::server_lines(&applied, suffix));
             printer.data(&out);
         }
-        _ => printer.data(&printer.structured(&results)?),
+        _ => printer.data(&printer.document(&Document {
+            namespace_created: ns_created,
+            objects: &results,
+        })?),
     }
     Ok(())
 }

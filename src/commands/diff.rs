@@ -2,10 +2,31 @@
 //! Exit codes as `kubectl diff`: 0 no differences, 1 differences, 2 or more
 //! an error (errors that would exit 1 elsewhere exit 2 here).
 
-use crate::cli::{DiffArgs, GlobalArgs};
+use crate::cli::{DiffArgs, GlobalArgs, OutputFormat};
 use crate::cluster::{apply, diff, runtime, session};
 use crate::error::{Error, Result, exit};
 use crate::output::Printer;
+
+/// What `-o json|yaml` prints.
+#[derive(serde::Serialize)]
+struct Document<'a> {
+    /// How many objects were compared.
+    objects: usize,
+    /// The objects that differ.
+    differ: &'a [Differs],
+}
+
+/// An object whose live state differs from the intended one.
+#[derive(serde::Serialize)]
+struct Differs {
+    server: String,
+    /// `mcp/deployment.apps/github`.
+    object: String,
+    /// Whether the object exists (else apply would create it).
+    live: bool,
+    /// The unified diff, as the table output prints it.
+    diff: String,
+}
 
 /// Exit code of `diff` when objects differ.
 pub const DIFFERS: u8 = 1;
@@ -43,19 +64,31 @@ async fn run_async(global: &GlobalArgs, args: &DiffArgs, printer: &Printer) -> R
         !ns_exists,
     )
     .await?;
-    let mut out = String::new();
-    let mut differs = 0;
+    let mut objects = Vec::new();
     for p in &planned {
         let name = match &p.target.ns {
             Some(ns) => format!("{}/{}", ns, p.target.display()),
             None => p.target.display(),
         };
         if let Some(d) = diff::object_diff(&name, p.live.as_ref(), &p.intended) {
-            differs += 1;
-            out.push_str(&d);
+            objects.push(Differs {
+                server: p.target.server().to_string(),
+                object: name,
+                live: p.live.is_some(),
+                diff: d,
+            });
         }
     }
-    printer.data(&out);
+    let differs = objects.len();
+    match printer.format {
+        OutputFormat::Table => {
+            printer.data(&objects.iter().map(|o| o.diff.as_str()).collect::<String>())
+        }
+        _ => printer.data(&printer.document(&Document {
+            objects: planned.len(),
+            differ: &objects,
+        })?),
+    }
     if differs == 0 {
         printer.status(&format!("no differences in {} objects", planned.len()));
         Ok(exit::OK)

@@ -24,10 +24,20 @@ pub fn run(global: &GlobalArgs, args: &HistoryArgs, printer: &Printer) -> Result
                     printer.data(&table(&revisions));
                 }
             }
-            _ => printer.data(&printer.structured(&revisions)?),
+            _ => printer.data(&printer.document(&Document {
+                server: &args.server,
+                revisions: &revisions,
+            })?),
         }
         Ok(exit::OK)
     })
+}
+
+/// What `-o json|yaml` prints.
+#[derive(serde::Serialize)]
+struct Document<'a> {
+    server: &'a str,
+    revisions: &'a [Revision],
 }
 
 pub fn table(revisions: &[Revision]) -> String {

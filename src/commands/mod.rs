@@ -17,6 +17,7 @@ mod rbac;
 mod reconcile;
 mod render;
 mod rollback;
+mod schema;
 mod smoke;
 mod status;
 mod validate;
@@ -48,5 +49,6 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Version => version::run(printer),
         Command::Man => man::run(),
         Command::Smoke(args) => smoke::run(global, args, printer),
+        Command::Schema => schema::run(printer),
     }
 }

@@ -6,10 +6,11 @@ use super::decode::{At, Ctx, join};
 use super::names;
 use super::raw::*;
 use super::read::{fields, here, string_list};
+use super::shape;
 use super::yaml::{Node, Value};
 
 pub(super) fn canary(cx: &mut Ctx, node: &Node, path: &str, c: &mut RawCanary) {
-    for e in fields(cx, node, path, CANARY_KEYS) {
+    for e in fields(cx, node, path, &shape::CANARY) {
         let p = join(path, &e.key);
         match e.key.as_str() {
             "steps" => c.steps = steps(cx, &e.value, &p),
@@ -20,7 +21,7 @@ pub(super) fn canary(cx: &mut Ctx, node: &Node, path: &str, c: &mut RawCanary) {
 }
 
 fn analysis(cx: &mut Ctx, node: &Node, path: &str, a: &mut RawAnalysis) {
-    for e in fields(cx, node, path, ANALYSIS_KEYS) {
+    for e in fields(cx, node, path, &shape::ANALYSIS) {
         let q = join(path, &e.key);
         let v = &e.value;
         match e.key.as_str() {
@@ -128,7 +129,7 @@ fn metrics(cx: &mut Ctx, node: &Node, path: &str) -> Opt<Vec<RawMetric>> {
             max_increase: None,
             max_ratio: None,
         };
-        for e in fields(cx, n, &p, METRIC_KEYS) {
+        for e in fields(cx, n, &p, &shape::METRIC) {
             let q = join(&p, &e.key);
             let v = &e.value;
             match e.key.as_str() {
@@ -279,7 +280,7 @@ pub(super) fn tls(cx: &mut Ctx, node: &Node, path: &str) -> Option<RawTls> {
         ca_secret: None,
         warn_days: None,
     };
-    for e in fields(cx, node, path, TLS_KEYS) {
+    for e in fields(cx, node, path, &shape::TLS) {
         let p = join(path, &e.key);
         let v = &e.value;
         match e.key.as_str() {
@@ -306,7 +307,7 @@ pub(super) fn autoscaling(cx: &mut Ctx, node: &Node, path: &str) -> Option<RawAu
         target_memory: None,
         custom_metric: None,
     };
-    for e in fields(cx, node, path, AUTOSCALING_KEYS) {
+    for e in fields(cx, node, path, &shape::AUTOSCALING) {
         let p = join(path, &e.key);
         let v = &e.value;
         match e.key.as_str() {
@@ -321,7 +322,7 @@ pub(super) fn autoscaling(cx: &mut Ctx, node: &Node, path: &str) -> Option<RawAu
                     name: None,
                     average_value: None,
                 };
-                for e in fields(cx, v, &p, CUSTOM_METRIC_KEYS) {
+                for e in fields(cx, v, &p, &shape::CUSTOM_METRIC) {
                     let q = join(&p, &e.key);
                     if e.key == "name" {
                         m.name =
@@ -342,7 +343,7 @@ pub(super) fn autoscaling(cx: &mut Ctx, node: &Node, path: &str) -> Option<RawAu
 }
 
 pub(super) fn ingress(cx: &mut Ctx, node: &Node, path: &str, i: &mut RawIngress) {
-    for e in fields(cx, node, path, INGRESS_KEYS) {
+    for e in fields(cx, node, path, &shape::INGRESS) {
         let p = join(path, &e.key);
         let v = &e.value;
         match e.key.as_str() {
@@ -357,7 +358,7 @@ pub(super) fn ingress(cx: &mut Ctx, node: &Node, path: &str, i: &mut RawIngress)
                     namespace: None,
                     section_name: None,
                 };
-                for e in fields(cx, v, &p, GATEWAY_KEYS) {
+                for e in fields(cx, v, &p, &shape::GATEWAY) {
                     let q = join(&p, &e.key);
                     match e.key.as_str() {
                         "name" => {
@@ -399,7 +400,7 @@ pub(super) fn secret_env(cx: &mut Ctx, node: &Node, path: &str) -> Opt<Vec<RawSe
             secret: None,
             key: None,
         };
-        for e in fields(cx, n, &p, SECRET_ENV_KEYS) {
+        for e in fields(cx, n, &p, &shape::SECRET_ENV) {
             let q = join(&p, &e.key);
             match e.key.as_str() {
                 "name" => {

@@ -160,11 +160,19 @@ fn sample_line(
     out
 }
 
-/// An event as one NDJSON line: `{"time": …, "event": …, …}`.
+/// Whether people see `e` at this verbosity: the object lines of an
+/// operation only with `-v` (the step line says what is applied), so output
+/// grows with the steps, not with the objects. NDJSON carries every event.
+pub fn shown_to_people(e: &Event, verbose: u8) -> bool {
+    verbose > 0 || !matches!(e, Event::ObjectApplied { .. })
+}
+
+/// An event as one NDJSON line: `{"event": …, …, "time": …, "schemaVersion": 1}`.
 pub fn ndjson(e: &Event, time: &str) -> String {
     let mut v = serde_json::to_value(e).expect("events serialize");
     if let Some(m) = v.as_object_mut() {
         m.insert("time".into(), serde_json::Value::String(time.to_string()));
+        m.insert("schemaVersion".into(), super::SCHEMA_VERSION.into());
     }
     serde_json::to_string(&v).expect("JSON values serialize")
 }
@@ -295,6 +303,9 @@ impl Printer {
             let _ = out.flush();
             return;
         }
+        if !shown_to_people(e, self.verbose) {
+            return;
+        }
         let mut summary = self.summary.lock().unwrap_or_else(|p| p.into_inner());
         if self.ci.github {
             let (before, after) = github_commands(e, summary.in_group);
@@ -387,6 +398,22 @@ mod tests {
     }
 
     #[test]
+    fn object_lines_are_shown_to_people_only_with_verbose() {
+        let applied = Event::ObjectApplied {
+            object: "deployment.apps/github-green".into(),
+            manager: "mcpctl-rollout".into(),
+        };
+        assert!(!shown_to_people(&applied, 0));
+        assert!(shown_to_people(&applied, 1));
+        let step = Event::StepStarted {
+            index: 2,
+            total: 6,
+            text: "apply github-green".into(),
+        };
+        assert!(shown_to_people(&step, 0));
+    }
+
+    #[test]
     fn ndjson_lines_carry_time_and_kind() {
         let l = ndjson(
             &Event::Switched {
@@ -399,6 +426,7 @@ mod tests {
         assert_eq!(v["event"], "switched");
         assert_eq!(v["to"], "green");
         assert_eq!(v["time"], "2026-12-01T00:00:00.000Z");
+        assert_eq!(v["schemaVersion"], crate::output::SCHEMA_VERSION);
         assert!(!l.contains('\n'));
     }
 

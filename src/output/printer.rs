@@ -84,6 +84,12 @@ impl Printer {
         eprintln!("{}", error_text(e));
     }
 
+    /// A document for `-o json|yaml`: `body`'s fields after `schemaVersion`.
+    /// `body` must serialize as a mapping (a list goes under a named field).
+    pub fn document<T: serde::Serialize>(&self, body: &T) -> crate::error::Result<String> {
+        self.structured(&versioned(body)?)
+    }
+
     /// Serializes a value as JSON or YAML for `-o json|yaml`.
     pub fn structured<T: serde::Serialize>(&self, value: &T) -> crate::error::Result<String> {
         match self.format {
@@ -101,5 +107,44 @@ fn error_text(e: &Error) -> String {
         // Diagnostics already start with "error:"/"warning:".
         Error::Invalid(_) => e.to_string(),
         _ => format!("error: {e}"),
+    }
+}
+
+/// `body` as a mapping that starts with `schemaVersion`.
+fn versioned<T: serde::Serialize>(body: &T) -> crate::error::Result<serde_json::Value> {
+    let encode = |e: serde_json::Error| Error::Failed(format!("cannot encode output: {e}"));
+    let serde_json::Value::Object(fields) = serde_json::to_value(body).map_err(encode)? else {
+        return Err(Error::Failed(
+            "an output document must be a mapping of fields".into(),
+        ));
+    };
+    let mut doc = serde_json::Map::new();
+    doc.insert("schemaVersion".into(), super::SCHEMA_VERSION.into());
+    doc.extend(fields);
+    Ok(serde_json::Value::Object(doc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_start_with_the_schema_version() {
+        #[derive(serde::Serialize)]
+        struct Body {
+            servers: Vec<u32>,
+        }
+        let doc = versioned(&Body {
+            servers: vec![1, 2],
+        })
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&doc).unwrap(),
+            format!(
+                r#"{{"schemaVersion":{},"servers":[1,2]}}"#,
+                super::super::SCHEMA_VERSION
+            )
+        );
+        assert!(versioned(&vec![1]).is_err());
     }
 }
