@@ -412,8 +412,16 @@ fn abort_from_a_second_process_restores_stable_and_the_deploy_exits_6() {
     install(&env, name, "istio", "");
     let child = spawn_holding(&env, name, "50,100", 50);
     assert_eq!(weights(&env, name, "istio"), (50, 50));
-    let a = env.run(&["abort", name]);
+    let a = env.run(&["abort", name, "-o", "json"]);
     assert_eq!(a.status.code(), Some(0), "{}", out(&a));
+    let doc: Value = serde_json::from_slice(&a.stdout).unwrap_or_else(|_| panic!("{}", out(&a)));
+    assert_eq!(doc["schemaVersion"], 1);
+    assert_eq!(
+        doc["outcome"], "ended",
+        "the running deploy restored stable: {doc}"
+    );
+    assert_eq!(doc["request"], "abort");
+    assert!(doc["operation"].is_string());
     let o = finish(child);
     assert_eq!(o.status.code(), Some(6), "{}", out(&o));
     assert!(
@@ -425,7 +433,10 @@ fn abort_from_a_second_process_restores_stable_and_the_deploy_exits_6() {
     assert_eq!(image(&env, name), V1);
     assert_eq!(replicas(&env, &format!("{name}-canary")), 0);
     assert_eq!(last(&env, name)["outcome"], "interrupted");
-    assert!(text(&a).contains("stopped"), "{}", text(&a));
+    assert!(
+        doc["message"].as_str().unwrap().contains("stopped"),
+        "{doc}"
+    );
 }
 
 #[test]
@@ -495,8 +506,10 @@ fn sigkill_then_abort_restores_stable_once_the_lock_expires() {
     let child = spawn_holding(&env, name, "50,100", 50);
     kill(&child, "-KILL");
     finish(child);
-    let o = env.run(&["abort", name, "--timeout", "3m"]);
+    let o = env.run(&["abort", name, "--timeout", "3m", "-o", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    assert_eq!(doc["outcome"], "undone", "{doc}");
     assert_eq!(weights(&env, name, "gateway-api"), (100, 0));
     assert_eq!(replicas(&env, &format!("{name}-canary")), 0);
     assert_eq!(image(&env, name), V1);
