@@ -101,6 +101,10 @@ pub fn line(e: &Event) -> String {
                 )
             }
         }
+        Event::Holding { weight, seconds } => format!(
+            "  holding at {weight}% for {}, sampling Prometheus",
+            crate::fleet::duration::format(std::time::Duration::from_secs(*seconds))
+        ),
         Event::Sample {
             weight,
             index,
@@ -364,6 +368,29 @@ impl Printer {
 
     fn human(&self, e: &Event) {
         let l = line(e);
+        // On a terminal a hold is a bar with the time left; the samples
+        // print above it, anything else ends it.
+        let mut hold = self.hold.lock().unwrap_or_else(|p| p.into_inner());
+        match (e, hold.as_ref()) {
+            (Event::Holding { weight, seconds }, _) if self.live_progress() => {
+                if let Some(old) = hold.take() {
+                    old.finish_and_clear();
+                }
+                *hold = Some(super::progress::hold_bar(*weight, *seconds));
+                return;
+            }
+            (Event::Sample { .. } | Event::Control { .. } | Event::Warning { .. }, Some(bar)) => {
+                bar.println(&l);
+                return;
+            }
+            (_, Some(_)) => {
+                if let Some(bar) = hold.take() {
+                    bar.finish_and_clear();
+                }
+            }
+            _ => {}
+        }
+        drop(hold);
         match e {
             Event::Warning { .. } | Event::Restoring { .. } => self.warn(&l),
             _ => self.status(&l),

@@ -15,6 +15,8 @@ pub struct Printer {
     pub ci: super::events::Ci,
     /// What the operation did so far, for the CI step summary.
     pub(super) summary: std::sync::Mutex<super::events::Summary>,
+    /// A canary hold's bar, while one is shown (a terminal only).
+    pub(super) hold: std::sync::Mutex<Option<indicatif::ProgressBar>>,
 }
 
 impl Printer {
@@ -30,7 +32,14 @@ impl Printer {
             events: g.events,
             ci: super::events::Ci::from_env(&|k| std::env::var(k).ok()),
             summary: Default::default(),
+            hold: Default::default(),
         }
+    }
+
+    /// Whether progress is drawn live (spinners, bars): stderr is a terminal
+    /// and `-q` is not given.
+    pub fn live_progress(&self) -> bool {
+        !self.quiet && std::io::stderr().is_terminal()
     }
 
     /// Logs go to stderr through `tracing`; `-v` raises the level, `-q` lowers it.

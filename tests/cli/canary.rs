@@ -829,3 +829,40 @@ fn on_github_actions_a_failed_sample_is_annotated_and_summarised() {
     assert!(md.contains("sample 1 at 50%: FAIL"), "{md}");
     assert!(md.contains("canary weight 0%"), "the restore: {md}");
 }
+
+#[test]
+fn on_a_terminal_a_hold_is_a_bar_with_the_time_left_and_through_a_pipe_a_line() {
+    let name = "pty";
+    let env = Env::start(&[]);
+    install(&env, name, "istio", "");
+    let args = [
+        "deploy",
+        name,
+        "--no-smoke",
+        "--image",
+        V2,
+        "--steps",
+        "100",
+        "--step-duration",
+        "3s",
+    ];
+    let (code, text) = crate::terminal::run_in_pty(env.command(&args));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("hold at 100% ["), "{text}");
+    assert!(text.contains(" left"), "{text}");
+    assert!(
+        text.contains("sample 1 at 100%: PASS"),
+        "samples print above the bar: {text}"
+    );
+    // Through a pipe: one plain line for the hold, no escape codes.
+    let o = env.run(&["rollback", name, "--no-smoke"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let o = deploy(&env, name, &["--steps", "100", "--step-duration", "1s"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("holding at 100% for 1s, sampling Prometheus"),
+        "{t}"
+    );
+    assert!(!t.contains('\x1b'), "{t}");
+}

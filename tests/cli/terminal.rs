@@ -11,7 +11,7 @@ use crate::cluster_support::{Env, NS, out};
 
 /// Runs `cmd` with stdin, stdout and stderr on a new pseudo-terminal of 120
 /// columns; returns the exit code and everything it wrote there.
-fn run_in_pty(mut cmd: Command) -> (Option<i32>, String) {
+pub fn run_in_pty(mut cmd: Command) -> (Option<i32>, String) {
     use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
     let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)
         .expect("open a pseudo-terminal");
