@@ -846,10 +846,10 @@ fn on_a_terminal_a_hold_is_a_bar_with_the_time_left_and_through_a_pipe_a_line() 
         "--step-duration",
         "3s",
     ];
-    let (code, text) = crate::terminal::run_in_pty(env.command(&args));
-    assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("hold at 100% ["), "{text}");
-    assert!(text.contains(" left"), "{text}");
+    let (code, screen) = crate::terminal::run_in_pty(env.command(&args));
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("hold at 100% ["), "{screen}");
+    assert!(screen.contains(" left"), "{screen}");
     assert!(
         text.contains("sample 1 at 100%: PASS"),
         "samples print above the bar: {text}"
