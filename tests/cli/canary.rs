@@ -851,8 +851,8 @@ fn on_a_terminal_a_hold_is_a_bar_with_the_time_left_and_through_a_pipe_a_line() 
     assert!(screen.contains("hold at 100% ["), "{screen}");
     assert!(screen.contains(" left"), "{screen}");
     assert!(
-        text.contains("sample 1 at 100%: PASS"),
-        "samples print above the bar: {text}"
+        screen.contains("sample 1 at 100%: PASS"),
+        "samples print above the bar: {screen}"
     );
     // Through a pipe: one plain line for the hold, no escape codes.
     let o = env.run(&["rollback", name, "--no-smoke"]);
