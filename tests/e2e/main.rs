@@ -10,6 +10,7 @@ mod cli_support;
 mod support;
 
 mod blue_green;
+mod canary;
 mod differential;
 mod fleet;
 mod harness;
