@@ -3,7 +3,7 @@
 //! an error (errors that would exit 1 elsewhere exit 2 here).
 
 use crate::cli::{DiffArgs, GlobalArgs};
-use crate::cluster::{apply, diff, runtime, session};
+use crate::cluster::{apply, diff, prune, runtime, session};
 use crate::error::{Error, Result, exit};
 use crate::output::Printer;
 
@@ -35,6 +35,19 @@ async fn run_async(global: &GlobalArgs, args: &DiffArgs, printer: &Printer) -> R
             s.ns()
         ));
     }
+    let pruning = {
+        let objects: Vec<&serde_json::Value> = prepared.targets.iter().map(|t| &t.obj).collect();
+        prune::find(
+            &s.cluster,
+            &prepared.discovered,
+            &s.fleet.name,
+            s.ns(),
+            &objects,
+            &args.servers,
+            ns_exists,
+        )
+        .await?
+    };
     let planned = apply::plan(
         &s.cluster,
         prepared.targets,
@@ -55,12 +68,32 @@ async fn run_async(global: &GlobalArgs, args: &DiffArgs, printer: &Printer) -> R
             out.push_str(&d);
         }
     }
+    let mut total = planned.len();
+    if args.prune {
+        for o in &pruning.candidates {
+            let name = match o["metadata"]["namespace"].as_str() {
+                Some(ns) => format!("{ns}/{}", prune::display(o)),
+                None => prune::display(o),
+            };
+            out.push_str(&diff::deletion_diff(&name, o));
+            differs += 1;
+            total += 1;
+        }
+    } else if !pruning.candidates.is_empty() {
+        let names: Vec<String> = pruning.candidates.iter().map(prune::display).collect();
+        printer.status(&format!(
+            "note: {} object(s) of the fleet are no longer rendered; `mcpctl apply --prune` \
+             would delete them (`mcpctl diff --prune` shows them): {}",
+            names.len(),
+            names.join(", ")
+        ));
+    }
     printer.data(&out);
     if differs == 0 {
-        printer.status(&format!("no differences in {} objects", planned.len()));
+        printer.status(&format!("no differences in {total} objects"));
         Ok(exit::OK)
     } else {
-        printer.status(&format!("{differs} of {} objects differ", planned.len()));
+        printer.status(&format!("{differs} of {total} objects differ"));
         Ok(DIFFERS)
     }
 }

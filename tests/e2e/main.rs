@@ -13,5 +13,6 @@ mod blue_green;
 mod differential;
 mod fleet;
 mod harness;
+mod prune;
 mod rbac;
 mod stuck_rollout;
