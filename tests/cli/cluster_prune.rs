@@ -407,3 +407,42 @@ fn delete_asks_keeps_or_purges_history_and_refuses_in_flight() {
         out(&o)
     );
 }
+
+#[test]
+fn a_rollback_to_a_revision_recorded_before_the_applyset_keeps_the_object_in_the_set() {
+    use mcpctl::cluster::journal::{decode_objects, encode_objects};
+    let env = Env::start(&[]);
+    env.write_fleet(&fleet(&[("github", "")]));
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    env.write_fleet(&fleet(&[("github", "")]).replace("1.0.0", "1.1.0"));
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    // Revision 1 as an older mcpctl stored it: objects without the part-of label.
+    let p = path(CM, "mcpctl.rev.acme.github.v1");
+    let mut cm = env.srv.get(&p).expect("revision 1");
+    let mut objects =
+        decode_objects(cm["binaryData"]["objects.json.gz"].as_str().unwrap()).unwrap();
+    for o in &mut objects {
+        o["metadata"]["labels"]
+            .as_object_mut()
+            .unwrap()
+            .remove("applyset.kubernetes.io/part-of");
+    }
+    cm["binaryData"]["objects.json.gz"] = json!(encode_objects(&objects).unwrap());
+    env.srv.put_object(cm);
+
+    let o = env.run(&["rollback", "github", "--no-smoke"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let dep = env.deployment("github").unwrap();
+    assert_eq!(
+        dep["spec"]["template"]["spec"]["containers"][0]["image"],
+        "ghcr.io/acme/github-mcp:1.0.0"
+    );
+    assert_eq!(
+        dep["metadata"]["labels"]["applyset.kubernetes.io/part-of"],
+        mcpctl::applyset::fleet_id("acme", NS).as_str(),
+        "{}",
+        dep["metadata"]
+    );
+}
