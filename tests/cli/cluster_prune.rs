@@ -339,6 +339,21 @@ fn delete_asks_keeps_or_purges_history_and_refuses_in_flight() {
     );
     assert!(env.deployment("github").is_some());
 
+    // Another operation holds the server's lock: exit 5, nothing deleted.
+    let now = mcpctl::cluster::lock::micro_time(jiff::Timestamp::now());
+    env.srv.put_object(
+        json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": "mcpctl-lock-github", "namespace": NS},
+        "spec": {"holderIdentity": "ci:job/7", "leaseDurationSeconds": 3600,
+            "acquireTime": now, "renewTime": now}}),
+    );
+    let o = env.run(&["delete", "github", "--yes"]);
+    assert_eq!(o.status.code(), Some(5), "{}", out(&o));
+    assert!(stderr(&o).contains("locked by ci:job/7"), "{}", out(&o));
+    assert!(env.deployment("github").is_some());
+    let lease = "/apis/coordination.k8s.io/v1/namespaces/mcp/leases/mcpctl-lock-github";
+    assert_eq!(http(&env.srv, "DELETE", lease, "application/json", ""), 200);
+
     // An operation in flight: refused, naming it and how to finish it.
     interrupted_deploy(&env, "github");
     let o = env.run(&["delete", "github", "--yes"]);
