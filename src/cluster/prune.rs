@@ -306,6 +306,26 @@ pub async fn find(
     })
 }
 
+/// [`find`] for what a session prepared (the rendered objects of the servers
+/// in `only`, all when empty).
+pub async fn find_prepared(
+    s: &super::session::Session,
+    prepared: &super::session::Prepared,
+    only: &[String],
+) -> Result<Pruning> {
+    let objects: Vec<&Value> = prepared.targets.iter().map(|t| &t.obj).collect();
+    find(
+        &s.cluster,
+        &prepared.discovered,
+        &s.fleet.name,
+        s.ns(),
+        &objects,
+        only,
+        prepared.ns_exists,
+    )
+    .await
+}
+
 /// `deployment.apps/github`, as kubectl names objects.
 pub fn display(obj: &Value) -> String {
     let gk = GroupKind::of(obj);

@@ -122,19 +122,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         .resolve("apps/v1", "Deployment")
         .map(|r| r.collection_path(Some(&ns)))
         .unwrap_or_else(|| format!("/apis/apps/v1/namespaces/{ns}/deployments"));
-    let pruning = {
-        let objects: Vec<&Value> = prepared.targets.iter().map(|t| &t.obj).collect();
-        prune::find(
-            &s.cluster,
-            &prepared.discovered,
-            &s.fleet.name,
-            &ns,
-            &objects,
-            &args.servers,
-            ns_exists,
-        )
-        .await?
-    };
+    let pruning = prune::find_prepared(&s, &prepared, &args.servers).await?;
     let planned = apply::plan(
         &s.cluster,
         prepared.targets,

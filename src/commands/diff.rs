@@ -35,19 +35,7 @@ async fn run_async(global: &GlobalArgs, args: &DiffArgs, printer: &Printer) -> R
             s.ns()
         ));
     }
-    let pruning = {
-        let objects: Vec<&serde_json::Value> = prepared.targets.iter().map(|t| &t.obj).collect();
-        prune::find(
-            &s.cluster,
-            &prepared.discovered,
-            &s.fleet.name,
-            s.ns(),
-            &objects,
-            &args.servers,
-            ns_exists,
-        )
-        .await?
-    };
+    let pruning = prune::find_prepared(&s, &prepared, &args.servers).await?;
     let planned = apply::plan(
         &s.cluster,
         prepared.targets,
