@@ -95,6 +95,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Server-side apply the rendered objects to the cluster
     Apply(ApplyArgs),
+    /// Remove servers' objects from the cluster, like `helm uninstall` (history kept unless --purge)
+    Delete(DeleteArgs),
     /// Fleet status: version, traffic, replicas, last rollout, certificates
     Status(StatusArgs),
     /// Recorded revisions of a server
@@ -373,6 +375,33 @@ pub struct ApplyArgs {
     /// (it is forgotten; `mcpctl deploy --resume` or `mcpctl rollback` would finish it)
     #[arg(long)]
     pub force: bool,
+    /// Delete the objects of the fleet's ApplySet that the fleet file no longer renders
+    /// (a removed server, a dropped VirtualService or HorizontalPodAutoscaler)
+    #[arg(long)]
+    pub prune: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DeleteArgs {
+    /// Servers to remove (a server no longer in the fleet file too)
+    #[arg(
+        value_name = "SERVER",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub servers: Vec<String>,
+    /// Every server of the fleet's ApplySet
+    #[arg(long)]
+    pub all: bool,
+    /// Also delete the servers' recorded history (revisions and state)
+    #[arg(long)]
+    pub purge: bool,
+    /// Do not ask for confirmation (required when stdin is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Break a lock held by another operation (dangerous: both may then change the server)
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -386,6 +415,9 @@ pub struct DiffArgs {
     /// Diff as if fields owned by other field managers were taken
     #[arg(long)]
     pub force_conflicts: bool,
+    /// Also show, as deletions, what `apply --prune` would delete
+    #[arg(long)]
+    pub prune: bool,
 }
 
 #[derive(Debug, Clone, Args)]

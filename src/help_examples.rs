@@ -56,7 +56,16 @@ mcpctl apply --wait --timeout 10m
 # See what the API server would do, object by object, without writing
 mcpctl apply --dry-run=server -v
 # Apply one server, taking fields someone changed by hand
-mcpctl apply github --force-conflicts",
+mcpctl apply github --force-conflicts
+# Apply and delete what the fleet file no longer renders (a removed server)
+mcpctl apply --prune",
+    ),
+    (
+        "delete",
+        "# Uninstall one server, keeping its history (asks on a terminal)
+mcpctl delete github
+# Uninstall the whole fleet from a pipeline, history included
+mcpctl delete --all --purge --yes",
     ),
     (
         "status",

@@ -5,6 +5,7 @@ mod apply;
 mod canary;
 mod completions;
 mod control;
+mod delete;
 mod deploy;
 mod diff;
 mod history;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Completions(args) => completions::run(args),
         Command::Diff(args) => diff::run(global, args, printer),
         Command::Apply(args) => apply::run(global, args, printer),
+        Command::Delete(args) => delete::run(global, args, printer),
         Command::Status(args) => status::run(global, args, printer),
         Command::History(args) => history::run(global, args, printer),
         Command::Deploy(args) => deploy::run(global, args, printer),

@@ -73,6 +73,7 @@ fn larger(a: Change, b: Change) -> Change {
         Change::Unchanged => 0,
         Change::Configured => 1,
         Change::Created => 2,
+        Change::Pruned => 3,
     };
     if rank(b) > rank(a) { b } else { a }
 }

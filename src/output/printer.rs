@@ -89,6 +89,13 @@ impl Printer {
         }
     }
 
+    /// A question on stderr, without a newline, for an answer typed on stdin.
+    pub fn prompt(&self, text: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(text.as_bytes());
+        let _ = err.flush();
+    }
+
     pub fn error(&self, e: &Error) {
         eprintln!("{}", error_text(e));
     }

@@ -1218,3 +1218,52 @@ fn the_lock_is_lost_twenty_seconds_after_its_last_renewal_was_stamped() {
         out(&o)
     );
 }
+
+/// An unchanged apply reads the live objects with one paged LIST per kind, not one GET per
+/// object: its reads do not grow with the fleet (its dry runs still do).
+#[test]
+fn an_unchanged_apply_lists_each_kind_once_instead_of_reading_each_object() {
+    let env = Env::start(&[]);
+    let mut fleet = fleet_yaml("ghcr.io/acme/github-mcp:1.4.2", 1);
+    for s in ["postgres", "slack"] {
+        fleet.push_str(&format!(
+            "  - name: {s}\n    image: ghcr.io/acme/{s}-mcp:1.0.0\n"
+        ));
+    }
+    env.write_fleet(&fleet);
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    env.srv.clear_requests();
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let reqs = env.srv.requests();
+    assert!(writes(&reqs).is_empty(), "{}", describe(&reqs));
+    // GETs of single objects other than mcpctl's own records and the namespace.
+    let object_gets: Vec<_> = reqs
+        .iter()
+        .filter(|r| {
+            mcpctl::rbac::attributes(&r.method, &r.path, &r.query)
+                .is_some_and(|(verb, _, res)| verb == "get" && res != "namespaces")
+        })
+        .filter(|r| {
+            !r.path
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .starts_with("mcpctl.")
+        })
+        .collect();
+    assert!(object_gets.is_empty(), "{}", describe(&reqs));
+    let deployment_lists: Vec<_> = reqs
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/deployments"))
+        .filter(|r| r.query_param("labelSelector").as_deref() == Some("!mcpctl.io/record"))
+        .collect();
+    assert_eq!(deployment_lists.len(), 1, "{}", describe(&reqs));
+    let dry_runs = reqs
+        .iter()
+        .filter(|r| r.query_param("dryRun").is_some())
+        .count();
+    // Eight objects per server, each dry-run once.
+    assert_eq!(dry_runs, 24, "{}", describe(&reqs));
+}

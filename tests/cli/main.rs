@@ -8,6 +8,7 @@ mod ci_examples;
 mod cluster_apply;
 mod cluster_diff;
 mod cluster_history;
+mod cluster_prune;
 mod cluster_status;
 mod cluster_support;
 mod completions;

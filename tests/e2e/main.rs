@@ -14,5 +14,6 @@ mod canary;
 mod differential;
 mod fleet;
 mod harness;
+mod prune;
 mod rbac;
 mod stuck_rollout;
