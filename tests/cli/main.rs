@@ -14,6 +14,7 @@ mod completions;
 mod deploy;
 mod deploy_gates;
 mod fleet_errors;
+mod fleet_lock;
 mod lint;
 mod rbac;
 mod render;
