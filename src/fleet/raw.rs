@@ -9,7 +9,9 @@ use super::image::ImageRef;
 use super::model::{NoDataPolicy, Router, Strategy};
 use super::yaml::Pos;
 
-pub const TOP_KEYS: &[&str] = &["fleet", "namespace", "defaults", "servers"];
+pub const TOP_KEYS: &[&str] = &["fleet", "namespace", "dashboard", "defaults", "servers"];
+/// Keys of the fleet-wide `dashboard` block.
+pub const DASHBOARD_KEYS: &[&str] = &["enabled"];
 
 /// Keys allowed both in `defaults` and on a server.
 pub const SETTINGS_KEYS: &[&str] = &[
@@ -93,6 +95,8 @@ pub struct RawFleet {
     pub is_mapping: bool,
     pub fleet: Opt<String>,
     pub namespace: Opt<String>,
+    /// `dashboard.enabled`.
+    pub dashboard: Opt<bool>,
     pub defaults: Settings,
     /// `None` when the `servers` key is missing.
     pub servers: Option<At<Vec<RawServer>>>,
