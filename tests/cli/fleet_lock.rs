@@ -177,6 +177,18 @@ fn a_deploy_is_refused_while_a_fleet_apply_holds_the_fleet_lock() {
         env.srv.get(&server_lease_path("s03")).is_none(),
         "the refused deploy left its Lease"
     );
+    // `status` shows every server locked by the fleet-wide operation.
+    let o = env.run(&["status", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), SERVERS);
+    assert!(
+        rows.iter().all(|r| r["lockHolder"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("tester@"))),
+        "{rows:#?}"
+    );
     send_signal(&apply, "-INT");
     let o = exits_within(apply, 60, "interrupted apply");
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
