@@ -4,7 +4,11 @@
 //! the `kubectl get` a platform engineer would type for the same information.
 //!
 //! Run with `cargo bench --bench cluster` (stdout is a Markdown report).
-//! Knobs: `CLUSTER_BENCH_RUNS` (timed runs per size, default 10),
+//! A last section counts the lock's requests per minute while an `apply` of 1,000 servers
+//! holds it (the fleet Lease) against one of 10 servers (10 server Leases).
+//!
+//! Knobs: `CLUSTER_BENCH_ONLY=lock` runs only that section;
+//! `CLUSTER_BENCH_RUNS` (timed runs per size, default 10),
 //! `CLUSTER_BENCH_SIZES` (comma-separated fleet sizes, default
 //! `100,1000,10000`), `KUBECTL` (default `/usr/bin/kubectl`; the comparison is
 //! skipped with a note when it is absent).
@@ -40,9 +44,12 @@ fn main() {
 
     println!("## Cluster commands: report\n");
     machine_info(&kubectl);
-    apply_section();
-    deploy_section(runs);
-    status_section(&sizes, runs, &kubectl);
+    if env_or("CLUSTER_BENCH_ONLY", "") != "lock" {
+        apply_section();
+        deploy_section(runs);
+        status_section(&sizes, runs, &kubectl);
+    }
+    lock_section();
 }
 
 fn env_or(name: &str, default: &str) -> String {
@@ -745,6 +752,102 @@ fn status_section(sizes: &[usize], runs: usize, kubectl: &Path) {
             .map(|(_, p)| p.get(key).copied().unwrap_or(0).to_string())
             .collect();
         println!("| `{key}` | {} |", counts.join(" | "));
+    }
+    println!();
+}
+
+// ---------------------------------------------------------------- lock
+
+/// How long the lock's requests are counted.
+const LOCK_WINDOW: Duration = Duration::from_secs(60);
+
+/// Starts `apply --wait` of `only` (all when empty) of an `n`-server fleet whose pods never
+/// become ready, so that the apply holds its lock; counts the Lease requests made during
+/// [`LOCK_WINDOW`] from when the lock is first seen; interrupts the apply.
+fn lock_traffic(n: usize, only: &[String]) -> (usize, Vec<String>) {
+    let env = Env::start(true);
+    env.srv.set_default_behaviour(Behaviour::NeverReady);
+    let mut fleet = format!(
+        "fleet: acme\nnamespace: {NS}\ndefaults:\n  replicas: 1\n  router: service\n  strategy: rolling\nservers:\n"
+    );
+    for i in 0..n {
+        fleet.push_str(&format!(
+            "  - name: s{i}\n    image: ghcr.io/acme/s:1.0.0\n"
+        ));
+    }
+    env.write_fleet(&fleet);
+    let mut args = vec!["apply", "--wait", "--timeout", "30m"];
+    args.extend(only.iter().map(String::as_str));
+    let mut child = Command::new(MCPCTL)
+        .args(&args)
+        .current_dir(env.dir.path())
+        .env_remove("MCPCTL_FLEET")
+        .env("KUBECONFIG", env.kubeconfig())
+        .env("USER", "bench")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {MCPCTL}: {e}"));
+    let leases = format!("/apis/coordination.k8s.io/v1/namespaces/{NS}/leases");
+    let deadline = Instant::now() + Duration::from_secs(1800);
+    while !env
+        .srv
+        .requests()
+        .iter()
+        .any(|r| r.path.starts_with(&leases))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the apply of {n} servers never took its lock"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the apply of {n} servers ended early"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    env.srv.clear_requests();
+    std::thread::sleep(LOCK_WINDOW);
+    let reqs = env.srv.requests();
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let lock: Vec<String> = reqs
+        .iter()
+        .filter(|r| r.path.starts_with(&leases))
+        .map(|r| format!("{} {}", r.method, short_path(&r.path)))
+        .collect();
+    let distinct: std::collections::BTreeSet<String> = lock.iter().cloned().collect();
+    (lock.len(), distinct.into_iter().collect())
+}
+
+fn lock_section() {
+    println!("### Lock requests per minute while an operation holds its lock\n");
+    println!(
+        "`apply --wait` of a fleet of rolling servers whose pods never become ready, so that the \
+         apply holds its lock (while it writes the objects, then while it waits); the Lease \
+         requests of the {}s after the lock is first seen, from the request log.\n",
+        LOCK_WINDOW.as_secs()
+    );
+    println!("| operation | Leases held | lock requests per minute | requests seen |");
+    println!("| --- | --- | ---: | --- |");
+    let ten: Vec<String> = (0..10).map(|i| format!("s{i}")).collect();
+    for (what, n, only, held) in [
+        (
+            "apply of 10 servers of 1,000",
+            1000,
+            ten,
+            "10 server Leases",
+        ),
+        ("apply of 1,000 servers", 1000, Vec::new(), "1 fleet Lease"),
+    ] {
+        let (count, seen) = lock_traffic(n, &only);
+        let per_minute = count as f64 * 60.0 / LOCK_WINDOW.as_secs_f64();
+        println!(
+            "| {what} | {held} | {per_minute:.0} | {} |",
+            seen.join(", ")
+        );
     }
     println!();
 }

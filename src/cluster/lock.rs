@@ -1,6 +1,7 @@
 //! One `coordination.k8s.io/v1` Lease per server (`mcpctl-lock-<server>`),
 //! held for the whole of a mutating operation, renewed in the background and
-//! deleted (with a resourceVersion precondition) at the end.
+//! deleted (with a resourceVersion precondition) at the end; and one Lease per
+//! fleet (`mcpctl-fleet-lock-<fleet>`) for fleet-wide operations.
 //!
 //! Taking it: create; if it exists and is live, fail fast (exit 5) naming the
 //! holder; if it expired (last renewal + duration in the past), take it over
@@ -16,6 +17,32 @@
 //! the operation past it), or the Lease was taken or deleted, the lock is lost
 //! and [`Locks::until_lost`] resolves, so the operation stops before anyone
 //! else may take the lease over.
+//!
+//! # The fleet lock
+//!
+//! Renewing one Lease per server costs a GET and a PUT per server every
+//! [`RENEW_EVERY`]: 200 requests a second for a 1,000-server apply. A
+//! fleet-wide operation (more than [`FLEET_LOCK_ABOVE`] servers, or every server
+//! of a fleet of two or more: [`fleet_wide`]) takes the fleet's Lease instead
+//! and renews only it, so its lock traffic per renewal is constant. Operations
+//! on a few servers keep their per-server Leases and also respect the fleet
+//! Lease. The two kinds race; the protocol that keeps them apart:
+//!
+//! 1. each side first takes its own Lease(s) (create, or take over an expired one);
+//! 2. then reads the other side, with one request: a fleet operation LISTs the
+//!    fleet's server Leases (label `mcpctl.io/record=lock,mcpctl.io/fleet=<fleet>`),
+//!    a server operation GETs the fleet Lease;
+//! 3. if it sees a live Lease of someone else, it releases its own and fails
+//!    with exit 5, naming that holder.
+//!
+//! Both reads are quorum reads (no `resourceVersion`, so the API server reads
+//! etcd, not its cache) and the store is linearizable: if the fleet
+//! operation's LIST did not see the server Lease, the LIST came before the
+//! server Lease was written, hence before the server operation's GET, which
+//! then sees the fleet Lease written before that LIST. So of two racing
+//! operations at least one backs off (both may, and then both exit 5 and
+//! are retried; neither ever writes while the other holds its lock).
+//! A Lease held by this very process (same holder identity) is not a conflict.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -40,17 +67,72 @@ const RENEW_ATTEMPT: Duration = Duration::from_secs(5);
 /// and may be taken over.
 pub const RENEW_DEADLINE: Duration = Duration::from_secs(LEASE_SECONDS as u64 * 2 / 3);
 
+/// Above this many servers an operation takes the fleet Lease instead of one Lease per server.
+pub const FLEET_LOCK_ABOVE: usize = 10;
+
+/// Whether an operation that locks `servers` servers of a fleet of `fleet_size` takes the
+/// fleet Lease: more than [`FLEET_LOCK_ABOVE`] of them, or the whole fleet (of two or more).
+pub fn fleet_wide(servers: usize, fleet_size: usize) -> bool {
+    servers > FLEET_LOCK_ABOVE || (servers > 1 && servers >= fleet_size)
+}
+
 pub fn lease_name(server: &str) -> String {
     format!("mcpctl-lock-{server}")
+}
+
+/// The fleet Lease's name: it never equals a server's (`mcpctl-lock-` never starts it).
+pub fn fleet_lease_name(fleet: &str) -> String {
+    format!("mcpctl-fleet-lock-{fleet}")
+}
+
+/// What one Lease locks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Server(String),
+    Fleet(String),
+}
+
+impl Scope {
+    pub fn lease_name(&self) -> String {
+        match self {
+            Scope::Server(s) => lease_name(s),
+            Scope::Fleet(f) => fleet_lease_name(f),
+        }
+    }
+
+    /// The `mcpctl.io/record` label of its Lease (what `status` and the fleet side list by).
+    fn record(&self) -> &'static str {
+        match self {
+            Scope::Server(_) => "lock",
+            Scope::Fleet(_) => "fleet-lock",
+        }
+    }
+
+    /// The `mcpctl status` command that shows it.
+    fn status_command(&self) -> String {
+        match self {
+            Scope::Server(s) => format!("mcpctl status {s}"),
+            Scope::Fleet(_) => "mcpctl status".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scope::Server(s) => write!(f, "server {s}"),
+            Scope::Fleet(x) => write!(f, "fleet {x}"),
+        }
+    }
 }
 
 fn leases_path(ns: &str) -> String {
     format!("/apis/coordination.k8s.io/v1/namespaces/{ns}/leases")
 }
 
-/// The path of the Lease of `server`.
-fn lease_path(ns: &str, server: &str) -> String {
-    format!("{}/{}", leases_path(ns), lease_name(server))
+/// The path of the Lease of `scope`.
+fn lease_path(ns: &str, scope: &Scope) -> String {
+    format!("{}/{}", leases_path(ns), scope.lease_name())
 }
 
 /// A MicroTime: RFC 3339 in UTC with exactly six fractional digits (the API
@@ -119,24 +201,27 @@ pub fn decide(lease: &Value, now: Timestamp, me: &str) -> Decision {
 
 fn lease_body(
     ns: &str,
-    server: &str,
+    scope: &Scope,
     fleet: &str,
     me: &str,
     now: Timestamp,
     transitions: i64,
 ) -> Value {
+    let mut labels = json!({
+        "app.kubernetes.io/managed-by": "mcpctl",
+        "mcpctl.io/fleet": fleet,
+        "mcpctl.io/record": scope.record(),
+    });
+    if let Scope::Server(server) = scope {
+        labels["app.kubernetes.io/name"] = json!(server);
+    }
     json!({
         "apiVersion": "coordination.k8s.io/v1",
         "kind": "Lease",
         "metadata": {
-            "name": lease_name(server),
+            "name": scope.lease_name(),
             "namespace": ns,
-            "labels": {
-                "app.kubernetes.io/managed-by": "mcpctl",
-                "app.kubernetes.io/name": server,
-                "mcpctl.io/fleet": fleet,
-                "mcpctl.io/record": "lock",
-            },
+            "labels": labels,
         },
         "spec": {
             "holderIdentity": me,
@@ -148,22 +233,31 @@ fn lease_body(
     })
 }
 
-/// The "locked" error (exit 5).
+/// The "locked" error (exit 5): `wanted` could not be locked because the Lease of `held`
+/// is live (the same scope, or the other side of the fleet lock).
 pub fn locked_error(
-    server: &str,
+    wanted: &Scope,
+    held: &Scope,
     ns: &str,
     holder: &str,
     since: &str,
     renewed: i64,
     expires_in: i64,
 ) -> Error {
+    let what = match (wanted, held) {
+        (w, h) if w == h => format!("{w} is locked"),
+        (w @ Scope::Server(_), h @ Scope::Fleet(_)) => {
+            format!("{w} is locked: a fleet-wide operation holds the lock of {h}, taken")
+        }
+        (w, h) => format!("{w} cannot be locked as a whole: {h} is locked"),
+    };
     Error::WithCode {
         code: exit::LOCKED,
         message: format!(
-            "server {server} is locked by {holder} since {since} (Lease {ns}/{}, renewed {renewed}s ago): \
+            "{what} by {holder} since {since} (Lease {ns}/{}, renewed {renewed}s ago): \
              another operation is running. Wait for it; if it died, the lock expires in {expires_in}s, \
              or take it now with --force-unlock",
-            lease_name(server)
+            held.lease_name()
         ),
     }
 }
@@ -171,10 +265,12 @@ pub fn locked_error(
 /// Held Leases; call [`Locks::release`] when done.
 pub struct Locks {
     held: Vec<Held>,
+    /// Holds the fleet Lease, which covers every server of the fleet.
+    fleet_wide: bool,
 }
 
 struct Held {
-    server: String,
+    scope: Scope,
     ns: String,
     rv: Arc<Mutex<String>>,
     lost: Arc<Mutex<Option<String>>>,
@@ -196,6 +292,8 @@ impl Drop for Held {
 impl Locks {
     /// Takes the lock of every server (in name order), or none: on the first
     /// held one the ones already taken are released and exit 5 is returned.
+    /// Then checks the fleet Lease (see the module's protocol): a live one held by
+    /// someone else releases them too, with exit 5.
     pub async fn acquire(
         cluster: &Cluster,
         ns: &str,
@@ -204,7 +302,10 @@ impl Locks {
         me: &str,
         force_unlock: bool,
     ) -> Result<Locks> {
-        let mut locks = Locks { held: Vec::new() };
+        let mut locks = Locks {
+            held: Vec::new(),
+            fleet_wide: false,
+        };
         match locks
             .acquire_more(cluster, ns, fleet, servers, me, force_unlock)
             .await
@@ -217,10 +318,86 @@ impl Locks {
         }
     }
 
+    /// Takes the fleet Lease when locking `servers` of a fleet of `fleet_size` is
+    /// [`fleet_wide`], else the Lease of each server: what an operation on several
+    /// servers calls.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn acquire_for(
+        cluster: &Cluster,
+        ns: &str,
+        fleet: &str,
+        servers: &[String],
+        fleet_size: usize,
+        me: &str,
+        force_unlock: bool,
+    ) -> Result<Locks> {
+        if fleet_wide(servers.len(), fleet_size) {
+            Locks::acquire_fleet(cluster, ns, fleet, me, force_unlock).await
+        } else {
+            Locks::acquire(cluster, ns, fleet, servers, me, force_unlock).await
+        }
+    }
+
+    /// Takes the fleet Lease for a fleet-wide operation, then LISTs the fleet's server
+    /// Leases once: a live one held by someone else releases the fleet Lease and fails
+    /// with exit 5 naming it (`force_unlock` breaks it instead, loudly).
+    pub async fn acquire_fleet(
+        cluster: &Cluster,
+        ns: &str,
+        fleet: &str,
+        me: &str,
+        force_unlock: bool,
+    ) -> Result<Locks> {
+        let (locks, mut busy) =
+            Locks::acquire_fleet_around(cluster, ns, fleet, me, force_unlock).await?;
+        if busy.is_empty() {
+            return Ok(locks);
+        }
+        locks.release(cluster, me).await;
+        Err(busy.remove(0).1)
+    }
+
+    /// Takes the fleet Lease like [`Locks::acquire_fleet`], but keeps it when some servers
+    /// are locked by others: returns those servers with their "locked" errors, which the
+    /// operation must leave alone (`reconcile` goes on with the others).
+    pub async fn acquire_fleet_around(
+        cluster: &Cluster,
+        ns: &str,
+        fleet: &str,
+        me: &str,
+        force_unlock: bool,
+    ) -> Result<(Locks, Vec<(String, Error)>)> {
+        let mut locks = Locks {
+            held: Vec::new(),
+            fleet_wide: true,
+        };
+        let scope = Scope::Fleet(fleet.to_string());
+        let taken = async {
+            locks
+                .take(cluster, ns, fleet, scope.clone(), me, force_unlock)
+                .await?;
+            locked_servers(cluster, ns, fleet, &scope, me, force_unlock).await
+        }
+        .await;
+        match taken {
+            Ok(busy) => Ok((locks, busy)),
+            Err(e) => {
+                locks.release(cluster, me).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether these locks include the fleet Lease.
+    pub fn is_fleet_wide(&self) -> bool {
+        self.fleet_wide
+    }
+
     /// Takes the locks of `servers` (in name order) into these, each as soon as it is
     /// taken: when this future is dropped half-way (a signal during acquisition), the locks
     /// already taken, and the one being taken, are still here for [`Locks::release`] to
-    /// release. On an error the locks taken so far stay here too.
+    /// release. On an error the locks taken so far stay here too. With the fleet Lease
+    /// held, there is nothing more to take: it covers every server.
     pub async fn acquire_more(
         &mut self,
         cluster: &Cluster,
@@ -230,61 +407,88 @@ impl Locks {
         me: &str,
         force_unlock: bool,
     ) -> Result<()> {
+        if self.fleet_wide {
+            return Ok(());
+        }
         let mut sorted: Vec<&String> = servers.iter().collect();
         sorted.sort();
         sorted.dedup();
-        for server in sorted {
-            self.held.push(Held {
-                server: server.clone(),
-                ns: ns.to_string(),
-                rv: Arc::new(Mutex::new(String::new())),
-                lost: Arc::new(Mutex::new(None)),
-                renewer: None,
-            });
-            match acquire_one(cluster, ns, fleet, server, me, force_unlock).await {
-                Ok((rv, stamped)) => {
-                    let h = self.held.last_mut().expect("pushed above");
-                    *h.rv.lock().unwrap() = rv;
-                    h.renewer = Some(tokio::spawn(renew_loop(
-                        cluster.clone(),
-                        ns.to_string(),
-                        server.clone(),
-                        me.to_string(),
-                        stamped,
-                        h.rv.clone(),
-                        h.lost.clone(),
-                    )));
-                }
-                // The placeholder stays: an error after our create was stored (its answer
-                // lost) leaves a Lease of ours that release reads and deletes.
-                Err(e) => return Err(e),
-            }
+        for server in &sorted {
+            let scope = Scope::Server((*server).clone());
+            self.take(cluster, ns, fleet, scope, me, force_unlock)
+                .await?;
         }
+        if sorted.is_empty() {
+            return Ok(());
+        }
+        // Our server Leases are written: now one read of the fleet Lease.
+        let wanted = Scope::Server(sorted[0].clone());
+        check_fleet_free(cluster, ns, fleet, &wanted, me, force_unlock).await
+    }
+
+    /// Takes the Lease of `scope` into these and starts renewing it.
+    async fn take(
+        &mut self,
+        cluster: &Cluster,
+        ns: &str,
+        fleet: &str,
+        scope: Scope,
+        me: &str,
+        force_unlock: bool,
+    ) -> Result<()> {
+        self.held.push(Held {
+            scope: scope.clone(),
+            ns: ns.to_string(),
+            rv: Arc::new(Mutex::new(String::new())),
+            lost: Arc::new(Mutex::new(None)),
+            renewer: None,
+        });
+        // On an error the placeholder stays: an error after our create was stored (its
+        // answer lost) leaves a Lease of ours that release reads and deletes.
+        let (rv, stamped) = acquire_one(cluster, ns, fleet, &scope, me, force_unlock).await?;
+        let h = self.held.last_mut().expect("pushed above");
+        *h.rv.lock().unwrap() = rv;
+        h.renewer = Some(tokio::spawn(renew_loop(
+            cluster.clone(),
+            ns.to_string(),
+            scope,
+            me.to_string(),
+            stamped,
+            h.rv.clone(),
+            h.lost.clone(),
+        )));
         Ok(())
     }
 
-    /// Servers held.
+    /// Servers held by their own Lease (none when the fleet Lease is held).
     pub fn servers(&self) -> Vec<String> {
-        self.held.iter().map(|h| h.server.clone()).collect()
+        self.held
+            .iter()
+            .filter_map(|h| match &h.scope {
+                Scope::Server(s) => Some(s.clone()),
+                Scope::Fleet(_) => None,
+            })
+            .collect()
     }
 
     /// Adds the locks of `other` (taken later) to these.
     pub fn extend(&mut self, mut other: Locks) {
+        self.fleet_wide |= other.fleet_wide;
         self.held.append(&mut other.held);
     }
 
-    /// Servers whose lock was lost while held (taken over or deleted, or not
-    /// renewed within [`RENEW_DEADLINE`]), with what happened.
-    pub fn lost(&self) -> Vec<(String, String)> {
+    /// Locks lost while held (taken over or deleted, or not renewed within
+    /// [`RENEW_DEADLINE`]), with what happened.
+    pub fn lost(&self) -> Vec<(Scope, String)> {
         self.held
             .iter()
-            .filter_map(|h| h.lost.lock().ok()?.clone().map(|m| (h.server.clone(), m)))
+            .filter_map(|h| h.lost.lock().ok()?.clone().map(|m| (h.scope.clone(), m)))
             .collect()
     }
 
-    /// Resolves when a lock is lost, with the server and what happened: race
+    /// Resolves when a lock is lost, with what it locked and what happened: race
     /// the operation against it and stop writing when it resolves.
-    pub async fn until_lost(&self) -> (String, String) {
+    pub async fn until_lost(&self) -> (Scope, String) {
         loop {
             if let Some(l) = self.lost().into_iter().next() {
                 return l;
@@ -302,35 +506,126 @@ impl Locks {
                 let _ = r.await;
             }
             let rv = h.rv.lock().map(|g| g.clone()).unwrap_or_default();
-            if let Err(e) = delete_if_mine(cluster, &h.ns, &h.server, me, &rv).await {
-                tracing::warn!("could not release the lock of {}: {e}", h.server);
+            if let Err(e) = delete_if_mine(cluster, &h.ns, &h.scope, me, &rv).await {
+                tracing::warn!("could not release the lock of {}: {e}", h.scope);
             }
         }
     }
 }
 
-/// The error an operation ends with when its lock of `server` was lost.
-pub fn lost_error(server: &str, why: &str) -> Error {
+/// The server side of the protocol: one GET of the fleet Lease after our server Leases
+/// were written. A live one of someone else is exit 5 (or, with `force_unlock`, broken).
+async fn check_fleet_free(
+    cluster: &Cluster,
+    ns: &str,
+    fleet: &str,
+    wanted: &Scope,
+    me: &str,
+    force_unlock: bool,
+) -> Result<()> {
+    let scope = Scope::Fleet(fleet.to_string());
+    let req = Req::get(lease_path(ns, &scope));
+    let resp = cluster.send(&req).await?;
+    if resp.status == 404 {
+        return Ok(());
+    }
+    if !resp.ok() {
+        return Err(cluster.api_error(&req, &resp));
+    }
+    refuse_if_held(cluster, ns, wanted, &scope, &resp.json()?, me, force_unlock).await
+}
+
+/// The fleet side of the protocol: one LIST of the fleet's server Leases after the fleet
+/// Lease was written. Returns the servers whose Lease is live and someone else's, each with
+/// its exit-5 error (with `force_unlock` they are broken instead).
+async fn locked_servers(
+    cluster: &Cluster,
+    ns: &str,
+    fleet: &str,
+    wanted: &Scope,
+    me: &str,
+    force_unlock: bool,
+) -> Result<Vec<(String, Error)>> {
+    let selector = format!("mcpctl.io/record=lock,mcpctl.io/fleet={fleet}");
+    let leases = cluster.list(&leases_path(ns), Some(&selector)).await?;
+    let mut busy = Vec::new();
+    for lease in &leases {
+        // The server is in the Lease's name (its label may be missing on a hand-made one).
+        let Some(server) = lease["metadata"]["name"]
+            .as_str()
+            .and_then(|n| n.strip_prefix("mcpctl-lock-"))
+        else {
+            continue;
+        };
+        let held = Scope::Server(server.to_string());
+        if let Err(e) = refuse_if_held(cluster, ns, wanted, &held, lease, me, force_unlock).await {
+            if e.exit_code() != exit::LOCKED {
+                return Err(e);
+            }
+            busy.push((server.to_string(), e));
+        }
+    }
+    Ok(busy)
+}
+
+/// Exit 5 when `lease` (the lock of `held`) is live and not ours; with `force_unlock` it is
+/// broken instead.
+async fn refuse_if_held(
+    cluster: &Cluster,
+    ns: &str,
+    wanted: &Scope,
+    held: &Scope,
+    lease: &Value,
+    me: &str,
+    force_unlock: bool,
+) -> Result<()> {
+    match decide(lease, cluster.now(), me) {
+        Decision::Held {
+            holder,
+            since,
+            renewed_secs_ago,
+            expires_in,
+        } => {
+            if force_unlock {
+                return break_lock(cluster, ns, held).await;
+            }
+            Err(locked_error(
+                wanted,
+                held,
+                ns,
+                &holder,
+                &since,
+                renewed_secs_ago,
+                expires_in,
+            ))
+        }
+        Decision::Mine | Decision::Expired { .. } => Ok(()),
+    }
+}
+
+/// The error an operation ends with when its lock of `scope` was lost.
+pub fn lost_error(scope: &Scope, why: &str) -> Error {
     Error::Failed(format!(
-        "the lock of server {server} was lost ({why}): stopped so that two operations never change \
-         it at once. Check `mcpctl status {server}`, then run the operation again"
+        "the lock of {scope} was lost ({why}): stopped so that two operations never change \
+         it at once. Check `{}`, then run the operation again",
+        scope.status_command()
     ))
 }
 
-/// Takes the Lease of `server`: its resourceVersion, and when (by our monotonic clock) its
+/// Takes the Lease of `scope`: its resourceVersion, and when (by our monotonic clock) its
 /// `renewTime` was stamped, from which the loss deadline runs.
 async fn acquire_one(
     cluster: &Cluster,
     ns: &str,
     fleet: &str,
-    server: &str,
+    scope: &Scope,
     me: &str,
     force_unlock: bool,
 ) -> Result<(String, Instant)> {
     let path = leases_path(ns);
-    let obj_path = lease_path(ns, server);
+    let obj_path = lease_path(ns, scope);
     if force_unlock {
-        break_lock(cluster, ns, server).await?;
+        break_lock(cluster, ns, scope).await?;
     }
     let rv_of = |v: Value| {
         v["metadata"]["resourceVersion"]
@@ -340,7 +635,7 @@ async fn acquire_one(
     };
     for _ in 0..3 {
         let stamped = Instant::now();
-        let body = lease_body(ns, server, fleet, me, cluster.now(), 0);
+        let body = lease_body(ns, scope, fleet, me, cluster.now(), 0);
         let req = Req::new(Method::POST, &path).json_body(&body);
         // A lost answer is read back, not sent again: a 409 then reads the
         // Lease and finds it ours (Decision::Mine).
@@ -371,7 +666,8 @@ async fn acquire_one(
                 expires_in,
             } => {
                 return Err(locked_error(
-                    server,
+                    scope,
+                    scope,
                     ns,
                     &holder,
                     &since,
@@ -382,13 +678,13 @@ async fn acquire_one(
             Decision::Expired { holder } => {
                 let transitions = lease["spec"]["leaseTransitions"].as_i64().unwrap_or(0) + 1;
                 let stamped = Instant::now();
-                let mut body = lease_body(ns, server, fleet, me, cluster.now(), transitions);
+                let mut body = lease_body(ns, scope, fleet, me, cluster.now(), transitions);
                 body["metadata"]["resourceVersion"] = json!(rv);
                 let put = Req::new(Method::PUT, &obj_path).json_body(&body);
                 let resp = cluster.send(&put).await?;
                 if resp.ok() {
                     tracing::warn!(
-                        "took over the expired lock of server {server} from {}",
+                        "took over the expired lock of {scope} from {}",
                         if holder.is_empty() { "nobody" } else { &holder }
                     );
                     return Ok((rv_of(resp.json()?), stamped));
@@ -404,8 +700,8 @@ async fn acquire_one(
     Err(Error::WithCode {
         code: exit::LOCKED,
         message: format!(
-            "server {server}: the Lease {ns}/{} keeps changing under us; another operation is taking it",
-            lease_name(server)
+            "{scope}: the Lease {ns}/{} keeps changing under us; another operation is taking it",
+            scope.lease_name()
         ),
     })
 }
@@ -413,12 +709,12 @@ async fn acquire_one(
 /// How many times `--force-unlock` reads and deletes a Lease that changes in between.
 const BREAK_ATTEMPTS: usize = 3;
 
-/// `--force-unlock`: deletes the Lease of `server` whoever holds it. The delete carries the
+/// `--force-unlock`: deletes the Lease of `scope` whoever holds it. The delete carries the
 /// resourceVersion read, so a renewal in between makes it 409: then the Lease is read and
 /// deleted again; if it still stands after [`BREAK_ATTEMPTS`], that is an error (exit 5), not
 /// a broken lock.
-async fn break_lock(cluster: &Cluster, ns: &str, server: &str) -> Result<()> {
-    let path = lease_path(ns, server);
+async fn break_lock(cluster: &Cluster, ns: &str, scope: &Scope) -> Result<()> {
+    let path = lease_path(ns, scope);
     for _ in 0..BREAK_ATTEMPTS {
         let resp = cluster.send(&Req::get(&path)).await?;
         if resp.status == 404 {
@@ -430,14 +726,14 @@ async fn break_lock(cluster: &Cluster, ns: &str, server: &str) -> Result<()> {
         let lease = resp.json()?;
         let holder = lease["spec"]["holderIdentity"].as_str().unwrap_or("nobody");
         let rv = lease["metadata"]["resourceVersion"].as_str().unwrap_or("");
-        match delete_lease(cluster, ns, server, rv).await? {
+        match delete_lease(cluster, ns, scope, rv).await? {
             409 => continue,
             _ => {
                 // Logged as an error so that it shows even with `-q`.
                 tracing::error!(
-                    "WARNING: --force-unlock: broke the lock of server {server} held by {holder} \
-                     (Lease {ns}/{}); if that operation is still running, both will now change the server",
-                    lease_name(server)
+                    "WARNING: --force-unlock: broke the lock of {scope} held by {holder} \
+                     (Lease {ns}/{}); if that operation is still running, both will now change the same servers",
+                    scope.lease_name()
                 );
                 return Ok(());
             }
@@ -446,12 +742,12 @@ async fn break_lock(cluster: &Cluster, ns: &str, server: &str) -> Result<()> {
     Err(Error::WithCode {
         code: exit::LOCKED,
         message: format!(
-            "--force-unlock could not break the lock of server {server}: the Lease {ns}/{} changed \
+            "--force-unlock could not break the lock of {scope}: the Lease {ns}/{} changed \
              between each read and delete ({BREAK_ATTEMPTS} times; its holder is renewing it, or \
              the API server answered 409 Conflict) and still stands. Check who holds it with \
              `kubectl -n {ns} get lease {}`, then run the operation again",
-            lease_name(server),
-            lease_name(server)
+            scope.lease_name(),
+            scope.lease_name()
         ),
     })
 }
@@ -476,13 +772,13 @@ pub fn loss_deadline(stamped: Instant) -> Instant {
 async fn renew_loop(
     cluster: Cluster,
     ns: String,
-    server: String,
+    scope: Scope,
     me: String,
     mut stamped: Instant,
     rv: Arc<Mutex<String>>,
     lost: Arc<Mutex<Option<String>>>,
 ) {
-    let path = lease_path(&ns, &server);
+    let path = lease_path(&ns, &scope);
     let mut pause = RENEW_EVERY;
     let mut last_failure = String::from("the renewal sent has not been answered");
     loop {
@@ -521,7 +817,7 @@ async fn renew_loop(
                 return;
             }
             Renewal::Failed(why) => {
-                tracing::info!("renewing the lock of {server}: {why}");
+                tracing::info!("renewing the lock of {scope}: {why}");
                 last_failure = why;
                 pause = RENEW_RETRY;
             }
@@ -576,8 +872,8 @@ async fn renew_once(cluster: &Cluster, path: &str, me: &str) -> Renewal {
     }
 }
 
-async fn delete_lease(cluster: &Cluster, ns: &str, server: &str, rv: &str) -> Result<u16> {
-    let path = lease_path(ns, server);
+async fn delete_lease(cluster: &Cluster, ns: &str, scope: &Scope, rv: &str) -> Result<u16> {
+    let path = lease_path(ns, scope);
     let mut opts = json!({"kind": "DeleteOptions", "apiVersion": "v1"});
     if !rv.is_empty() {
         opts["preconditions"] = json!({"resourceVersion": rv});
@@ -593,17 +889,17 @@ async fn delete_lease(cluster: &Cluster, ns: &str, server: &str, rv: &str) -> Re
 async fn delete_if_mine(
     cluster: &Cluster,
     ns: &str,
-    server: &str,
+    scope: &Scope,
     me: &str,
     rv: &str,
 ) -> Result<()> {
     // Without a resourceVersion the delete would be unconditional: read first.
-    if !rv.is_empty() && delete_lease(cluster, ns, server, rv).await? != 409 {
+    if !rv.is_empty() && delete_lease(cluster, ns, scope, rv).await? != 409 {
         return Ok(());
     }
     // Our resourceVersion went stale (a renewal we did not see the answer of):
     // delete only if it is still ours.
-    let path = lease_path(ns, server);
+    let path = lease_path(ns, scope);
     let resp = cluster.send(&Req::get(&path)).await?;
     if !resp.ok() {
         return Ok(());
@@ -611,7 +907,7 @@ async fn delete_if_mine(
     let lease = resp.json()?;
     if lease["spec"]["holderIdentity"].as_str() == Some(me) {
         let rv = lease["metadata"]["resourceVersion"].as_str().unwrap_or("");
-        delete_lease(cluster, ns, server, rv).await?;
+        delete_lease(cluster, ns, scope, rv).await?;
     }
     Ok(())
 }
@@ -619,7 +915,7 @@ async fn delete_if_mine(
 /// Who holds the lock of `server` now (holder, since), if anyone does:
 /// by the API server's clock, a Lease past its duration holds nothing.
 pub async fn holder(cluster: &Cluster, ns: &str, server: &str) -> Result<Option<(String, String)>> {
-    let req = Req::get(lease_path(ns, server));
+    let req = Req::get(lease_path(ns, &Scope::Server(server.to_string())));
     let resp = cluster.send(&req).await?;
     if resp.status == 404 {
         return Ok(None);
@@ -742,7 +1038,8 @@ mod tests {
         .unwrap();
         let path = |s: &str| format!("{}/{}", leases_path("default"), lease_name(s));
         // zeta is held by someone else, and reading its Lease hangs until the gate opens.
-        let mut other = lease_body("default", "zeta", "f", "ci:job/1", Timestamp::now(), 0);
+        let zeta = Scope::Server("zeta".into());
+        let mut other = lease_body("default", &zeta, "f", "ci:job/1", Timestamp::now(), 0);
         other["spec"]["renewTime"] = json!(micro_time(Timestamp::now()));
         srv.put_object(other);
         let gate = Gate::new();
@@ -781,10 +1078,64 @@ mod tests {
     }
 
     #[test]
+    fn fleet_wide_above_the_threshold_or_for_the_whole_fleet() {
+        assert!(
+            !fleet_wide(1, 1),
+            "a one-server fleet keeps its server Lease"
+        );
+        assert!(!fleet_wide(1, 1000));
+        assert!(!fleet_wide(FLEET_LOCK_ABOVE, 1000));
+        assert!(fleet_wide(FLEET_LOCK_ABOVE + 1, 1000));
+        assert!(fleet_wide(2, 2), "every server of the fleet");
+        assert!(!fleet_wide(2, 3));
+        assert!(!fleet_wide(0, 0));
+    }
+
+    #[test]
+    fn the_fleet_lease_never_shares_a_name_with_a_server_lease() {
+        // A server may be called `fleet-acme`: its Lease is still not the fleet's.
+        assert_eq!(fleet_lease_name("acme"), "mcpctl-fleet-lock-acme");
+        assert_eq!(lease_name("fleet-acme"), "mcpctl-lock-fleet-acme");
+        let b = lease_body(
+            "mcp",
+            &Scope::Fleet("acme".into()),
+            "acme",
+            "me",
+            ts("2026-11-21T05:00:00Z"),
+            0,
+        );
+        assert_eq!(b["metadata"]["labels"]["mcpctl.io/record"], "fleet-lock");
+        assert!(
+            b["metadata"]["labels"]
+                .get("app.kubernetes.io/name")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn locked_errors_across_the_fleet_lock_name_both_sides() {
+        let github = Scope::Server("github".into());
+        let fleet = Scope::Fleet("acme".into());
+        let e = locked_error(&github, &fleet, "mcp", "ci:1", "t0", 2, 28).to_string();
+        assert!(
+            e.starts_with("server github is locked: a fleet-wide operation holds the lock of fleet acme, taken by ci:1 since t0 (Lease mcp/mcpctl-fleet-lock-acme"),
+            "{e}"
+        );
+        let e = locked_error(&fleet, &github, "mcp", "ci:2", "t1", 2, 28);
+        assert_eq!(e.exit_code(), 5);
+        assert!(
+            e.to_string().starts_with(
+                "fleet acme cannot be locked as a whole: server github is locked by ci:2 since t1 (Lease mcp/mcpctl-lock-github"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn lease_body_shape() {
         let b = lease_body(
             "mcp",
-            "github",
+            &Scope::Server("github".into()),
             "acme",
             "u@h/1",
             ts("2026-11-21T05:00:00Z"),
@@ -798,8 +1149,10 @@ mod tests {
 
     #[test]
     fn locked_error_exits_5_and_names_the_holder() {
+        let github = Scope::Server("github".into());
         let e = locked_error(
-            "github",
+            &github,
+            &github,
             "mcp",
             "ana@lap/12",
             "2026-11-21T05:00:00.000000Z",

@@ -57,7 +57,8 @@ pub struct Snapshot {
 pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &Fleet) -> Result<Snapshot> {
     let name = fleet.name.as_str();
     let part_of = format!("app.kubernetes.io/part-of={name}");
-    let leases_sel = format!("mcpctl.io/record=lock,mcpctl.io/fleet={name}");
+    // The servers' Leases and the fleet's (a fleet-wide operation locks every server).
+    let leases_sel = format!("mcpctl.io/record in (lock,fleet-lock),mcpctl.io/fleet={name}");
     let journal = Journal::new(cluster, ns, name);
     let deps_path = format!("/apis/apps/v1/namespaces/{ns}/deployments");
     let svc_path = format!("/api/v1/namespaces/{ns}/services");
@@ -261,6 +262,7 @@ pub fn rows(
     for s in &snap.services {
         svcs_by.entry(name_label(s)).or_default().push(s);
     }
+    let fleet_lease = lock::fleet_lease_name(&fleet.name);
     let mut out = Vec::new();
     for server in &fleet.servers {
         if !only.is_empty() && !only.contains(&server.name) {
@@ -343,11 +345,13 @@ pub fn rows(
             (None, Some(w)) => format!("canary {w}%"),
             _ => "-".to_string(),
         };
-        let lease = snap
-            .leases
-            .iter()
-            .find(|l| l["metadata"]["name"].as_str() == Some(&lock::lease_name(name)))
-            .and_then(|l| lock::live_holder(l, now));
+        let live = |lease: &str| {
+            snap.leases
+                .iter()
+                .find(|l| l["metadata"]["name"].as_str() == Some(lease))
+                .and_then(|l| lock::live_holder(l, now))
+        };
+        let lease = live(&lock::lease_name(name)).or_else(|| live(&fleet_lease));
         let not_after = server.tls.as_ref().and_then(|t| {
             snap.secrets
                 .iter()

@@ -222,11 +222,13 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
     // the lock before exiting (a second one exits at once).
     let mut signals = session::Signals::listen()?;
     let servers: Vec<String> = changed.union(&removed).cloned().collect();
-    let mut locks = Locks::acquire(
+    // Many servers: one fleet Lease instead of one per server (see cluster::lock).
+    let mut locks = Locks::acquire_for(
         &s.cluster,
         &ns,
         &s.fleet.name,
         &servers,
+        s.fleet.servers.len(),
         &me,
         args.force_unlock,
     )

@@ -31,7 +31,12 @@ pub fn renderer(templates: Option<&Path>, printer: &Printer) -> Result<Renderer>
         printer.warn(&format!(
             "warning: template {} overrides no built-in template (built-in names: {})",
             path.display(),
-            render::TEMPLATES.join(", ")
+            render::TEMPLATES
+                .iter()
+                .chain(render::FLEET_TEMPLATES)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     Ok(renderer)

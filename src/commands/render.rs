@@ -10,6 +10,8 @@ use crate::render;
 
 pub fn run(global: &GlobalArgs, args: &RenderArgs, printer: &Printer) -> Result<u8> {
     let (renderer, fleet, opts) = super::inputs::render_inputs(global, args, printer)?;
+    // The fleet's own objects (its dashboard) come after the servers'.
+    let fleet_objects = renderer.render_fleet_objects(&fleet, &args.servers, &opts)?;
     if printer.format == OutputFormat::Json {
         if args.output_dir.is_some() {
             return Err(Error::Usage(
@@ -17,7 +19,8 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs, printer: &Printer) -> Result<
             ));
         }
         // A `v1` List, as `kubectl get -o json` prints several objects.
-        let objects = renderer.render_fleet(&fleet, &args.servers, &opts)?;
+        let mut objects = renderer.render_fleet(&fleet, &args.servers, &opts)?;
+        objects.extend(fleet_objects);
         let list = serde_json::json!({
             "apiVersion": "v1",
             "kind": "List",
@@ -26,6 +29,17 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs, printer: &Printer) -> Result<
         printer.data(&printer.structured(&list)?);
         return Ok(exit::OK);
     }
+    let files = |objects: &[render::Object]| {
+        objects
+            .iter()
+            .map(|o| {
+                (
+                    render::object_file_name(o),
+                    format!("---\n{}", render::object_yaml(o)),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
     match &args.output_dir {
         Some(dir) => {
             let mut count = 0;
@@ -33,35 +47,32 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs, printer: &Printer) -> Result<
                 &fleet,
                 &args.servers,
                 &opts,
-                |_, objects| {
-                    objects
-                        .iter()
-                        .map(|o| {
-                            (
-                                render::object_file_name(o),
-                                format!("---\n{}", render::object_yaml(o)),
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                },
+                |_, objects| files(&objects),
                 |files| {
                     count += files.len();
                     write_files(dir, files)
                 },
             )?;
+            count += fleet_objects.len();
+            write_files(dir, files(&fleet_objects))?;
             printer.status(&format!("wrote {count} objects to {}", dir.display()));
         }
         // One server at a time, so a large fleet never sits in memory whole.
-        None => renderer.render_each(
-            &fleet,
-            &args.servers,
-            &opts,
-            |_, objects| render::to_yaml(&objects),
-            |text| {
-                printer.data(&text);
-                Ok(())
-            },
-        )?,
+        None => {
+            renderer.render_each(
+                &fleet,
+                &args.servers,
+                &opts,
+                |_, objects| render::to_yaml(&objects),
+                |text| {
+                    printer.data(&text);
+                    Ok(())
+                },
+            )?;
+            if !fleet_objects.is_empty() {
+                printer.data(&render::to_yaml(&fleet_objects));
+            }
+        }
     }
     Ok(exit::OK)
 }

@@ -15,6 +15,8 @@ pub struct Fleet {
     pub name: String,
     /// Namespace every object of the fleet lives in.
     pub namespace: String,
+    /// Whether the fleet's Grafana dashboard is rendered (`dashboard.enabled`, default on).
+    pub dashboard: bool,
     pub servers: Vec<Server>,
 }
 

@@ -38,6 +38,8 @@ pub struct RawFleet {
     pub is_mapping: bool,
     pub fleet: Opt<String>,
     pub namespace: Opt<String>,
+    /// `dashboard.enabled`.
+    pub dashboard: Opt<bool>,
     pub defaults: Settings,
     /// `None` when the `servers` key is missing.
     pub servers: Option<At<Vec<RawServer>>>,

@@ -42,6 +42,11 @@ pub fn decode(cx: &mut Ctx, root: &Node) -> RawFleet {
                 raw.namespace =
                     cx.checked_string(v, &path, "namespace", |s| names::dns_label(s, 63))
             }
+            "dashboard" => {
+                for e in fields(cx, v, &path, &shape::DASHBOARD) {
+                    raw.dashboard = cx.boolean(&e.value, &join(&path, &e.key));
+                }
+            }
             "defaults" => {
                 if let Some(entries) = cx.entries(v, &path) {
                     for e in entries {

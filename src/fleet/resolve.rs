@@ -147,6 +147,7 @@ pub fn resolve(cx: &mut Ctx, raw: &RawFleet) -> Option<Fleet> {
     Some(Fleet {
         name: fleet_name?,
         namespace: namespace?,
+        dashboard: val(&raw.dashboard, true),
         servers,
     })
 }

@@ -138,6 +138,11 @@ pub static FLEET: Block = Block {
             "Namespace of every server (DNS-1123 label); -n overrides it",
         ),
         field(
+            "dashboard",
+            Kind::Block(&DASHBOARD),
+            "The fleet's Grafana dashboard (a ConfigMap for the Grafana sidecar)",
+        ),
+        field(
             "defaults",
             Kind::Block(&SETTINGS),
             "Settings every server takes unless it sets its own",
@@ -392,6 +397,16 @@ pub static BLUE_GREEN: Block = Block {
         "scaleDownDelay",
         Kind::Duration,
         "How long the old colour stays up after a switch (default 10m)",
+    )]],
+};
+
+pub static DASHBOARD: Block = Block {
+    name: "dashboard",
+    doc: "The fleet's Grafana dashboard",
+    parts: &[&[field(
+        "enabled",
+        Kind::Bool,
+        "false leaves the dashboard ConfigMap out (default true)",
     )]],
 };
 

@@ -26,6 +26,7 @@ pub fn fleet(name: &str, servers: Vec<Server>) -> Fleet {
     Fleet {
         name: name.into(),
         namespace: "mcp".into(),
+        dashboard: true,
         servers,
     }
 }

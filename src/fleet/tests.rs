@@ -739,3 +739,30 @@ fn analysis_metrics_are_checked() {
         "a did-you-mean for `maxx`: {h:?}"
     );
 }
+
+#[test]
+fn the_dashboard_is_on_unless_the_fleet_turns_it_off() {
+    assert!(load(MINIMAL).fleet.dashboard);
+    let off = MINIMAL.replace(
+        "namespace: mcp\n",
+        "namespace: mcp\ndashboard: {enabled: false}\n",
+    );
+    assert!(!load(&off).fleet.dashboard);
+    let typo = MINIMAL.replace(
+        "namespace: mcp\n",
+        "namespace: mcp\ndashboard:\n  enable: false\n",
+    );
+    assert_eq!(
+        errors(&typo),
+        vec!["4:3 dashboard.enable: unknown key `enable` in `dashboard`"]
+    );
+    assert_eq!(hints(&typo)[0].as_deref(), Some("did you mean `enabled`?"));
+    let wrong = MINIMAL.replace(
+        "namespace: mcp\n",
+        "namespace: mcp\ndashboard: {enabled: no}\n",
+    );
+    assert_eq!(
+        errors(&wrong),
+        vec!["3:22 dashboard.enabled: expected `true` or `false`, found string \"no\""]
+    );
+}

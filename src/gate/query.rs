@@ -145,26 +145,57 @@ fn selector() -> String {
     )
 }
 
+/// Per-second rate of the requests matching `sel` (PromQL label matchers) over `range`.
+pub fn request_rate(sel: &str, range: &str) -> String {
+    format!("rate({}{{{sel}}}[{range}])", metrics::REQUESTS)
+}
+
+/// Per-second rate of the failed requests matching `sel` over `range`, one series per
+/// failing series: HTTP 5xx, or a JSON-RPC error (whatever the HTTP status). `or` takes the
+/// union of the two sets of series without counting a series twice.
+pub fn failed_rate(sel: &str, range: &str) -> String {
+    format!(
+        "{} or {}",
+        http_error_rate(sel, range),
+        jsonrpc_error_rate(sel, range)
+    )
+}
+
+/// Per-second rate of the requests matching `sel` answered with HTTP 5xx.
+pub fn http_error_rate(sel: &str, range: &str) -> String {
+    request_rate(&format!("{sel},code=~\"5..\""), range)
+}
+
+/// Per-second rate of the requests matching `sel` answered with a JSON-RPC error.
+pub fn jsonrpc_error_rate(sel: &str, range: &str) -> String {
+    request_rate(&format!("{sel},{JSONRPC_ERROR_LABEL}=\"true\""), range)
+}
+
+/// Per-second rate of the latency histogram's buckets matching `sel` over `range`.
+pub fn duration_bucket_rate(sel: &str, range: &str) -> String {
+    format!("rate({}{{{sel}}}[{range}])", metrics::DURATION_BUCKET)
+}
+
+const WINDOW: &str = "{{ window }}";
+
 /// Requests the track answered in the window: the `minRequests` check.
 pub fn requests_template() -> String {
     format!(
-        "sum(increase({req}{{{sel}}}[{{{{ window }}}}]))",
+        "sum(increase({req}{{{sel}}}[{WINDOW}]))",
         req = metrics::REQUESTS,
         sel = selector()
     )
 }
 
-/// Share of the track's requests in the window that failed: HTTP 5xx, or a
-/// JSON-RPC error (whatever the HTTP status). `or` takes the union of the two
-/// sets of series without counting a series twice; `or vector(0)` makes a
-/// track with no failed request at all read 0, not "no data"; a track with no
-/// request at all gives an empty result or 0/0 = NaN, both "no data".
+/// Share of the track's requests in the window that failed ([`failed_rate`]); `or
+/// vector(0)` makes a track with no failed request at all read 0, not "no data"; a track
+/// with no request at all gives an empty result or 0/0 = NaN, both "no data".
 pub fn error_rate_template() -> String {
     let sel = selector();
     format!(
-        "(sum(rate({req}{{{sel},code=~\"5..\"}}[{{{{ window }}}}]) or rate({req}{{{sel},{je}=\"true\"}}[{{{{ window }}}}])) or vector(0)) / sum(rate({req}{{{sel}}}[{{{{ window }}}}]))",
-        req = metrics::REQUESTS,
-        je = JSONRPC_ERROR_LABEL,
+        "(sum({}) or vector(0)) / sum({})",
+        failed_rate(&sel, WINDOW),
+        request_rate(&sel, WINDOW)
     )
 }
 
@@ -172,9 +203,8 @@ pub fn error_rate_template() -> String {
 /// an example of a second metric (`max: 2` for two seconds).
 pub fn p95_latency_template() -> String {
     format!(
-        "histogram_quantile(0.95, sum by (le) (rate({b}{{{sel}}}[{{{{ window }}}}])))",
-        b = metrics::DURATION_BUCKET,
-        sel = selector()
+        "histogram_quantile(0.95, sum by (le) ({}))",
+        duration_bucket_rate(&selector(), WINDOW)
     )
 }
 

@@ -42,6 +42,13 @@ pub mod metrics {
     pub const DURATION_BUCKET: &str = "mcp_request_duration_seconds_bucket";
     /// Prometheus target label holding the server name (from the pod label).
     pub const SERVER_LABEL: &str = "mcp_server";
+    /// Target label holding the track (`stable` or `canary`) of a canary server's pod.
+    pub const TRACK_LABEL: &str = "track";
+    /// Target label holding the colour (`blue` or `green`) of a blue-green server's pod.
+    pub const COLOUR_LABEL: &str = "colour";
+    /// Gauge of the MCP sessions a pod holds open (legacy 2025-11-25 sessions); the
+    /// dashboard shows it, and it is the usual `autoscaling.customMetric`.
+    pub const ACTIVE_SESSIONS: &str = "mcp_active_sessions";
 }
 
 /// Longest Kubernetes object name mcpctl produces (a DNS-1123 label: Service

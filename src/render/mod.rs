@@ -9,6 +9,7 @@
 //! `.yaml`), so a value can never break the YAML around it.
 
 pub mod context;
+pub mod dashboard;
 mod emit;
 mod fastyaml;
 mod object;
@@ -47,6 +48,9 @@ pub const TEMPLATES: &[&str] = &[
     "servicemonitor.yaml",
     "prometheusrule.yaml",
 ];
+
+/// Templates of the fleet's own objects (not of a server), in emission order.
+pub const FLEET_TEMPLATES: &[&str] = &["dashboard.yaml"];
 
 /// The templates that apply to a server (by strategy, router and autoscaling).
 pub fn templates_for(server: &Server) -> Vec<&'static str> {
@@ -220,6 +224,38 @@ impl Renderer {
             }
         }
         Ok(())
+    }
+
+    /// Renders the objects of the fleet itself, not of one server (its Grafana dashboard,
+    /// unless `dashboard.enabled` is false): only when the whole fleet is rendered
+    /// (`only` empty), since they cover every server.
+    pub fn render_fleet_objects(
+        &self,
+        fleet: &Fleet,
+        only: &[String],
+        _opts: &RenderOptions,
+    ) -> Result<Vec<Object>> {
+        if !only.is_empty() || !fleet.dashboard {
+            return Ok(Vec::new());
+        }
+        let json = serde_json::to_string_pretty(&dashboard::dashboard(fleet))
+            .map_err(|e| Error::Template(format!("the dashboard of fleet {}: {e}", fleet.name)))?;
+        let ctx = serde_json::json!({
+            "fleet": fleet.name,
+            "name": dashboard::config_map_name(&fleet.name),
+            "namespace": fleet.namespace,
+            "labels": dashboard::config_map_labels(fleet),
+            "file": dashboard::file_name(&fleet.name),
+            "json": json,
+        });
+        let name = FLEET_TEMPLATES[0];
+        let origin = self.origins.get(name).map_or(name, String::as_str);
+        let text = self
+            .env
+            .get_template(name)
+            .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(&ctx))))
+            .map_err(|e| template_error(origin, &e))?;
+        parse_documents(&text, origin, &fleet.name)
     }
 
     /// Renders every object of one server.

@@ -721,10 +721,35 @@ fn a_missing_template_dir_is_a_usage_error_naming_it() {
 fn example_objects() -> Vec<Object> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet.yaml");
     let loaded = crate::fleet::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    Renderer::new(None)
-        .unwrap()
-        .render_fleet(&loaded.fleet, &[], &RenderOptions::default())
-        .unwrap()
+    let r = Renderer::new(None).unwrap();
+    let opts = RenderOptions::default();
+    let mut objs = r.render_fleet(&loaded.fleet, &[], &opts).unwrap();
+    objs.extend(r.render_fleet_objects(&loaded.fleet, &[], &opts).unwrap());
+    objs
+}
+
+/// The dashboard ConfigMap: one per fleet, for the Grafana sidecar, holding the dashboard
+/// JSON; not rendered for a selection of servers, nor when the fleet turns it off.
+#[test]
+fn the_fleet_dashboard_is_a_sidecar_config_map_unless_turned_off() {
+    let r = Renderer::new(None).unwrap();
+    let opts = RenderOptions::default();
+    let mut f = fleet(vec![server("github", Strategy::Canary, Router::Istio)]);
+    let objs = r.render_fleet_objects(&f, &[], &opts).unwrap();
+    assert_eq!(kinds(&objs), vec!["ConfigMap/mcpctl-dashboard-acme-tools"]);
+    let cm = &objs[0].value;
+    assert_eq!(cm["metadata"]["labels"]["grafana_dashboard"], "1");
+    assert_eq!(cm["metadata"]["namespace"], "mcp");
+    let json: Value =
+        serde_json::from_str(cm["data"]["mcp-acme-tools.json"].as_str().unwrap()).unwrap();
+    assert_eq!(json, dashboard::dashboard(&f));
+    assert!(
+        r.render_fleet_objects(&f, &["github".into()], &opts)
+            .unwrap()
+            .is_empty()
+    );
+    f.dashboard = false;
+    assert!(r.render_fleet_objects(&f, &[], &opts).unwrap().is_empty());
 }
 
 #[test]

@@ -399,19 +399,22 @@ pub async fn reconcile(
         force_unlock,
     )
     .await?;
-    let result = async {
-        let journal = Journal::new(&s.cluster, s.ns(), &s.fleet.name);
-        let before = journal.state(&server.name).await?.due.len();
-        let (state, failures) = perform_due(s, server, &journal, emit).await?;
-        if !failures.is_empty() {
-            return Err(Error::Failed(format!(
-                "{}; the task stays due",
-                failures.join("; ")
-            )));
-        }
-        Ok(before - state.due.len())
-    }
-    .await;
+    let result = reconcile_locked(s, server, emit).await;
     locks.release(&s.cluster, &me).await;
     result
+}
+
+/// Performs one server's due tasks under a lock the caller holds (its own, or the
+/// fleet's); returns how many were due.
+pub async fn reconcile_locked(s: &Session, server: &Server, emit: &dyn Fn(Event)) -> Result<usize> {
+    let journal = Journal::new(&s.cluster, s.ns(), &s.fleet.name);
+    let before = journal.state(&server.name).await?.due.len();
+    let (state, failures) = perform_due(s, server, &journal, emit).await?;
+    if !failures.is_empty() {
+        return Err(Error::Failed(format!(
+            "{}; the task stays due",
+            failures.join("; ")
+        )));
+    }
+    Ok(before - state.due.len())
 }

@@ -6,6 +6,7 @@
 //! closed port, or a socket that never answers.
 
 mod common;
+mod dashboard;
 
 use std::time::Duration;
 

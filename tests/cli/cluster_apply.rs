@@ -461,7 +461,7 @@ fn lease(holder: &str, renew: &str) -> serde_json::Value {
             "acquireTime": "2026-01-01T00:00:00.000000Z", "renewTime": renew}})
 }
 
-fn micro_now() -> String {
+pub fn micro_now() -> String {
     let now = jiff::Timestamp::now();
     format!(
         "{}.{:06}Z",
@@ -684,12 +684,12 @@ const LEASE_PATH_GITHUB: &str =
 
 /// Polls `done` every `every` for at most 20 s; fails with `never` when it
 /// did not come true by then.
-fn wait_until(every: Duration, never: &str, done: impl FnMut() -> bool) {
+pub fn wait_until(every: Duration, never: &str, done: impl FnMut() -> bool) {
     poll_until(every, Duration::from_secs(20), never, done);
 }
 
 /// Polls `done` every 50 ms for at most `secs`.
-fn wait_until_within(secs: u64, never: &str, done: impl FnMut() -> bool) {
+pub fn wait_until_within(secs: u64, never: &str, done: impl FnMut() -> bool) {
     poll_until(
         Duration::from_millis(50),
         Duration::from_secs(secs),
@@ -707,7 +707,7 @@ fn poll_until(every: Duration, max: Duration, never: &str, mut done: impl FnMut(
 }
 
 /// Sends `sig` (as `kill` spells it, e.g. `-INT`) to the child.
-fn send_signal(child: &std::process::Child, sig: &str) {
+pub fn send_signal(child: &std::process::Child, sig: &str) {
     let st = std::process::Command::new("kill")
         .args([sig, &child.id().to_string()])
         .status()
@@ -716,7 +716,7 @@ fn send_signal(child: &std::process::Child, sig: &str) {
 }
 
 /// Waits at most `secs` for the child to exit; kills it and fails otherwise.
-fn exits_within(mut child: std::process::Child, secs: u64, what: &str) -> std::process::Output {
+pub fn exits_within(mut child: std::process::Child, secs: u64, what: &str) -> std::process::Output {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {

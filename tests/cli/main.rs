@@ -15,6 +15,7 @@ mod completions;
 mod deploy;
 mod deploy_gates;
 mod fleet_errors;
+mod fleet_lock;
 mod help;
 mod lint;
 mod output_shapes;

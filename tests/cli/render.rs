@@ -153,9 +153,10 @@ fn output_dir_writes_one_file_per_object() {
 
     let mut files = 0;
     for d in &stdout_docs {
+        // The fleet's own objects (its dashboard) go under `_`.
         let server = d["metadata"]["labels"]["app.kubernetes.io/name"]
             .as_str()
-            .unwrap();
+            .unwrap_or("_");
         let kind = d["kind"].as_str().unwrap().to_ascii_lowercase();
         let name = d["metadata"]["name"].as_str().unwrap();
         let path = out_dir.join(server).join(format!("{kind}-{name}.yaml"));
@@ -171,6 +172,12 @@ fn output_dir_writes_one_file_per_object() {
         .map(|e| std::fs::read_dir(e.unwrap().path()).unwrap().count())
         .sum();
     assert_eq!(on_disk, files);
+    assert!(
+        out_dir
+            .join("_/configmap-mcpctl-dashboard-acme-tools.yaml")
+            .is_file(),
+        "no dashboard file under _/"
+    );
 }
 
 #[test]

@@ -6,8 +6,10 @@
 //! [`Prometheus::set_traffic`] (requests per second, share of HTTP 5xx, share of JSON-RPC
 //! errors); the endpoint serves `mcp_requests_total` counters that grow at those rates, with the
 //! labels mcpctl's ServiceMonitor puts on the series (`namespace`, `mcp_server`, `track`, `code`,
-//! and `jsonrpc_error="true"` for JSON-RPC errors). Tests use their own server names, so they
-//! share the one Prometheus without seeing each other's series.
+//! and `jsonrpc_error="true"` for JSON-RPC errors). [`Prometheus::set_latency`] adds the
+//! `mcp_request_duration_seconds` histogram and [`Prometheus::set_sessions`] the
+//! `mcp_active_sessions` gauge, for the dashboard's panels. Tests use their own server names, so
+//! they share the one Prometheus without seeing each other's series.
 //!
 //! Waiting for data waits for a condition on a query ([`Prometheus::wait_for`]), never for a
 //! fixed time. Nothing outlives the test binary, whether it ends normally, panics or is killed:
@@ -62,8 +64,14 @@ impl Counter {
     }
 }
 
-/// Series labels (in exposition order) → counter.
-type Registry = BTreeMap<Vec<(String, String)>, Counter>;
+/// Metric name and series labels (in exposition order) → counter (a gauge is a counter at rate 0).
+type Registry = BTreeMap<(String, Labels), Counter>;
+/// Label pairs of a series, in exposition order.
+type Labels = Vec<(String, String)>;
+
+const REQUESTS: &str = "mcp_requests_total";
+/// Upper bounds of the latency histogram's buckets, in seconds (`+Inf` is added).
+const BUCKETS: &[f64] = &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
 /// The running Prometheus of this test binary.
 pub struct Prometheus {
@@ -152,7 +160,8 @@ impl Prometheus {
                 labels.push(("jsonrpc_error".to_string(), "true".to_string()));
             }
             let rate = traffic.rps * share;
-            match reg.get_mut(&labels) {
+            let key = (REQUESTS.to_string(), labels);
+            match reg.get_mut(&key) {
                 Some(c) => {
                     *c = Counter {
                         base: c.value(now),
@@ -163,7 +172,7 @@ impl Prometheus {
                 // A series appears once it has traffic (as a real server's would).
                 None if rate > 0.0 => {
                     reg.insert(
-                        labels,
+                        key,
                         Counter {
                             base: 0.0,
                             rate,
@@ -174,6 +183,80 @@ impl Prometheus {
                 None => {}
             }
         }
+    }
+
+    /// From now on, the track `track` of `server` answers `rps` requests per second, each in
+    /// `seconds`: the `mcp_request_duration_seconds` histogram (buckets, sum and count).
+    pub fn set_latency(&self, namespace: &str, server: &str, track: &str, rps: f64, seconds: f64) {
+        let now = Instant::now();
+        let labels = |extra: Option<String>| {
+            let mut l = vec![
+                ("namespace".to_string(), namespace.to_string()),
+                ("mcp_server".to_string(), server.to_string()),
+                ("track".to_string(), track.to_string()),
+            ];
+            if let Some(le) = extra {
+                l.push(("le".to_string(), le));
+            }
+            l
+        };
+        let mut series: Vec<(String, Labels, f64)> = BUCKETS
+            .iter()
+            .map(|le| {
+                let rate = if seconds <= *le { rps } else { 0.0 };
+                (
+                    "mcp_request_duration_seconds_bucket".to_string(),
+                    labels(Some(le.to_string())),
+                    rate,
+                )
+            })
+            .collect();
+        series.push((
+            "mcp_request_duration_seconds_bucket".into(),
+            labels(Some("+Inf".into())),
+            rps,
+        ));
+        series.push((
+            "mcp_request_duration_seconds_count".into(),
+            labels(None),
+            rps,
+        ));
+        series.push((
+            "mcp_request_duration_seconds_sum".into(),
+            labels(None),
+            rps * seconds,
+        ));
+        let mut reg = self.registry.lock().expect("registry lock");
+        for (name, labels, rate) in series {
+            let key = (name, labels);
+            let base = reg.get(&key).map_or(0.0, |c| c.value(now));
+            reg.insert(
+                key,
+                Counter {
+                    base,
+                    rate,
+                    since: now,
+                },
+            );
+        }
+    }
+
+    /// From now on, the pods of track `track` of `server` hold `sessions` MCP sessions open:
+    /// the `mcp_active_sessions` gauge.
+    pub fn set_sessions(&self, namespace: &str, server: &str, track: &str, sessions: f64) {
+        let labels = vec![
+            ("namespace".to_string(), namespace.to_string()),
+            ("mcp_server".to_string(), server.to_string()),
+            ("track".to_string(), track.to_string()),
+        ];
+        self.registry.lock().expect("registry lock").insert(
+            ("mcp_active_sessions".to_string(), labels),
+            Counter {
+                base: sessions,
+                rate: 0.0,
+                since: Instant::now(),
+            },
+        );
     }
 
     /// Runs an instant query; the values of the resulting vector (or scalar), or the error.
@@ -391,13 +474,26 @@ fn answer(mut stream: TcpStream, registry: &Mutex<Registry>) -> std::io::Result<
     )
 }
 
-/// The text exposition format of the counters at `now`.
+/// The text exposition format of the counters at `now`: the requests counter and the sessions
+/// gauge typed, the histogram's series untyped (Prometheus stores them as they are).
 fn exposition(reg: &Registry, now: Instant) -> String {
-    let mut out = String::from("# TYPE mcp_requests_total counter\n");
-    for (labels, counter) in reg {
+    let mut out = String::new();
+    let mut typed = "";
+    for ((name, labels), counter) in reg {
+        let kind = match name.as_str() {
+            REQUESTS => Some("counter"),
+            "mcp_active_sessions" => Some("gauge"),
+            _ => None,
+        };
+        if let Some(kind) = kind
+            && typed != name
+        {
+            out.push_str(&format!("# TYPE {name} {kind}\n"));
+            typed = name;
+        }
         let l: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
         out.push_str(&format!(
-            "mcp_requests_total{{{}}} {}\n",
+            "{name}{{{}}} {}\n",
             l.join(","),
             counter.value(now)
         ));
@@ -444,10 +540,13 @@ mod tests {
         let now = Instant::now();
         let mut reg = Registry::new();
         reg.insert(
-            vec![
-                ("mcp_server".into(), "s".into()),
-                ("code".into(), "200".into()),
-            ],
+            (
+                REQUESTS.into(),
+                vec![
+                    ("mcp_server".into(), "s".into()),
+                    ("code".into(), "200".into()),
+                ],
+            ),
             Counter {
                 base: 5.0,
                 rate: 0.0,
