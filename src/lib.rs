@@ -3,6 +3,7 @@
 //! Data flows one way: fleet file → model → rendered objects → plan →
 //! executor → cluster. `main.rs` only calls [`main_entry`].
 
+pub mod certs;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
