@@ -54,6 +54,7 @@ complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "rbac" -d 'Print the l
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "version" -d 'Print the version, git commit and build date (`-o json` too)'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "man" -d 'Print the manual page (roff; `mcpctl man | man -l -`)'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "smoke" -d 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "certs" -d 'Certificates: status, the fleet CA, verified rotation with automatic restore, rollback'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand init" -l context -d 'Kubeconfig context to use (default: the current context)' -r
@@ -332,20 +333,124 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s q -l quiet -d 'O
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -l no-color -d 'Disable colours (also honours NO_COLOR)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s V -l version -d 'Print version'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "init" -d 'Write a commented example fleet file'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "validate" -d 'Parse and check the fleet file, reporting every problem'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "lint" -d 'Check the rendered objects against a production checklist'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "render" -d 'Render Kubernetes manifests as multi-document YAML'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "completions" -d 'Print shell completions'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "diff" -d 'Show what `apply` would change (server-side dry run); exit 1 when it differs'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "apply" -d 'Server-side apply the rendered objects to the cluster'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "status" -d 'Fleet status: version, traffic, replicas, last rollout, certificates'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "history" -d 'Recorded revisions of a server'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "deploy" -d 'Deploy a new image with the server\'s strategy (blue-green, rolling), gated by the MCP smoke test'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "rollback" -d 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "reconcile" -d 'Perform due tasks (delayed scale-downs) of the fleet\'s servers'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "rbac" -d 'Print the least-privilege ServiceAccount, Role and RoleBinding a CI identity needs'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "version" -d 'Print the version, git commit and build date (`-o json` too)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "man" -d 'Print the manual page (roff; `mcpctl man | man -l -`)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "smoke" -d 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -f -a "status" -d 'Each server\'s certificate: validity, key, chain, names, who manages it (exit 1 when any is bad, 8 when any only expires within --warn-days)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -f -a "init-ca" -d 'Create or import the fleet CA into its Secret (the fleet file\'s tls.caSecret)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -f -a "rotate" -d 'Issue a new certificate from the fleet CA (or take given files), validate it, replace the Secret in one write, roll the Deployments and verify what is served; restore on failure'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -f -a "rollback" -d 'Restore the newest backup of a server\'s Secret, roll the Deployments and verify'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from status" -l warn-days -d 'Exit 8 when a certificate expires within this many days (default: the fleet file\'s tls.warnDays)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from status" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from status" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from status" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from status" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from status" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l secret -d 'CA Secret name (default: the fleet file\'s tls.caSecret)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l import-cert -d 'Import this CA certificate (PEM) instead of creating one' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l import-key -d 'The imported CA\'s private key (unencrypted PKCS#8 PEM)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l validity -d 'Validity of a created CA' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l force -d 'Replace an existing CA (every server certificate it issued then needs `certs rotate --all`)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l if-expiring-within -d 'Only rotate certificates that expire within this long (`30d`), or are bad' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l cert-file -d 'Install this certificate (PEM, leaf first) instead of issuing one (one server only)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l key-file -d 'The private key of --cert-file (PEM)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l verify-url -d 'Check the served certificate here (`https://HOST:PORT`) with a TLS handshake trusting only the fleet CA, as `<server>.<namespace>.svc`' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l max-parallel -d 'Servers rotated at the same time with --all' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l validity -d 'Validity of an issued certificate' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l keep-backups -d 'Backups kept per Secret' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l timeout -d 'How long the Deployments may take to roll out (then the backup is restored, exit 3)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l all -d 'Every server with `tls`, one after another (--max-parallel at a time)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l force-unlock -d 'Break a lock held by another operation (dangerous: both may then change the server)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -l verify-url -d 'Check the served certificate here, as for `certs rotate`' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -l timeout -d 'How long the Deployments may take to roll out (then the backup is restored, exit 3)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -l force-unlock -d 'Break a lock held by another operation (dangerous: both may then change the server)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "status" -d 'Each server\'s certificate: validity, key, chain, names, who manages it (exit 1 when any is bad, 8 when any only expires within --warn-days)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "init-ca" -d 'Create or import the fleet CA into its Secret (the fleet file\'s tls.caSecret)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Issue a new certificate from the fleet CA (or take given files), validate it, replace the Secret in one write, roll the Deployments and verify what is served; restore on failure'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "rollback" -d 'Restore the newest backup of a server\'s Secret, roll the Deployments and verify'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "init" -d 'Write a commented example fleet file'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "validate" -d 'Parse and check the fleet file, reporting every problem'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "lint" -d 'Check the rendered objects against a production checklist'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "render" -d 'Render Kubernetes manifests as multi-document YAML'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "completions" -d 'Print shell completions'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "diff" -d 'Show what `apply` would change (server-side dry run); exit 1 when it differs'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "apply" -d 'Server-side apply the rendered objects to the cluster'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "status" -d 'Fleet status: version, traffic, replicas, last rollout, certificates'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "history" -d 'Recorded revisions of a server'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "deploy" -d 'Deploy a new image with the server\'s strategy (blue-green, rolling), gated by the MCP smoke test'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "rollback" -d 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "reconcile" -d 'Perform due tasks (delayed scale-downs) of the fleet\'s servers'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "rbac" -d 'Print the least-privilege ServiceAccount, Role and RoleBinding a CI identity needs'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "version" -d 'Print the version, git commit and build date (`-o json` too)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "man" -d 'Print the manual page (roff; `mcpctl man | man -l -`)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "smoke" -d 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "certs" -d 'Certificates: status, the fleet CA, verified rotation with automatic restore, rollback'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "status" -d 'Each server\'s certificate: validity, key, chain, names, who manages it (exit 1 when any is bad, 8 when any only expires within --warn-days)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "init-ca" -d 'Create or import the fleet CA into its Secret (the fleet file\'s tls.caSecret)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "rotate" -d 'Issue a new certificate from the fleet CA (or take given files), validate it, replace the Secret in one write, roll the Deployments and verify what is served; restore on failure'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "rollback" -d 'Restore the newest backup of a server\'s Secret, roll the Deployments and verify'

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod certs;
+pub use certs::*;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "mcpctl",
@@ -107,6 +110,8 @@ pub enum Command {
     Man,
     /// Protocol-level MCP smoke test (exit 3 when it fails or tools break)
     Smoke(SmokeArgs),
+    /// Certificates: status, the fleet CA, verified rotation with automatic restore, rollback
+    Certs(CertsArgs),
 }
 
 /// Options shared by the commands that run a rollout.

@@ -14,6 +14,7 @@
 //! Key material is never part of anything these modules return for display:
 //! [`inspect::CertInfo`] holds public data only, and errors never quote a key.
 
+pub mod fleet;
 pub mod inspect;
 pub mod issue;
 pub mod names;

@@ -2,6 +2,7 @@
 //! that do the work and hands the result to the printer.
 
 mod apply;
+mod certs;
 mod completions;
 mod deploy;
 mod diff;
@@ -44,5 +45,6 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Version => version::run(printer),
         Command::Man => man::run(),
         Command::Smoke(args) => smoke::run(global, args, printer),
+        Command::Certs(args) => certs::run(global, args, printer),
     }
 }

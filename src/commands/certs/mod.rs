@@ -1,0 +1,22 @@
+//! `mcpctl certs status|init-ca|rotate|rollback`: one file per subcommand.
+
+mod init_ca;
+mod status;
+
+use crate::cli::{CertsArgs, CertsCommand, GlobalArgs};
+use crate::cluster::{runtime, session};
+use crate::error::{Error, Result};
+use crate::output::Printer;
+
+pub fn run(global: &GlobalArgs, args: &CertsArgs, printer: &Printer) -> Result<u8> {
+    runtime()?.block_on(async {
+        let s = session::open(global, super::inputs::fleet(global, printer)?).await?;
+        match &args.command {
+            CertsCommand::Status(a) => status::run(&s, a, printer).await,
+            CertsCommand::InitCa(a) => init_ca::run(&s, a, printer).await,
+            CertsCommand::Rotate(_) | CertsCommand::Rollback(_) => Err(Error::Usage(
+                "certs rotate and certs rollback are not available in this build".into(),
+            )),
+        }
+    })
+}
