@@ -525,6 +525,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpctl' -ScriptBlock {
             [CompletionResult]::new('--cert-file', '--cert-file', [CompletionResultType]::ParameterName, 'Install this certificate (PEM, leaf first) instead of issuing one (one server only)')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'The private key of --cert-file (PEM)')
             [CompletionResult]::new('--verify-url', '--verify-url', [CompletionResultType]::ParameterName, 'Check the served certificate here (`https://HOST:PORT`) with a TLS handshake trusting only the fleet CA, as `<server>.<namespace>.svc`')
+            [CompletionResult]::new('--verify-timeout', '--verify-timeout', [CompletionResultType]::ParameterName, 'How long the served certificate may take to become the new one (pods still terminating may serve the old one for a while)')
             [CompletionResult]::new('--max-parallel', '--max-parallel', [CompletionResultType]::ParameterName, 'Servers rotated at the same time with --all')
             [CompletionResult]::new('--validity', '--validity', [CompletionResultType]::ParameterName, 'Validity of an issued certificate')
             [CompletionResult]::new('--keep-backups', '--keep-backups', [CompletionResultType]::ParameterName, 'Backups kept per Secret')

@@ -543,7 +543,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__certs__subcmd__rotate)
-            opts="-n -f -o -v -q -h -V --all --if-expiring-within --cert-file --key-file --verify-url --max-parallel --validity --keep-backups --timeout --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
+            opts="-n -f -o -v -q -h -V --all --if-expiring-within --cert-file --key-file --verify-url --verify-timeout --max-parallel --validity --keep-backups --timeout --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -562,6 +562,10 @@ _mcpctl() {
                     return 0
                     ;;
                 --verify-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

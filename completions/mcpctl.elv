@@ -502,6 +502,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand --cert-file 'Install this certificate (PEM, leaf first) instead of issuing one (one server only)'
             cand --key-file 'The private key of --cert-file (PEM)'
             cand --verify-url 'Check the served certificate here (`https://HOST:PORT`) with a TLS handshake trusting only the fleet CA, as `<server>.<namespace>.svc`'
+            cand --verify-timeout 'How long the served certificate may take to become the new one (pods still terminating may serve the old one for a while)'
             cand --max-parallel 'Servers rotated at the same time with --all'
             cand --validity 'Validity of an issued certificate'
             cand --keep-backups 'Backups kept per Secret'

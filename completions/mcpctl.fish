@@ -390,6 +390,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_sub
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l cert-file -d 'Install this certificate (PEM, leaf first) instead of issuing one (one server only)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l key-file -d 'The private key of --cert-file (PEM)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l verify-url -d 'Check the served certificate here (`https://HOST:PORT`) with a TLS handshake trusting only the fleet CA, as `<server>.<namespace>.svc`' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l verify-timeout -d 'How long the served certificate may take to become the new one (pods still terminating may serve the old one for a while)' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l max-parallel -d 'Servers rotated at the same time with --all' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l validity -d 'Validity of an issued certificate' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l keep-backups -d 'Backups kept per Secret' -r

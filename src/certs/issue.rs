@@ -89,6 +89,30 @@ pub fn server(
     now: i64,
     days: u32,
 ) -> Result<Issued, String> {
+    let until = now + i64::from(days) * 86_400;
+    server_until(ca_cert_pem, ca_key_pem, dns_names, now, until)
+}
+
+/// The not-after of a certificate issued at `now` for `days` to replace one
+/// that ends at `old`: a second after `old` when `old` ends within the
+/// minute before (a rotation repeated at once must still end later than
+/// the one it replaces); otherwise `now + days`.
+pub fn not_after(now: i64, days: u32, old: Option<i64>) -> i64 {
+    let until = now + i64::from(days) * 86_400;
+    match old {
+        Some(o) if o >= until && o < until + 60 => o + 1,
+        _ => until,
+    }
+}
+
+/// [`server`], valid from `now` until `until` (unix seconds).
+pub fn server_until(
+    ca_cert_pem: &str,
+    ca_key_pem: &str,
+    dns_names: &[String],
+    now: i64,
+    until: i64,
+) -> Result<Issued, String> {
     let ca_key = signing_key(ca_key_pem, "CA")?;
     let issuer = Issuer::from_ca_cert_pem(ca_cert_pem, ca_key)
         .map_err(|e| format!("the CA certificate cannot be read: {e}"))?;
@@ -119,7 +143,8 @@ pub fn server(
     ];
     p.use_authority_key_identifier_extension = true;
     p.serial_number = Some(serial());
-    validity(&mut p, now, days)?;
+    p.not_before = time(now - BACKDATE_SECONDS)?;
+    p.not_after = time(until)?;
     let cert = p
         .signed_by(&key, &issuer)
         .map_err(|e| format!("cannot sign the server certificate: {e}"))?;
@@ -127,4 +152,21 @@ pub fn server(
         cert_pem: cert.pem(),
         key_pem: key.serialize_pem(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_rotation_ends_a_second_later() {
+        let now = 1_000_000;
+        let until = now + 90 * 86_400;
+        assert_eq!(not_after(now, 90, None), until);
+        assert_eq!(not_after(now, 90, Some(until - 5)), until);
+        assert_eq!(not_after(now, 90, Some(until)), until + 1);
+        assert_eq!(not_after(now, 90, Some(until + 59)), until + 60);
+        // A certificate that ends much later is not outdone: validation refuses.
+        assert_eq!(not_after(now, 90, Some(until + 86_400)), until);
+    }
 }

@@ -16,6 +16,7 @@
 
 pub mod fleet;
 pub mod inspect;
+pub mod install;
 pub mod issue;
 pub mod names;
 pub mod pem;

@@ -76,6 +76,10 @@ pub struct RotateArgs {
     /// only the fleet CA, as `<server>.<namespace>.svc`
     #[arg(long, value_name = "URL")]
     pub verify_url: Option<String>,
+    /// How long the served certificate may take to become the new one (pods still terminating
+    /// may serve the old one for a while)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_days)]
+    pub verify_timeout: Duration,
     /// Servers rotated at the same time with --all
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_parallel: u32,

@@ -343,3 +343,451 @@ fn status_judges_each_certificate_and_exits_by_the_worst() {
         "{table}"
     );
 }
+
+/// A TLS server standing in for a server's pods: it serves, at every
+/// handshake, what `source` gives (the Secret as stored now, or a pinned
+/// certificate), with rustls on tokio.
+mod tls_fixture {
+    use std::sync::Arc;
+
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use rustls::server::{ClientHello, ResolvesServerCert};
+    use rustls::sign::CertifiedKey;
+
+    pub type Source = Arc<dyn Fn() -> Option<(String, String)> + Send + Sync>;
+
+    struct Resolver(Source);
+
+    impl std::fmt::Debug for Resolver {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("Resolver")
+        }
+    }
+
+    impl ResolvesServerCert for Resolver {
+        fn resolve(&self, _: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+            let (cert, key) = (self.0)()?;
+            let chain: Vec<CertificateDer<'static>> =
+                CertificateDer::pem_slice_iter(cert.as_bytes())
+                    .collect::<Result<_, _>>()
+                    .ok()?;
+            let key = PrivateKeyDer::from_pem_slice(key.as_bytes()).ok()?;
+            let signer = rustls::crypto::ring::sign::any_supported_type(&key).ok()?;
+            Some(Arc::new(CertifiedKey::new(chain, signer)))
+        }
+    }
+
+    pub struct TlsServer {
+        pub address: String,
+        _runtime: tokio::runtime::Runtime,
+    }
+
+    impl TlsServer {
+        pub fn start(source: Source) -> TlsServer {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_cert_resolver(Arc::new(Resolver(source)));
+            let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+            let listener = rt
+                .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+                .unwrap();
+            let address = listener.local_addr().unwrap().to_string();
+            rt.spawn(async move {
+                while let Ok((tcp, _)) = listener.accept().await {
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move {
+                        // The handshake is all a client checks.
+                        let _ = acceptor.accept(tcp).await;
+                    });
+                }
+            });
+            TlsServer {
+                address,
+                _runtime: rt,
+            }
+        }
+
+        pub fn url(&self) -> String {
+            format!("https://{}/mcp", self.address)
+        }
+    }
+}
+
+use tls_fixture::TlsServer;
+
+/// A TLS server serving the server's Secret as it is stored at each handshake.
+fn serving_the_secret(env: &Env, server: &str) -> TlsServer {
+    let shared = env.srv.shared().clone();
+    let path = format!("/api/v1/namespaces/{NS}/secrets/{server}-tls");
+    TlsServer::start(std::sync::Arc::new(move || {
+        let s = test_apiserver::store::get_by_path(&shared, &path)?;
+        Some((text(&s, "tls.crt"), text(&s, "tls.key")))
+    }))
+}
+
+/// A TLS server that keeps serving `cert` (pods that never load the new Secret).
+fn serving_pinned(cert: Issued) -> TlsServer {
+    TlsServer::start(std::sync::Arc::new(move || {
+        Some((cert.cert_pem.clone(), cert.key_pem.clone()))
+    }))
+}
+
+/// A fleet applied and rolled out, with its CA.
+fn applied(servers: &[&str]) -> (Env, Issued) {
+    let env = env_with(servers);
+    let o = env.run(&["apply", "--wait"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let ca = init_ca(&env);
+    (env, ca)
+}
+
+fn fingerprint_annotation(env: &Env, deployment: &str) -> Option<String> {
+    env.deployment(deployment).unwrap()["spec"]["template"]["metadata"]["annotations"]
+        ["mcpctl.io/cert-fingerprint"]
+        .as_str()
+        .map(str::to_string)
+}
+
+fn backups(env: &Env, of: &str) -> Vec<Value> {
+    let store = env.srv.shared().store.lock().unwrap();
+    store
+        .list("", "secrets", Some(NS))
+        .map(|(_, s)| s)
+        .filter(|s| s["metadata"]["labels"]["mcpctl.io/cert-backup-of"] == of)
+        .cloned()
+        .collect()
+}
+
+fn leaf_of(secret: &Value) -> mcpctl::certs::inspect::CertInfo {
+    let chain = mcpctl::certs::pem::certs(text(secret, "tls.crt").as_bytes()).unwrap();
+    mcpctl::certs::inspect::inspect(chain[0].as_ref()).unwrap()
+}
+
+fn history(env: &Env, server: &str) -> Vec<Value> {
+    env.history_json(server).as_array().unwrap().clone()
+}
+
+#[test]
+fn a_rotation_replaces_the_secret_in_one_write_rolls_and_verifies_what_is_served() {
+    let (env, ca) = applied(&["github"]);
+    // The first rotation creates the Secret (nothing to back up).
+    let o = env.run(&["certs", "rotate", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let first = secret(&env, "github-tls").expect("created");
+    assert!(backups(&env, "github-tls").is_empty());
+    let first_leaf = leaf_of(&first);
+    assert_eq!(
+        fingerprint_annotation(&env, "github").as_deref(),
+        Some(first_leaf.fingerprint.as_str())
+    );
+
+    let tls = serving_the_secret(&env, "github");
+    env.srv.clear_requests();
+    let o = env.run(&[
+        "certs",
+        "rotate",
+        "github",
+        "--verify-url",
+        &tls.url(),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let result: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let now = secret(&env, "github-tls").unwrap();
+    let leaf = leaf_of(&now);
+    assert_eq!(result[0]["outcome"], "succeeded");
+    assert_eq!(result[0]["fromSerial"], first_leaf.serial);
+    assert_eq!(result[0]["toSerial"], leaf.serial);
+    assert_ne!(leaf.serial, first_leaf.serial);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("serves serial {}", leaf.serial)),
+        "the served certificate was checked by a handshake: {err}"
+    );
+    assert!(!out(&o).contains("PRIVATE KEY"), "{}", out(&o));
+
+    // One write replaced the Secret, carrying the resourceVersion read.
+    let reqs = env.srv.requests();
+    let secret_writes: Vec<_> = crate::cluster_support::writes(&reqs)
+        .into_iter()
+        .filter(|r| r.path.ends_with("/secrets/github-tls"))
+        .collect();
+    assert_eq!(
+        secret_writes.len(),
+        1,
+        "{}",
+        crate::cluster_support::describe(&reqs)
+    );
+    assert_eq!(secret_writes[0].method, "PUT");
+    // The backup holds the previous contents, labelled.
+    let b = backups(&env, "github-tls");
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0]["data"], first["data"]);
+    assert_eq!(b[0]["type"], "kubernetes.io/tls");
+    // The Deployment rolled to the new fingerprint and is rolled out.
+    assert_eq!(
+        fingerprint_annotation(&env, "github").as_deref(),
+        Some(leaf.fingerprint.as_str())
+    );
+    let d = env.deployment("github").unwrap();
+    assert_eq!(
+        d["status"]["observedGeneration"],
+        d["metadata"]["generation"]
+    );
+    assert_eq!(d["status"]["updatedReplicas"], 1);
+    // Recorded, nothing left in flight.
+    let h = history(&env, "github");
+    let last = h.last().unwrap();
+    assert_eq!(
+        (last["operation"].as_str(), last["outcome"].as_str()),
+        (Some("rotate-cert"), Some("succeeded"))
+    );
+    assert!(env.github_state()["data"].get("inflight").is_none());
+    // openssl agrees with what was installed.
+    openssl_agrees(
+        env.dir.path(),
+        &ca.cert_pem,
+        &text(&now, "tls.crt"),
+        &text(&now, "tls.key"),
+    );
+    assert_eq!(text(&now, "ca.crt"), ca.cert_pem);
+    let (ok, t) = openssl(&[
+        "x509",
+        "-noout",
+        "-serial",
+        "-in",
+        &write(env.dir.path(), "n.pem", &text(&now, "tls.crt")),
+    ]);
+    assert!(
+        ok && t.trim() == format!("serial={}", leaf.serial),
+        "{t} vs {}",
+        leaf.serial
+    );
+
+    // Three more: only the newest three backups stay.
+    for _ in 0..3 {
+        let o = env.run(&["certs", "rotate", "github"]);
+        assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    }
+    assert_eq!(backups(&env, "github-tls").len(), 3);
+}
+
+/// `certs rotate github --cert-file F --key-file F` with `cert`.
+fn rotate_from_files(env: &Env, cert: &Issued) -> std::process::Output {
+    let c = write(env.dir.path(), "new.crt", &cert.cert_pem);
+    let k = write(env.dir.path(), "new.key", &cert.key_pem);
+    env.run(&[
+        "certs",
+        "rotate",
+        "github",
+        "--cert-file",
+        &c,
+        "--key-file",
+        &k,
+    ])
+}
+
+#[test]
+fn a_certificate_that_fails_validation_writes_nothing() {
+    let (env, ca) = applied(&["github"]);
+    let o = env.run(&["certs", "rotate", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let before = secret(&env, "github-tls").unwrap();
+    let other = issue::new_ca("other CA", now() - DAY, 365).unwrap();
+    let a = issue::server(&ca.cert_pem, &ca.key_pem, &names("github"), now(), 365).unwrap();
+    let b = issue::server(&ca.cert_pem, &ca.key_pem, &names("github"), now(), 365).unwrap();
+    let cases = [
+        (
+            issue::server(
+                &other.cert_pem,
+                &other.key_pem,
+                &names("github"),
+                now(),
+                365,
+            )
+            .unwrap(),
+            "not issued by the fleet CA",
+        ),
+        (
+            issue::server(&ca.cert_pem, &ca.key_pem, &names("github")[..1], now(), 365).unwrap(),
+            "do not cover github.mcp",
+        ),
+        (
+            issue::server(&ca.cert_pem, &ca.key_pem, &names("github"), now(), 30).unwrap(),
+            "not later than the one it replaces",
+        ),
+        // A key that is not the certificate's.
+        (
+            Issued {
+                cert_pem: a.cert_pem.clone(),
+                key_pem: b.key_pem.clone(),
+            },
+            "private key does not belong",
+        ),
+    ];
+    for (cert, why) in cases {
+        env.srv.clear_requests();
+        let o = rotate_from_files(&env, &cert);
+        assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+        assert!(
+            out(&o).contains(why) && out(&o).contains("nothing was written"),
+            "{why}: {}",
+            out(&o)
+        );
+        let reqs = env.srv.requests();
+        assert!(
+            crate::cluster_support::writes(&reqs).is_empty(),
+            "{}",
+            crate::cluster_support::describe(&reqs)
+        );
+    }
+    assert_eq!(secret(&env, "github-tls").unwrap()["data"], before["data"]);
+    // A valid one from files goes in.
+    let o = rotate_from_files(&env, &a);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(
+        text(&secret(&env, "github-tls").unwrap(), "tls.crt"),
+        a.cert_pem
+    );
+}
+
+#[test]
+fn a_served_certificate_that_stays_old_restores_the_backup_and_exits_3() {
+    let (env, ca) = applied(&["github"]);
+    // Installed an hour ago by another tool: no fingerprint on the pods yet.
+    let old = issue::server(
+        &ca.cert_pem,
+        &ca.key_pem,
+        &names("github"),
+        now() - 3600,
+        90,
+    )
+    .unwrap();
+    put_tls(&env, "github", &old, json!({}));
+    let before = secret(&env, "github-tls").unwrap();
+    let old_fp = fingerprint_annotation(&env, "github");
+    assert_eq!(old_fp, None);
+    let pods = serving_pinned(Issued {
+        cert_pem: text(&before, "tls.crt"),
+        key_pem: text(&before, "tls.key"),
+    });
+    let o = env.run(&[
+        "certs",
+        "rotate",
+        "github",
+        "--verify-url",
+        &pods.url(),
+        "--verify-timeout",
+        "1s",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", out(&o));
+    let text_out = out(&o);
+    assert!(text_out.contains("still serves serial"), "{text_out}");
+    assert!(
+        text_out.contains("previous certificate was put back"),
+        "{text_out}"
+    );
+    let after = secret(&env, "github-tls").unwrap();
+    assert_eq!(
+        after["data"], before["data"],
+        "the Secret holds the previous certificate again"
+    );
+    assert_eq!(
+        fingerprint_annotation(&env, "github"),
+        old_fp,
+        "and the pods rolled back to it"
+    );
+    assert_eq!(backups(&env, "github-tls").len(), 1);
+    let h = history(&env, "github");
+    assert_eq!(h.last().unwrap()["outcome"], "restored");
+}
+
+#[test]
+fn rotate_all_goes_on_past_a_failure_leaves_cert_manager_alone_and_exits_by_the_worst() {
+    let (env, ca) = applied(&["alpha", "beta", "gamma", "delta"]);
+    let t = now();
+    // beta's certificate outlives any 90-day one: its rotation fails validation.
+    let long = issue::server(&ca.cert_pem, &ca.key_pem, &names("beta"), t, 400).unwrap();
+    put_tls(&env, "beta", &long, json!({}));
+    // delta's belongs to cert-manager.
+    let cm = issue::server(&ca.cert_pem, &ca.key_pem, &names("delta"), t, 30).unwrap();
+    put_tls(
+        &env,
+        "delta",
+        &cm,
+        json!({"cert-manager.io/certificate-name": "delta-cert"}),
+    );
+    let delta_before = secret(&env, "delta-tls").unwrap();
+    let o = env.run(&[
+        "certs",
+        "rotate",
+        "--all",
+        "--max-parallel",
+        "2",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let rows: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    let row = |s: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["server"] == s)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(row("alpha")["outcome"], "succeeded");
+    assert_eq!(row("gamma")["outcome"], "succeeded");
+    assert_eq!(row("beta")["outcome"], "failed");
+    assert!(
+        row("beta")["message"]
+            .as_str()
+            .unwrap()
+            .contains("not later than"),
+        "{}",
+        row("beta")
+    );
+    assert_eq!(row("delta")["outcome"], "skipped");
+    assert!(
+        row("delta")["message"]
+            .as_str()
+            .unwrap()
+            .contains("cmctl renew delta-cert"),
+        "{}",
+        row("delta")
+    );
+    assert!(secret(&env, "alpha-tls").is_some() && secret(&env, "gamma-tls").is_some());
+    assert_eq!(
+        secret(&env, "beta-tls").unwrap()["data"],
+        json!({"tls.crt": b64(&long.cert_pem), "tls.key": b64(&long.key_pem)})
+    );
+    assert_eq!(secret(&env, "delta-tls").unwrap(), delta_before);
+    // Named, a cert-manager Secret is refused with the same advice.
+    let o = env.run(&["certs", "rotate", "delta"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("managed by cert-manager"), "{}", out(&o));
+    // --if-expiring-within skips what is far from expiry.
+    let o = env.run(&[
+        "certs",
+        "rotate",
+        "alpha",
+        "--if-expiring-within",
+        "30d",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rows[0]["outcome"], "skipped");
+}

@@ -1,6 +1,8 @@
 //! `mcpctl certs status|init-ca|rotate|rollback`: one file per subcommand.
 
 mod init_ca;
+mod outcomes;
+mod rotate;
 mod status;
 
 use crate::cli::{CertsArgs, CertsCommand, GlobalArgs};
@@ -14,8 +16,9 @@ pub fn run(global: &GlobalArgs, args: &CertsArgs, printer: &Printer) -> Result<u
         match &args.command {
             CertsCommand::Status(a) => status::run(&s, a, printer).await,
             CertsCommand::InitCa(a) => init_ca::run(&s, a, printer).await,
-            CertsCommand::Rotate(_) | CertsCommand::Rollback(_) => Err(Error::Usage(
-                "certs rotate and certs rollback are not available in this build".into(),
+            CertsCommand::Rotate(a) => rotate::run(&s, a, printer).await,
+            CertsCommand::Rollback(_) => Err(Error::Usage(
+                "certs rollback is not available in this build".into(),
             )),
         }
     })
