@@ -530,6 +530,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
         }
         &'mcpctl;certs;rollback'= {
             cand --verify-url 'Check the served certificate here, as for `certs rotate`'
+            cand --verify-timeout 'How long the served certificate may take to become the restored one'
             cand --timeout 'How long the Deployments may take to roll out (then the backup is restored, exit 3)'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
             cand --context 'Kubeconfig context to use (default: the current context)'

@@ -412,6 +412,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_sub
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -l verify-url -d 'Check the served certificate here, as for `certs rotate`' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -l verify-timeout -d 'How long the served certificate may take to become the restored one' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -l timeout -d 'How long the Deployments may take to roll out (then the backup is restored, exit 3)' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -l context -d 'Kubeconfig context to use (default: the current context)' -r

@@ -112,6 +112,9 @@ pub struct CertsRollbackArgs {
     /// Check the served certificate here, as for `certs rotate`
     #[arg(long, value_name = "URL")]
     pub verify_url: Option<String>,
+    /// How long the served certificate may take to become the restored one
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_days)]
+    pub verify_timeout: Duration,
     #[command(flatten)]
     pub run: CertsRunArgs,
 }

@@ -791,3 +791,44 @@ fn rotate_all_goes_on_past_a_failure_leaves_cert_manager_alone_and_exits_by_the_
     let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(rows[0]["outcome"], "skipped");
 }
+
+#[test]
+fn rollback_restores_the_newest_backup_rolls_and_verifies() {
+    let (env, _ca) = applied(&["github"]);
+    let o = env.run(&["certs", "rollback", "github"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("has no backup to restore"), "{}", out(&o));
+
+    let o = env.run(&["certs", "rotate", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let first = secret(&env, "github-tls").unwrap();
+    let o = env.run(&["certs", "rotate", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_ne!(secret(&env, "github-tls").unwrap()["data"], first["data"]);
+
+    let pods = serving_the_secret(&env, "github");
+    for _ in 0..2 {
+        let o = env.run(&["certs", "rollback", "github", "--verify-url", &pods.url()]);
+        assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+        let now = secret(&env, "github-tls").unwrap();
+        assert_eq!(now["data"]["tls.crt"], first["data"]["tls.crt"]);
+        assert_eq!(now["data"]["tls.key"], first["data"]["tls.key"]);
+        assert_eq!(
+            fingerprint_annotation(&env, "github").as_deref(),
+            Some(leaf_of(&first).fingerprint.as_str())
+        );
+        assert!(
+            out(&o).contains(&format!("serves serial {}", leaf_of(&first).serial)),
+            "{}",
+            out(&o)
+        );
+    }
+    assert_eq!(
+        backups(&env, "github-tls").len(),
+        1,
+        "a rollback takes no backup"
+    );
+    let h = history(&env, "github");
+    assert_eq!(h.last().unwrap()["operation"], "rollback-cert");
+    assert_eq!(h.last().unwrap()["outcome"], "succeeded");
+}

@@ -2,12 +2,13 @@
 
 mod init_ca;
 mod outcomes;
+mod rollback;
 mod rotate;
 mod status;
 
 use crate::cli::{CertsArgs, CertsCommand, GlobalArgs};
 use crate::cluster::{runtime, session};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output::Printer;
 
 pub fn run(global: &GlobalArgs, args: &CertsArgs, printer: &Printer) -> Result<u8> {
@@ -17,9 +18,7 @@ pub fn run(global: &GlobalArgs, args: &CertsArgs, printer: &Printer) -> Result<u
             CertsCommand::Status(a) => status::run(&s, a, printer).await,
             CertsCommand::InitCa(a) => init_ca::run(&s, a, printer).await,
             CertsCommand::Rotate(a) => rotate::run(&s, a, printer).await,
-            CertsCommand::Rollback(_) => Err(Error::Usage(
-                "certs rollback is not available in this build".into(),
-            )),
+            CertsCommand::Rollback(a) => rollback::run(&s, a, printer).await,
         }
     })
 }
