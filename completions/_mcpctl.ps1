@@ -354,7 +354,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpctl' -ScriptBlock {
             break
         }
         'mcpctl;rbac' {
-            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'What the identity runs: deploy (apply, deploy, rollback, reconcile and the rest) or read-only')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'What the identity runs: deploy (apply, deploy, rollback, reconcile and the rest), read-only, or certs')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Name of the ServiceAccount, Role and binding')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubeconfig context to use (default: the current context)')

@@ -1414,7 +1414,7 @@ _mcpctl() {
             fi
             case "${prev}" in
                 --for)
-                    COMPREPLY=($(compgen -W "deploy read-only" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "deploy read-only certs" -- "${cur}"))
                     return 0
                     ;;
                 --name)

@@ -338,7 +338,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand --version 'Print version'
         }
         &'mcpctl;rbac'= {
-            cand --for 'What the identity runs: deploy (apply, deploy, rollback, reconcile and the rest) or read-only'
+            cand --for 'What the identity runs: deploy (apply, deploy, rollback, reconcile and the rest), read-only, or certs'
             cand --name 'Name of the ServiceAccount, Role and binding'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
             cand --context 'Kubeconfig context to use (default: the current context)'

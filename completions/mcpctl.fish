@@ -268,8 +268,9 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s q -l quiet -
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -l no-color -d 'Disable colours (also honours NO_COLOR)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand reconcile" -s V -l version -d 'Print version'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand rbac" -l for -d 'What the identity runs: deploy (apply, deploy, rollback, reconcile and the rest) or read-only' -r -f -a "deploy\t''
-read-only\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand rbac" -l for -d 'What the identity runs: deploy (apply, deploy, rollback, reconcile and the rest), read-only, or certs' -r -f -a "deploy\t''
+read-only\t''
+certs\t'`certs status`, `init-ca`, `rotate` and `rollback`'"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rbac" -l name -d 'Name of the ServiceAccount, Role and binding' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rbac" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rbac" -l context -d 'Kubeconfig context to use (default: the current context)' -r

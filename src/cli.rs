@@ -194,7 +194,7 @@ pub struct RollbackArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct RbacArgs {
-    /// What the identity runs: deploy (apply, deploy, rollback, reconcile and the rest) or read-only
+    /// What the identity runs: deploy (apply, deploy, rollback, reconcile and the rest), read-only, or certs
     #[arg(long = "for", value_enum, default_value_t = RbacFor::Deploy)]
     pub purpose: RbacFor,
     /// A ClusterRole and ClusterRoleBinding instead of a Role and RoleBinding in the fleet's namespace
@@ -209,6 +209,8 @@ pub struct RbacArgs {
 pub enum RbacFor {
     Deploy,
     ReadOnly,
+    /// `certs status`, `init-ca`, `rotate` and `rollback`
+    Certs,
 }
 
 #[derive(Debug, Clone, Args)]

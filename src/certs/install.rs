@@ -31,7 +31,7 @@ use crate::error::{Error, exit};
 use crate::fleet::Server;
 use crate::rollout::events::Event;
 use crate::rollout::execute::Waiting;
-use crate::rollout::{observed, record};
+use crate::rollout::record;
 
 /// The operation kinds certificate changes record in the journal.
 pub const ROTATE: &str = "rotate-cert";
@@ -215,15 +215,18 @@ async fn locked(
         exit_code: code,
         message: message.clone(),
     });
-    let image = match observed::read(cluster, c.ns, c.fleet, c.server).await {
-        Ok(live) => live
-            .objects
-            .iter()
-            .filter(|o| o["kind"] == "Deployment")
-            .find_map(|d| crate::cluster::observe::deployment_image(d, name))
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    };
+    // The image the server runs, for the record (its Deployments only:
+    // certificate changes need no other read).
+    let image = cluster
+        .list_unpaged(
+            &format!("/apis/apps/v1/namespaces/{}/deployments", c.ns),
+            Some(&selector(c.fleet, name)),
+        )
+        .await
+        .unwrap_or_default()
+        .iter()
+        .find_map(|d| crate::cluster::observe::deployment_image(d, name))
+        .unwrap_or_default();
     let rev = Revision {
         server: name.into(),
         revision: 0,

@@ -441,6 +441,25 @@ fn serving_pinned(cert: Issued) -> TlsServer {
     }))
 }
 
+/// `certs rotate github`, verified against pods that keep serving what
+/// `secret` holds (they never load the new Secret).
+fn rotate_while_pods_serve(env: &Env, secret: &Value) -> std::process::Output {
+    let pods = serving_pinned(Issued {
+        cert_pem: text(secret, "tls.crt"),
+        key_pem: text(secret, "tls.key"),
+    });
+    let url = pods.url();
+    env.run(&[
+        "certs",
+        "rotate",
+        "github",
+        "--verify-url",
+        &url,
+        "--verify-timeout",
+        "1s",
+    ])
+}
+
 /// A fleet applied and rolled out, with its CA.
 fn applied(servers: &[&str]) -> (Env, Issued) {
     let env = env_with(servers);
@@ -677,19 +696,7 @@ fn a_served_certificate_that_stays_old_restores_the_backup_and_exits_3() {
     let before = secret(&env, "github-tls").unwrap();
     let old_fp = fingerprint_annotation(&env, "github");
     assert_eq!(old_fp, None);
-    let pods = serving_pinned(Issued {
-        cert_pem: text(&before, "tls.crt"),
-        key_pem: text(&before, "tls.key"),
-    });
-    let o = env.run(&[
-        "certs",
-        "rotate",
-        "github",
-        "--verify-url",
-        &pods.url(),
-        "--verify-timeout",
-        "1s",
-    ]);
+    let o = rotate_while_pods_serve(&env, &before);
     assert_eq!(o.status.code(), Some(3), "{}", out(&o));
     let text_out = out(&o);
     assert!(text_out.contains("still serves serial"), "{text_out}");
@@ -831,4 +838,40 @@ fn rollback_restores_the_newest_backup_rolls_and_verifies() {
     let h = history(&env, "github");
     assert_eq!(h.last().unwrap()["operation"], "rollback-cert");
     assert_eq!(h.last().unwrap()["outcome"], "succeeded");
+}
+
+/// `mcpctl rbac --for certs` is exactly what the certificate commands need:
+/// every request of a scenario (init-ca, status, a lock taken over,
+/// rotations pruning backups and revisions, a restore, a rollback) is
+/// allowed, and every rule is used.
+#[test]
+fn rbac_for_certs_allows_every_request_and_no_more() {
+    let env = env_with(&["github"]);
+    let o = env.run(&["apply", "--wait"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    env.srv.clear_requests();
+    init_ca(&env);
+    // An expired lock of a dead job, taken over by the first rotation.
+    env.srv.put_object(json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": "mcpctl-lock-github", "namespace": NS,
+            "labels": {"mcpctl.io/record": "lock", "mcpctl.io/fleet": "acme"}},
+        "spec": {"holderIdentity": "ci:dead/1", "leaseDurationSeconds": 30,
+            "acquireTime": "2026-01-01T00:00:00.000000Z", "renewTime": "2026-01-01T00:00:00.000000Z"}}));
+    // Enough rotations to prune backups (3 kept) and revisions (10 kept).
+    for _ in 0..11 {
+        let o = env.run(&["certs", "rotate", "github"]);
+        assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    }
+    let o = rotate_while_pods_serve(&env, &secret(&env, "github-tls").unwrap());
+    assert_eq!(o.status.code(), Some(3), "{}", out(&o));
+    let o = env.run(&["certs", "rollback", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let o = env.run(&["certs", "status"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(backups(&env, "github-tls").len(), 3);
+    assert_eq!(history(&env, "github").len(), 10);
+    crate::rbac::assert_exactly_needed(
+        &mcpctl::rbac::rules(mcpctl::rbac::Purpose::Certs),
+        &env.srv.requests(),
+    );
 }
