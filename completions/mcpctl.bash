@@ -82,6 +82,9 @@ _mcpctl() {
             mcpctl__subcmd__certs,rotate)
                 cmd="mcpctl__subcmd__certs__subcmd__rotate"
                 ;;
+            mcpctl__subcmd__certs,rotate-ca)
+                cmd="mcpctl__subcmd__certs__subcmd__rotate__subcmd__ca"
+                ;;
             mcpctl__subcmd__certs,status)
                 cmd="mcpctl__subcmd__certs__subcmd__status"
                 ;;
@@ -96,6 +99,9 @@ _mcpctl() {
                 ;;
             mcpctl__subcmd__certs__subcmd__help,rotate)
                 cmd="mcpctl__subcmd__certs__subcmd__help__subcmd__rotate"
+                ;;
+            mcpctl__subcmd__certs__subcmd__help,rotate-ca)
+                cmd="mcpctl__subcmd__certs__subcmd__help__subcmd__rotate__subcmd__ca"
                 ;;
             mcpctl__subcmd__certs__subcmd__help,status)
                 cmd="mcpctl__subcmd__certs__subcmd__help__subcmd__status"
@@ -162,6 +168,9 @@ _mcpctl() {
                 ;;
             mcpctl__subcmd__help__subcmd__certs,rotate)
                 cmd="mcpctl__subcmd__help__subcmd__certs__subcmd__rotate"
+                ;;
+            mcpctl__subcmd__help__subcmd__certs,rotate-ca)
+                cmd="mcpctl__subcmd__help__subcmd__certs__subcmd__rotate__subcmd__ca"
                 ;;
             mcpctl__subcmd__help__subcmd__certs,status)
                 cmd="mcpctl__subcmd__help__subcmd__certs__subcmd__status"
@@ -285,7 +294,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__certs)
-            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version status init-ca rotate rollback help"
+            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version status init-ca rotate rollback rotate-ca help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -335,7 +344,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__certs__subcmd__help)
-            opts="status init-ca rotate rollback help"
+            opts="status init-ca rotate rollback rotate-ca help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -391,6 +400,20 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__certs__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpctl__subcmd__certs__subcmd__help__subcmd__rotate__subcmd__ca)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -582,6 +605,76 @@ _mcpctl() {
                     return 0
                     ;;
                 --keep-backups)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fleet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpctl__subcmd__certs__subcmd__rotate__subcmd__ca)
+            opts="-n -f -o -v -q -h -V --finish --secret --ca-validity --validity --max-parallel --timeout --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-validity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --validity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-parallel)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -901,7 +994,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__help__subcmd__certs)
-            opts="status init-ca rotate rollback"
+            opts="status init-ca rotate rollback rotate-ca"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -943,6 +1036,20 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__help__subcmd__certs__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpctl__subcmd__help__subcmd__certs__subcmd__rotate__subcmd__ca)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

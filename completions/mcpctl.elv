@@ -449,6 +449,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand init-ca 'Create or import the fleet CA into its Secret (the fleet file''s tls.caSecret)'
             cand rotate 'Issue a new certificate from the fleet CA (or take given files), validate it, replace the Secret in one write, roll the Deployments and verify what is served; restore on failure'
             cand rollback 'Restore the newest backup of a server''s Secret, roll the Deployments and verify'
+            cand rotate-ca 'Roll the fleet CA over without an outage: publish a bundle of the old and a new CA, re-issue every server certificate from the new one; --finish drops the old CA'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpctl;certs;status'= {
@@ -552,11 +553,39 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcpctl;certs;rotate-ca'= {
+            cand --secret 'CA Secret name (default: the fleet file''s tls.caSecret)'
+            cand --ca-validity 'Validity of the new CA'
+            cand --validity 'Validity of the re-issued server certificates'
+            cand --max-parallel 'Servers re-issued at the same time'
+            cand --timeout 'How long the Deployments may take to roll out (then the backup is restored, exit 3)'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --events 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines'
+            cand --finish 'Drop the old CA from the trust bundle (refused while a server still carries a certificate of the old CA)'
+            cand --force-unlock 'Break a lock held by another operation (dangerous: both may then change the server)'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpctl;certs;help'= {
             cand status 'Each server''s certificate: validity, key, chain, names, who manages it (exit 1 when any is bad, 8 when any only expires within --warn-days)'
             cand init-ca 'Create or import the fleet CA into its Secret (the fleet file''s tls.caSecret)'
             cand rotate 'Issue a new certificate from the fleet CA (or take given files), validate it, replace the Secret in one write, roll the Deployments and verify what is served; restore on failure'
             cand rollback 'Restore the newest backup of a server''s Secret, roll the Deployments and verify'
+            cand rotate-ca 'Roll the fleet CA over without an outage: publish a bundle of the old and a new CA, re-issue every server certificate from the new one; --finish drops the old CA'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpctl;certs;help;status'= {
@@ -566,6 +595,8 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
         &'mcpctl;certs;help;rotate'= {
         }
         &'mcpctl;certs;help;rollback'= {
+        }
+        &'mcpctl;certs;help;rotate-ca'= {
         }
         &'mcpctl;certs;help;help'= {
         }
@@ -626,6 +657,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand init-ca 'Create or import the fleet CA into its Secret (the fleet file''s tls.caSecret)'
             cand rotate 'Issue a new certificate from the fleet CA (or take given files), validate it, replace the Secret in one write, roll the Deployments and verify what is served; restore on failure'
             cand rollback 'Restore the newest backup of a server''s Secret, roll the Deployments and verify'
+            cand rotate-ca 'Roll the fleet CA over without an outage: publish a bundle of the old and a new CA, re-issue every server certificate from the new one; --finish drops the old CA'
         }
         &'mcpctl;help;certs;status'= {
         }
@@ -634,6 +666,8 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
         &'mcpctl;help;certs;rotate'= {
         }
         &'mcpctl;help;certs;rollback'= {
+        }
+        &'mcpctl;help;certs;rotate-ca'= {
         }
         &'mcpctl;help;help'= {
         }

@@ -334,25 +334,26 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s q -l quiet -d 'O
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -l no-color -d 'Disable colours (also honours NO_COLOR)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand smoke" -s V -l version -d 'Print version'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -l context -d 'Kubeconfig context to use (default: the current context)' -r
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -s f -l fleet -d 'Fleet file' -r -F
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''
 yaml\t''"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -s v -l verbose -d 'More logging on stderr (repeat for more)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -s q -l quiet -d 'Only errors on stderr'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -l no-color -d 'Disable colours (also honours NO_COLOR)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -s V -l version -d 'Print version'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -f -a "status" -d 'Each server\'s certificate: validity, key, chain, names, who manages it (exit 1 when any is bad, 8 when any only expires within --warn-days)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -f -a "init-ca" -d 'Create or import the fleet CA into its Secret (the fleet file\'s tls.caSecret)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -f -a "rotate" -d 'Issue a new certificate from the fleet CA (or take given files), validate it, replace the Secret in one write, roll the Deployments and verify what is served; restore on failure'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -f -a "rollback" -d 'Restore the newest backup of a server\'s Secret, roll the Deployments and verify'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -f -a "status" -d 'Each server\'s certificate: validity, key, chain, names, who manages it (exit 1 when any is bad, 8 when any only expires within --warn-days)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -f -a "init-ca" -d 'Create or import the fleet CA into its Secret (the fleet file\'s tls.caSecret)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -f -a "rotate" -d 'Issue a new certificate from the fleet CA (or take given files), validate it, replace the Secret in one write, roll the Deployments and verify what is served; restore on failure'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -f -a "rollback" -d 'Restore the newest backup of a server\'s Secret, roll the Deployments and verify'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -f -a "rotate-ca" -d 'Roll the fleet CA over without an outage: publish a bundle of the old and a new CA, re-issue every server certificate from the new one; --finish drops the old CA'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and not __fish_seen_subcommand_from status init-ca rotate rollback rotate-ca help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from status" -l warn-days -d 'Exit 8 when a certificate expires within this many days (default: the fleet file\'s tls.warnDays)' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from status" -l context -d 'Kubeconfig context to use (default: the current context)' -r
@@ -430,10 +431,32 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_sub
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -l no-color -d 'Disable colours (also honours NO_COLOR)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -l secret -d 'CA Secret name (default: the fleet file\'s tls.caSecret)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -l ca-validity -d 'Validity of the new CA' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -l validity -d 'Validity of the re-issued server certificates' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -l max-parallel -d 'Servers re-issued at the same time' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -l timeout -d 'How long the Deployments may take to roll out (then the backup is restored, exit 3)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -l finish -d 'Drop the old CA from the trust bundle (refused while a server still carries a certificate of the old CA)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -l force-unlock -d 'Break a lock held by another operation (dangerous: both may then change the server)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "status" -d 'Each server\'s certificate: validity, key, chain, names, who manages it (exit 1 when any is bad, 8 when any only expires within --warn-days)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "init-ca" -d 'Create or import the fleet CA into its Secret (the fleet file\'s tls.caSecret)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Issue a new certificate from the fleet CA (or take given files), validate it, replace the Secret in one write, roll the Deployments and verify what is served; restore on failure'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "rollback" -d 'Restore the newest backup of a server\'s Secret, roll the Deployments and verify'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "rotate-ca" -d 'Roll the fleet CA over without an outage: publish a bundle of the old and a new CA, re-issue every server certificate from the new one; --finish drops the old CA'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "init" -d 'Write a commented example fleet file'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "validate" -d 'Parse and check the fleet file, reporting every problem'
@@ -457,3 +480,4 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and __fish_seen_subc
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "init-ca" -d 'Create or import the fleet CA into its Secret (the fleet file\'s tls.caSecret)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "rotate" -d 'Issue a new certificate from the fleet CA (or take given files), validate it, replace the Secret in one write, roll the Deployments and verify what is served; restore on failure'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "rollback" -d 'Restore the newest backup of a server\'s Secret, roll the Deployments and verify'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "rotate-ca" -d 'Roll the fleet CA over without an outage: publish a bundle of the old and a new CA, re-issue every server certificate from the new one; --finish drops the old CA'

@@ -23,6 +23,31 @@ pub enum CertsCommand {
     Rotate(RotateArgs),
     /// Restore the newest backup of a server's Secret, roll the Deployments and verify
     Rollback(CertsRollbackArgs),
+    /// Roll the fleet CA over without an outage: publish a bundle of the old and a new CA,
+    /// re-issue every server certificate from the new one; --finish drops the old CA
+    RotateCa(RotateCaArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RotateCaArgs {
+    /// Drop the old CA from the trust bundle (refused while a server still carries a
+    /// certificate of the old CA)
+    #[arg(long)]
+    pub finish: bool,
+    /// CA Secret name (default: the fleet file's tls.caSecret)
+    #[arg(long, value_name = "NAME")]
+    pub secret: Option<String>,
+    /// Validity of the new CA
+    #[arg(long, value_name = "DURATION", default_value = "3650d", value_parser = parse_days)]
+    pub ca_validity: Duration,
+    /// Validity of the re-issued server certificates
+    #[arg(long, value_name = "DURATION", default_value = "90d", value_parser = parse_days)]
+    pub validity: Duration,
+    /// Servers re-issued at the same time
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_parallel: u32,
+    #[command(flatten)]
+    pub run: CertsRunArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -875,3 +875,181 @@ fn rbac_for_certs_allows_every_request_and_no_more() {
         &env.srv.requests(),
     );
 }
+
+/// A client that mounts the bundle: before every handshake it reads the CA
+/// Secret's `ca.crt` as stored, then handshakes with `address` as
+/// `alpha.mcp.svc`, trusting only that bundle. Counts what it saw.
+struct BundleClient {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    seen: std::sync::Arc<std::sync::Mutex<(Vec<String>, Vec<String>)>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BundleClient {
+    fn start(env: &Env, address: String) -> BundleClient {
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = std::sync::Arc::new(std::sync::Mutex::new((Vec::new(), Vec::new())));
+        let shared = env.srv.shared().clone();
+        let (stop2, seen2) = (stop.clone(), seen.clone());
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let path = format!("/api/v1/namespaces/{NS}/secrets/acme-ca");
+            while !stop2.load(Ordering::Relaxed) {
+                let ca = test_apiserver::store::get_by_path(&shared, &path).unwrap();
+                let bundle = mcpctl::certs::pem::certs(text(&ca, "ca.crt").as_bytes()).unwrap();
+                let got = rt.block_on(mcpctl::certs::probe::served(
+                    &address,
+                    "alpha.mcp.svc",
+                    &bundle,
+                    std::time::Duration::from_secs(10),
+                ));
+                let mut s = seen2.lock().unwrap();
+                match got {
+                    Ok(leaf) => s.0.push(leaf.serial),
+                    Err(e) => s.1.push(e),
+                }
+            }
+        });
+        BundleClient {
+            stop,
+            seen,
+            thread: Some(thread),
+        }
+    }
+
+    fn serials(&self) -> Vec<String> {
+        self.seen.lock().unwrap().0.clone()
+    }
+
+    /// Stops; returns the serials served and the failures.
+    fn stop(mut self) -> (Vec<String>, Vec<String>) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.take().unwrap().join().unwrap();
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_ca_rollover_never_fails_a_client_that_trusts_the_bundle() {
+    let (env, old_ca) = applied(&["alpha", "beta"]);
+    let o = env.run(&["certs", "rotate", "--all"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let alpha_old = leaf_of(&secret(&env, "alpha-tls").unwrap()).serial;
+    let beta_old = secret(&env, "beta-tls").unwrap();
+    let pods = serving_the_secret(&env, "alpha");
+    let client = BundleClient::start(&env, pods.address.clone());
+    wait_until("a handshake before the rollover", || {
+        client.serials().contains(&alpha_old)
+    });
+
+    let o = env.run(&["certs", "rotate-ca"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        out(&o).contains("published the trust bundle"),
+        "{}",
+        out(&o)
+    );
+    let ca = secret(&env, "acme-ca").unwrap();
+    let new_ca = text(&ca, "tls.crt");
+    assert_ne!(new_ca, old_ca.cert_pem);
+    assert_eq!(
+        text(&ca, "ca.crt"),
+        format!("{}{new_ca}", old_ca.cert_pem),
+        "old and new"
+    );
+    let alpha_new = leaf_of(&secret(&env, "alpha-tls").unwrap()).serial;
+    assert_ne!(alpha_new, alpha_old);
+    wait_until("a handshake after the rollover", || {
+        client.serials().contains(&alpha_new)
+    });
+    // Both servers now carry certificates of the new CA, which openssl agrees with.
+    for s in ["alpha", "beta"] {
+        let sec = secret(&env, &format!("{s}-tls")).unwrap();
+        let cert = write(env.dir.path(), "leaf.pem", &text(&sec, "tls.crt"));
+        let only_new = write(env.dir.path(), "new-ca.pem", &new_ca);
+        let (ok, t) = openssl(&["verify", "-CAfile", &only_new, &cert]);
+        assert!(ok, "{s}: {t}");
+    }
+    // status says where the rollover stands.
+    let o = env.run(&["certs", "status"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        out(&o).contains("2 of 2 servers carry a certificate of the new CA"),
+        "{}",
+        out(&o)
+    );
+
+    // A server put back on an old-CA certificate holds the old CA in the bundle.
+    env.srv.put_object(beta_old.clone());
+    let o = env.run(&["certs", "rotate-ca", "--finish"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("beta still carry"), "{}", out(&o));
+    assert_eq!(
+        text(&secret(&env, "acme-ca").unwrap(), "ca.crt"),
+        text(&ca, "ca.crt")
+    );
+    // Running it again re-issues beta only.
+    let o = env.run(&["certs", "rotate-ca", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let outcome = |s: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["server"] == s)
+            .unwrap()["outcome"]
+            .clone()
+    };
+    assert_eq!(outcome("alpha"), "skipped");
+    assert_eq!(outcome("beta"), "succeeded");
+    assert_eq!(
+        text(&secret(&env, "acme-ca").unwrap(), "tls.crt"),
+        new_ca,
+        "the same new CA"
+    );
+
+    let o = env.run(&["certs", "rotate-ca", "--finish"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let ca = secret(&env, "acme-ca").unwrap();
+    assert_eq!(text(&ca, "ca.crt"), new_ca, "the old CA is dropped");
+    assert!(ca["metadata"]["annotations"]["mcpctl.io/ca-rollover-since"].is_null());
+    let n = client.serials().len();
+    wait_until("a handshake after the finish", || {
+        client.serials().len() > n
+    });
+    let (serials, failures) = client.stop();
+    assert!(
+        failures.is_empty(),
+        "{} handshakes failed: {failures:?}",
+        failures.len()
+    );
+    assert!(serials.len() >= 3, "{serials:?}");
+    // A client that trusts only the old CA is now refused.
+    let old = mcpctl::certs::pem::certs(old_ca.cert_pem.as_bytes()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let r = rt.block_on(mcpctl::certs::probe::served(
+        &pods.address,
+        "alpha.mcp.svc",
+        &old,
+        std::time::Duration::from_secs(10),
+    ));
+    assert!(r.is_err(), "the old CA no longer verifies alpha");
+}

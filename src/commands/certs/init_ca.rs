@@ -25,29 +25,6 @@ struct Created {
     ca: CertInfo,
 }
 
-/// The CA Secret's name: `--secret`, else the one the fleet's servers name.
-fn secret_name(s: &Session, args: &InitCaArgs) -> Result<String> {
-    if let Some(n) = &args.secret {
-        return Ok(n.clone());
-    }
-    let mut names: Vec<&str> = s
-        .fleet
-        .servers
-        .iter()
-        .filter_map(|x| x.tls.as_ref().map(|t| t.ca_secret.as_str()))
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    match names.as_slice() {
-        [] => Ok(format!("{}-ca", s.fleet.name)),
-        [one] => Ok(one.to_string()),
-        many => Err(Error::Usage(format!(
-            "the fleet's servers name several CA Secrets ({}); say which with --secret NAME",
-            many.join(", ")
-        ))),
-    }
-}
-
 fn read(path: &std::path::Path, what: &str) -> Result<String> {
     std::fs::read_to_string(path)
         .map_err(|e| Error::Usage(format!("cannot read the {what} {}: {e}", path.display())))
@@ -83,7 +60,7 @@ fn imported(cert: &std::path::Path, key: &std::path::Path) -> Result<issue::Issu
 
 pub async fn run(s: &Session, args: &InitCaArgs, printer: &Printer) -> Result<u8> {
     let ns = s.ns();
-    let name = secret_name(s, args)?;
+    let name = super::ca_secret_name(s, args.secret.as_deref())?;
     let existing = fleet::get_secret(&s.cluster, ns, &name).await?;
     if let Some(old) = &existing
         && !args.force

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures::StreamExt;
+use rustls::pki_types::CertificateDer;
 use serde_json::Value;
 
 use super::outcomes;
@@ -32,6 +33,9 @@ struct Shared<'a> {
     files: Option<(Vec<u8>, Vec<u8>)>,
     /// Servers named on the command line (a cert-manager Secret among them is an error).
     named: bool,
+    /// Skip servers whose certificate already verifies against these (a CA
+    /// rollover re-issues only what the new CA did not issue).
+    done_if_issued_by: Option<Vec<CertificateDer<'static>>>,
 }
 
 /// How the served certificate of `server` is checked, from `--verify-url`.
@@ -85,6 +89,16 @@ fn prepare<'a>(
     let ca_secret = sh.secrets.get(&tls.ca_secret);
     let trust = fleet::trust(ca_secret, &tls.ca_secret, ns).map_err(failed)?;
     let required = &sh.required[name];
+    if let Some(new_ca) = &sh.done_if_issued_by
+        && old.as_ref().is_some_and(|o| issued_by(o, new_ca))
+    {
+        return Err(Box::new(Outcome::new(
+            name,
+            "skipped",
+            exit::OK,
+            "already issued by the new CA".into(),
+        )));
+    }
     if let Some(within) = sh.args.if_expiring_within {
         let st = report::evaluate(&Input {
             server: name,
@@ -164,7 +178,32 @@ fn read(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
         .map_err(|e| Error::Usage(format!("cannot read the {what} {}: {e}", path.display())))
 }
 
+/// Whether the certificate in `secret` verifies against `ca` alone.
+pub fn issued_by(secret: &Value, ca: &[CertificateDer<'static>]) -> bool {
+    let Some(crt) = secret::data(secret, "tls.crt") else {
+        return false;
+    };
+    let Ok(chain) = pem::certs(&crt) else {
+        return false;
+    };
+    let Ok(leaf) = crate::certs::inspect::inspect(chain[0].as_ref()) else {
+        return false;
+    };
+    validate::chain_verifies(&chain, &leaf, ca, leaf.not_before).is_ok()
+}
+
 pub async fn run(s: &Session, args: &RotateArgs, printer: &Printer) -> Result<u8> {
+    rotate(s, args, printer, None).await
+}
+
+/// Rotates what `args` selects; with `done_if_issued_by`, servers whose
+/// certificate those CAs issued are skipped.
+pub async fn rotate(
+    s: &Session,
+    args: &RotateArgs,
+    printer: &Printer,
+    done_if_issued_by: Option<Vec<CertificateDer<'static>>>,
+) -> Result<u8> {
     let only = if args.all {
         Vec::new()
     } else {
@@ -199,6 +238,7 @@ pub async fn run(s: &Session, args: &RotateArgs, printer: &Printer) -> Result<u8
         now: s.cluster.now().as_second(),
         files,
         named: !args.all,
+        done_if_issued_by,
     };
     let settings = install::Settings {
         timeout: args.run.timeout,

@@ -2,11 +2,18 @@
 //! certificate judged (two requests whatever the fleet's size). Exit 1 when
 //! any is bad, [`exit::EXPIRES_SOON`] when any only expires soon.
 
-use crate::certs::fleet;
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::rotate::issued_by;
+use super::rotate_ca::ROLLOVER;
 use crate::certs::report::{self, CertStatus, Input, Level};
+use crate::certs::{fleet, pem, secret};
 use crate::cli::{CertsStatusArgs, OutputFormat};
 use crate::cluster::session::Session;
 use crate::error::{Error, Result, exit};
+use crate::fleet::Server;
 use crate::output::Printer;
 
 pub async fn run(s: &Session, args: &CertsStatusArgs, printer: &Printer) -> Result<u8> {
@@ -33,6 +40,9 @@ pub async fn run(s: &Session, args: &CertsStatusArgs, printer: &Printer) -> Resu
         OutputFormat::Table => printer.data(&table(&rows)),
         _ => printer.data(&printer.structured(&rows)?),
     }
+    for note in rollovers(&servers, &secrets) {
+        printer.warn(&note);
+    }
     match report::worst(&rows) {
         Level::Ok => Ok(exit::OK),
         Level::ExpiresSoon => Ok(exit::EXPIRES_SOON),
@@ -50,6 +60,53 @@ pub async fn run(s: &Session, args: &CertsStatusArgs, printer: &Printer) -> Resu
             )))
         }
     }
+}
+
+/// Where each CA rollover under way stands: how many of its servers carry
+/// a certificate of the new CA.
+fn rollovers(servers: &[&Server], secrets: &BTreeMap<String, Value>) -> Vec<String> {
+    let mut cas: Vec<&str> = servers
+        .iter()
+        .filter_map(|s| s.tls.as_ref().map(|t| t.ca_secret.as_str()))
+        .collect();
+    cas.sort_unstable();
+    cas.dedup();
+    let mut notes = Vec::new();
+    for ca_name in cas {
+        let Some(ca) = secrets.get(ca_name) else {
+            continue;
+        };
+        let Some(since) = ca["metadata"]["annotations"][ROLLOVER].as_str() else {
+            continue;
+        };
+        let Some(new_ca) = secret::data(ca, "tls.crt").and_then(|p| pem::certs(&p).ok()) else {
+            continue;
+        };
+        let of_ca: Vec<&&Server> = servers
+            .iter()
+            .filter(|s| s.tls.as_ref().is_some_and(|t| t.ca_secret == ca_name))
+            .collect();
+        let done = of_ca
+            .iter()
+            .filter(|s| {
+                let t = s.tls.as_ref().expect("filtered");
+                secrets
+                    .get(&t.secret_name)
+                    .is_some_and(|sec| issued_by(sec, &new_ca))
+            })
+            .count();
+        let next = if done == of_ca.len() {
+            "`mcpctl certs rotate-ca --finish` drops the old CA once clients have reloaded the bundle"
+        } else {
+            "`mcpctl certs rotate-ca` re-issues the rest"
+        };
+        notes.push(format!(
+            "CA rollover of {ca_name} under way since {since}: the bundle holds the old and the new CA; \
+             {done} of {} servers carry a certificate of the new CA; {next}",
+            of_ca.len()
+        ));
+    }
+    notes
 }
 
 fn yes_no(v: Option<bool>) -> &'static str {
