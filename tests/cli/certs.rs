@@ -1053,3 +1053,159 @@ fn a_ca_rollover_never_fails_a_client_that_trusts_the_bundle() {
     ));
     assert!(r.is_err(), "the old CA no longer verifies alpha");
 }
+
+#[test]
+fn a_roll_that_never_finishes_even_on_restore_exits_7_and_says_what_the_secret_holds() {
+    let (env, _ca) = applied(&["github"]);
+    let o = env.run(&["certs", "rotate", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let before = secret(&env, "github-tls").unwrap();
+    env.srv
+        .set_deployment_behaviour(NS, "github", test_apiserver::Behaviour::NeverReady);
+    let o = env.run(&["certs", "rotate", "github", "--timeout", "2s"]);
+    assert_eq!(o.status.code(), Some(7), "{}", out(&o));
+    assert!(
+        out(&o).contains(
+            "holds the previous certificate again, but the Deployments did not roll back"
+        ),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(secret(&env, "github-tls").unwrap()["data"], before["data"]);
+    // The change stays in flight: a deploy refuses, naming the certs commands.
+    let state = env.github_state();
+    let inflight: Value =
+        serde_json::from_str(state["data"]["inflight"].as_str().unwrap()).unwrap();
+    assert_eq!(inflight["kind"], "rotate-cert");
+    let o = env.run(&[
+        "deploy",
+        "github",
+        "--no-smoke",
+        "--image",
+        "ghcr.io/acme/github-mcp:2.0.0",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        out(&o).contains("mcpctl certs rollback github"),
+        "{}",
+        out(&o)
+    );
+    // Once the pods can start, a rotation takes the interrupted change over.
+    env.srv.set_deployment_behaviour(
+        NS,
+        "github",
+        test_apiserver::Behaviour::ReadyAfter(std::time::Duration::from_millis(100)),
+    );
+    let o = env.run(&["certs", "rotate", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(env.github_state()["data"].get("inflight").is_none());
+}
+
+#[test]
+fn an_rsa_ca_made_by_openssl_issues_and_status_reads_rsa_keys() {
+    let env = env_with(&["github"]);
+    let dir = env.dir.path();
+    let key = dir.join("rsa-ca.key").to_string_lossy().into_owned();
+    let crt = dir.join("rsa-ca.crt").to_string_lossy().into_owned();
+    let (ok, t) = openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        &key,
+        "-out",
+        &crt,
+        "-days",
+        "30",
+        "-subj",
+        "/CN=rsa CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    assert!(ok, "{t}");
+    let o = env.run(&[
+        "certs",
+        "init-ca",
+        "--import-cert",
+        &crt,
+        "--import-key",
+        &key,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let o = env.run(&["certs", "rotate", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let s = secret(&env, "github-tls").unwrap();
+    openssl_agrees(
+        dir,
+        &std::fs::read_to_string(&crt).unwrap(),
+        &text(&s, "tls.crt"),
+        &text(&s, "tls.key"),
+    );
+    // An RSA server key of openssl's, installed from files, is read as RSA 2048.
+    let lkey = dir.join("leaf.key").to_string_lossy().into_owned();
+    let csr = dir.join("leaf.csr").to_string_lossy().into_owned();
+    let lcrt = dir.join("leaf.crt").to_string_lossy().into_owned();
+    let ext = write(
+        dir,
+        "ext.cnf",
+        &format!(
+            "subjectAltName={}\n",
+            names("github")
+                .iter()
+                .map(|n| format!("DNS:{n}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    );
+    let (ok, t) = openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        &lkey,
+        "-out",
+        &csr,
+        "-subj",
+        "/CN=github",
+    ]);
+    assert!(ok, "{t}");
+    let (ok, t) = openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &crt,
+        "-CAkey",
+        &key,
+        "-CAcreateserial",
+        "-days",
+        "200",
+        "-out",
+        &lcrt,
+        "-extfile",
+        &ext,
+    ]);
+    assert!(ok, "{t}");
+    let o = env.run(&[
+        "certs",
+        "rotate",
+        "github",
+        "--cert-file",
+        &lcrt,
+        "--key-file",
+        &lkey,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let (code, v, text_out) = status_json(&env, &[]);
+    assert_eq!(code, Some(0), "{text_out}");
+    assert_eq!(v[0]["certificate"]["keyType"], "RSA");
+    assert_eq!(v[0]["certificate"]["keyBits"], 2048);
+    assert_eq!(v[0]["keyMatches"], true);
+    assert_eq!(v[0]["chainVerifies"], true);
+}
