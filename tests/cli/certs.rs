@@ -175,19 +175,19 @@ fn init_ca_creates_once_refuses_twice_and_replaces_with_force() {
     assert!(!String::from_utf8_lossy(&o.stdout).contains("PRIVATE KEY"));
 }
 
-#[test]
-fn init_ca_imports_a_ca_made_by_openssl_and_refuses_a_leaf() {
-    let env = env_with(&["github"]);
-    let dir = env.dir.path();
-    let key = dir.join("ca.key").to_string_lossy().into_owned();
-    let crt = dir.join("ca.crt").to_string_lossy().into_owned();
-    let (ok, t) = openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
+/// A CA made by `openssl req -x509 -newkey KEYSPEC..` in `dir`: (cert path, key path).
+fn openssl_ca(dir: &Path, name: &str, keyspec: &[&str]) -> (String, String) {
+    let key = dir
+        .join(format!("{name}.key"))
+        .to_string_lossy()
+        .into_owned();
+    let crt = dir
+        .join(format!("{name}.crt"))
+        .to_string_lossy()
+        .into_owned();
+    let mut args = vec!["req", "-x509", "-newkey"];
+    args.extend_from_slice(keyspec);
+    args.extend_from_slice(&[
         "-nodes",
         "-keyout",
         &key,
@@ -202,7 +202,16 @@ fn init_ca_imports_a_ca_made_by_openssl_and_refuses_a_leaf() {
         "-addext",
         "keyUsage=critical,keyCertSign,cRLSign",
     ]);
+    let (ok, t) = openssl(&args);
     assert!(ok, "{t}");
+    (crt, key)
+}
+
+#[test]
+fn init_ca_imports_a_ca_made_by_openssl_and_refuses_a_leaf() {
+    let env = env_with(&["github"]);
+    let dir = env.dir.path();
+    let (crt, key) = openssl_ca(dir, "ca", &["ec", "-pkeyopt", "ec_paramgen_curve:P-256"]);
     let o = env.run(&[
         "certs",
         "init-ca",
@@ -1105,28 +1114,7 @@ fn a_roll_that_never_finishes_even_on_restore_exits_7_and_says_what_the_secret_h
 fn an_rsa_ca_made_by_openssl_issues_and_status_reads_rsa_keys() {
     let env = env_with(&["github"]);
     let dir = env.dir.path();
-    let key = dir.join("rsa-ca.key").to_string_lossy().into_owned();
-    let crt = dir.join("rsa-ca.crt").to_string_lossy().into_owned();
-    let (ok, t) = openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        &key,
-        "-out",
-        &crt,
-        "-days",
-        "30",
-        "-subj",
-        "/CN=rsa CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    assert!(ok, "{t}");
+    let (crt, key) = openssl_ca(dir, "rsa-ca", &["rsa:2048"]);
     let o = env.run(&[
         "certs",
         "init-ca",
