@@ -40,7 +40,7 @@ pub fn tls_servers<'a>(s: &'a Session, only: &[String]) -> Result<Vec<&'a Server
 }
 
 /// The DNS names each server's certificate must cover: four for every
-/// Service it renders.
+/// Service it renders, then the fleet file's `tls.dnsNames`.
 pub fn required_names(s: &Session, servers: &[&Server]) -> Result<BTreeMap<String, Vec<String>>> {
     let only: Vec<String> = servers.iter().map(|s| s.name.clone()).collect();
     if only.is_empty() {
@@ -67,11 +67,13 @@ pub fn required_names(s: &Session, servers: &[&Server]) -> Result<BTreeMap<Strin
             .or_default()
             .push(name.to_string());
     }
-    Ok(only
+    Ok(servers
         .iter()
-        .map(|n| {
+        .map(|srv| {
+            let n = &srv.name;
             let svcs = services.get(n).cloned().unwrap_or_else(|| vec![n.clone()]);
-            (n.clone(), names::required(&svcs, s.ns(), &[]))
+            let extra = srv.tls.as_ref().map(|t| &t.dns_names[..]).unwrap_or(&[]);
+            (n.clone(), names::required(&svcs, s.ns(), extra))
         })
         .collect())
 }

@@ -50,7 +50,7 @@ pub const ANALYSIS_KEYS: &[&str] = &[
 pub const METRIC_KEYS: &[&str] = &["name", "query", "max", "min", "maxIncrease", "maxRatio"];
 pub const BLUE_GREEN_KEYS: &[&str] = &["scaleDownDelay"];
 pub const PROMETHEUS_KEYS: &[&str] = &["url"];
-pub const TLS_KEYS: &[&str] = &["enabled", "secretName", "caSecret", "warnDays"];
+pub const TLS_KEYS: &[&str] = &["enabled", "secretName", "caSecret", "warnDays", "dnsNames"];
 pub const RESOURCES_KEYS: &[&str] = &["requests", "limits"];
 pub const RESOURCE_LIST_KEYS: &[&str] = &["cpu", "memory"];
 pub const AUTOSCALING_KEYS: &[&str] = &[
@@ -181,6 +181,7 @@ pub struct RawTls {
     pub secret_name: Opt<String>,
     pub ca_secret: Opt<String>,
     pub warn_days: Opt<u32>,
+    pub dns_names: Opt<Vec<At<String>>>,
 }
 
 #[derive(Debug, Clone, Default)]

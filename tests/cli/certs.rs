@@ -1197,3 +1197,23 @@ fn an_rsa_ca_made_by_openssl_issues_and_status_reads_rsa_keys() {
     assert_eq!(v[0]["keyMatches"], true);
     assert_eq!(v[0]["chainVerifies"], true);
 }
+
+#[test]
+fn the_fleet_files_extra_dns_names_are_issued_and_required() {
+    let env = env_with(&["github"]);
+    env.write_fleet(&fleet(&["github"]).replace("tls: {}", "tls: {dnsNames: [mcp.example.com]}"));
+    let ca = init_ca(&env);
+    let o = env.run(&["certs", "rotate", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let leaf = leaf_of(&secret(&env, "github-tls").unwrap());
+    assert_eq!(
+        leaf.sans.last().map(String::as_str),
+        Some("mcp.example.com")
+    );
+    // A certificate without it misses a name.
+    let without = issue::server(&ca.cert_pem, &ca.key_pem, &names("github"), now(), 365).unwrap();
+    put_tls(&env, "github", &without, json!({}));
+    let (code, v, text_out) = status_json(&env, &[]);
+    assert_eq!(code, Some(1), "{text_out}");
+    assert_eq!(v[0]["missingNames"], json!(["mcp.example.com"]));
+}
