@@ -1217,3 +1217,17 @@ fn the_fleet_files_extra_dns_names_are_issued_and_required() {
     assert_eq!(code, Some(1), "{text_out}");
     assert_eq!(v[0]["missingNames"], json!(["mcp.example.com"]));
 }
+
+#[test]
+fn apply_and_diff_leave_the_certificate_fingerprint_alone() {
+    let (env, _ca) = applied(&["github"]);
+    let o = env.run(&["certs", "rotate", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let fp = fingerprint_annotation(&env, "github");
+    assert!(fp.is_some());
+    let o = env.run(&["diff"]);
+    assert_eq!(o.status.code(), Some(0), "no difference: {}", out(&o));
+    let o = env.run(&["apply", "--wait"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(fingerprint_annotation(&env, "github"), fp, "apply keeps it");
+}
