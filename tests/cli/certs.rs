@@ -1231,3 +1231,23 @@ fn apply_and_diff_leave_the_certificate_fingerprint_alone() {
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert_eq!(fingerprint_annotation(&env, "github"), fp, "apply keeps it");
 }
+
+#[test]
+fn rotate_events_as_ndjson_keep_stdout_one_json_object_per_line() {
+    let (env, _ca) = applied(&["github"]);
+    let o = env.run(&["--events", "ndjson", "certs", "rotate", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let events: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"operationStarted"), "{kinds:?}");
+    assert!(kinds.contains(&"waiting"), "{kinds:?}");
+    let finished = events.iter().find(|e| e["event"] == "finished").unwrap();
+    assert_eq!(finished["outcome"], "succeeded");
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("PRIVATE KEY"));
+}

@@ -2,12 +2,15 @@
 //! the exit code of the worst.
 
 use crate::certs::install::Outcome;
-use crate::cli::OutputFormat;
+use crate::cli::{EventsFormat, OutputFormat};
 use crate::error::{Error, Result, exit};
 use crate::output::Printer;
 
 pub fn finish(printer: &Printer, results: &[Outcome]) -> Result<u8> {
+    // With `--events ndjson` stdout is the event stream: each server's
+    // `finished` event carries its outcome.
     match printer.format {
+        _ if printer.events == EventsFormat::Ndjson => {}
         OutputFormat::Table => printer.data(&table(results)),
         _ => printer.data(&printer.structured(&results)?),
     }
