@@ -47,7 +47,9 @@ complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "diff" -d 'Show what `
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "apply" -d 'Server-side apply the rendered objects to the cluster'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "status" -d 'Fleet status: version, traffic, replicas, last rollout, certificates'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "history" -d 'Recorded revisions of a server'
-complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "deploy" -d 'Deploy a new image with the server\'s strategy (blue-green, rolling), gated by the MCP smoke test'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "deploy" -d 'Deploy a new image with the server\'s strategy (canary, blue-green, rolling), gated by the MCP smoke test and, for a canary, by Prometheus'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "promote" -d 'End the current canary step now (`--full`: skip every remaining step and promote)'
+complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "abort" -d 'Stop a canary deploy: all traffic back to stable, the deploy exits 6'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "rollback" -d 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "reconcile" -d 'Perform due tasks (delayed scale-downs) of the fleet\'s servers'
 complete -c mcpctl -n "__fish_mcpctl_needs_command" -f -a "rbac" -d 'Print the least-privilege ServiceAccount, Role and RoleBinding a CI identity needs'
@@ -209,6 +211,23 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l smoke-url -d 'S
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l header -d 'Header for the smoke test\'s requests, as `Name: value` (repeatable)' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l smoke-timeout -d 'How long each smoke-test request may take' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l templates -d 'Directory of templates overriding the embedded ones by file name' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l steps -d 'Traffic weights in percent, strictly increasing, ending at 100 (e.g. 10,25,50,100)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l step-duration -d 'How long each step holds while the analysis samples' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l analysis-interval -d 'How often the analysis samples Prometheus' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l max-error-rate -d 'Highest acceptable error rate of the canary, in [0, 1]' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l min-requests -d 'Fewer canary requests than this in the window is "no data"' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l no-data -d 'What a sample without data counts as' -r -f -a "fail\t''
+pass\t''
+ignore\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l failure-limit -d 'This many failed samples abort the rollout' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l prometheus-url -d 'Prometheus base URL (default: the fleet file\'s prometheus.url)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l prometheus-token -d 'Bearer token for Prometheus (prefer --prometheus-token-env or --prometheus-token-secret)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l prometheus-token-env -d 'Environment variable holding the Prometheus bearer token' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l prometheus-token-secret -d 'Secret key holding the Prometheus bearer token, as NAME/KEY in the fleet\'s namespace' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l prometheus-user -d 'User for Prometheus basic auth (the password from --prometheus-password-env)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l prometheus-password-env -d 'Environment variable holding the Prometheus basic-auth password' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l prometheus-ca -d 'PEM file of the CA(s) that sign Prometheus\'s certificate' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l prometheus-timeout -d 'How long one Prometheus query may take (a slower answer is a failed sample)' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l context -d 'Kubeconfig context to use (default: the current context)' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
@@ -230,6 +249,37 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s q -l quiet -d '
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -l no-color -d 'Disable colours (also honours NO_COLOR)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand deploy" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand promote" -l timeout -d 'How long to wait for the running deploy to act on the request' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand promote" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand promote" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand promote" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand promote" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand promote" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand promote" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand promote" -l full -d 'Skip every remaining step: promote the canary now'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand promote" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand promote" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand promote" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand promote" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand promote" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand abort" -l timeout -d 'How long to wait for stable to be restored (by the running deploy, or by abort itself once no process runs it)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand abort" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand abort" -l context -d 'Kubeconfig context to use (default: the current context)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand abort" -s n -l namespace -d 'Namespace (overrides the fleet file\'s namespace)' -r
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand abort" -s f -l fleet -d 'Fleet file' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand abort" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''
+yaml\t''"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand abort" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
+ndjson\t'One JSON object per line on stdout, timestamped, in order'"
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand abort" -s v -l verbose -d 'More logging on stderr (repeat for more)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand abort" -s q -l quiet -d 'Only errors on stderr'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand abort" -l no-color -d 'Disable colours (also honours NO_COLOR)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand abort" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand abort" -s V -l version -d 'Print version'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l to-revision -d 'Go back to this recorded revision (`mcpctl history SERVER`) instead of the previous version' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l timeout -d 'How long a wait for Deployments to roll out may take (exit 4 past it, traffic restored)' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand rollback" -l smoke-url -d 'Smoke-test this URL instead of the candidate\'s Service (through the API server\'s proxy)' -r
@@ -458,24 +508,26 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_sub
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "rollback" -d 'Restore the newest backup of a server\'s Secret, roll the Deployments and verify'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "rotate-ca" -d 'Roll the fleet CA over without an outage: publish a bundle of the old and a new CA, re-issue every server certificate from the new one; --finish drops the old CA'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "init" -d 'Write a commented example fleet file'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "validate" -d 'Parse and check the fleet file, reporting every problem'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "lint" -d 'Check the rendered objects against a production checklist'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "render" -d 'Render Kubernetes manifests as multi-document YAML'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "completions" -d 'Print shell completions'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "diff" -d 'Show what `apply` would change (server-side dry run); exit 1 when it differs'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "apply" -d 'Server-side apply the rendered objects to the cluster'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "status" -d 'Fleet status: version, traffic, replicas, last rollout, certificates'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "history" -d 'Recorded revisions of a server'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "deploy" -d 'Deploy a new image with the server\'s strategy (blue-green, rolling), gated by the MCP smoke test'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "rollback" -d 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "reconcile" -d 'Perform due tasks (delayed scale-downs) of the fleet\'s servers'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "rbac" -d 'Print the least-privilege ServiceAccount, Role and RoleBinding a CI identity needs'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "version" -d 'Print the version, git commit and build date (`-o json` too)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "man" -d 'Print the manual page (roff; `mcpctl man | man -l -`)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "smoke" -d 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "certs" -d 'Certificates: status, the fleet CA, verified rotation with automatic restore, rollback'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy rollback reconcile rbac version man smoke certs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "init" -d 'Write a commented example fleet file'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "validate" -d 'Parse and check the fleet file, reporting every problem'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "lint" -d 'Check the rendered objects against a production checklist'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "render" -d 'Render Kubernetes manifests as multi-document YAML'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "completions" -d 'Print shell completions'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "diff" -d 'Show what `apply` would change (server-side dry run); exit 1 when it differs'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "apply" -d 'Server-side apply the rendered objects to the cluster'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "status" -d 'Fleet status: version, traffic, replicas, last rollout, certificates'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "history" -d 'Recorded revisions of a server'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "deploy" -d 'Deploy a new image with the server\'s strategy (canary, blue-green, rolling), gated by the MCP smoke test and, for a canary, by Prometheus'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "promote" -d 'End the current canary step now (`--full`: skip every remaining step and promote)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "abort" -d 'Stop a canary deploy: all traffic back to stable, the deploy exits 6'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "rollback" -d 'Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "reconcile" -d 'Perform due tasks (delayed scale-downs) of the fleet\'s servers'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "rbac" -d 'Print the least-privilege ServiceAccount, Role and RoleBinding a CI identity needs'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "version" -d 'Print the version, git commit and build date (`-o json` too)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "man" -d 'Print the manual page (roff; `mcpctl man | man -l -`)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "smoke" -d 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "certs" -d 'Certificates: status, the fleet CA, verified rotation with automatic restore, rollback'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and not __fish_seen_subcommand_from init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "status" -d 'Each server\'s certificate: validity, key, chain, names, who manages it (exit 1 when any is bad, 8 when any only expires within --warn-days)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "init-ca" -d 'Create or import the fleet CA into its Secret (the fleet file\'s tls.caSecret)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "rotate" -d 'Issue a new certificate from the fleet CA (or take given files), validate it, replace the Secret in one write, roll the Deployments and verify what is served; restore on failure'

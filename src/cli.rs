@@ -96,8 +96,12 @@ pub enum Command {
     Status(StatusArgs),
     /// Recorded revisions of a server
     History(HistoryArgs),
-    /// Deploy a new image with the server's strategy (blue-green, rolling), gated by the MCP smoke test
-    Deploy(DeployArgs),
+    /// Deploy a new image with the server's strategy (canary, blue-green, rolling), gated by the MCP smoke test and, for a canary, by Prometheus
+    Deploy(Box<DeployArgs>),
+    /// End the current canary step now (`--full`: skip every remaining step and promote)
+    Promote(PromoteArgs),
+    /// Stop a canary deploy: all traffic back to stable, the deploy exits 6
+    Abort(AbortArgs),
     /// Go back to the previous version (one traffic switch while it still runs), or undo an interrupted deploy
     Rollback(RollbackArgs),
     /// Perform due tasks (delayed scale-downs) of the fleet's servers
@@ -171,6 +175,89 @@ pub struct DeployArgs {
     pub force: bool,
     #[command(flatten)]
     pub rollout: RolloutArgs,
+    #[command(flatten)]
+    pub canary: CanaryArgs,
+}
+
+/// Canary options; each overrides the fleet file's `canary` block.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Canary")]
+pub struct CanaryArgs {
+    /// Traffic weights in percent, strictly increasing, ending at 100 (e.g. 10,25,50,100)
+    #[arg(long, value_name = "W,W,..", value_delimiter = ',')]
+    pub steps: Option<Vec<u32>>,
+    /// How long each step holds while the analysis samples
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub step_duration: Option<std::time::Duration>,
+    /// How often the analysis samples Prometheus
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub analysis_interval: Option<std::time::Duration>,
+    /// Highest acceptable error rate of the canary, in [0, 1]
+    #[arg(long, value_name = "RATE")]
+    pub max_error_rate: Option<f64>,
+    /// Fewer canary requests than this in the window is "no data"
+    #[arg(long, value_name = "N")]
+    pub min_requests: Option<u32>,
+    /// What a sample without data counts as
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub no_data: Option<NoDataArg>,
+    /// This many failed samples abort the rollout
+    #[arg(long, value_name = "N")]
+    pub failure_limit: Option<u32>,
+    /// Prometheus base URL (default: the fleet file's prometheus.url)
+    #[arg(long, value_name = "URL")]
+    pub prometheus_url: Option<String>,
+    /// Bearer token for Prometheus (prefer --prometheus-token-env or --prometheus-token-secret)
+    #[arg(long, value_name = "TOKEN", conflicts_with_all = ["prometheus_token_env", "prometheus_token_secret"])]
+    pub prometheus_token: Option<String>,
+    /// Environment variable holding the Prometheus bearer token
+    #[arg(long, value_name = "VAR", conflicts_with = "prometheus_token_secret")]
+    pub prometheus_token_env: Option<String>,
+    /// Secret key holding the Prometheus bearer token, as NAME/KEY in the fleet's namespace
+    #[arg(long, value_name = "NAME/KEY")]
+    pub prometheus_token_secret: Option<String>,
+    /// User for Prometheus basic auth (the password from --prometheus-password-env)
+    #[arg(long, value_name = "USER", requires = "prometheus_password_env", conflicts_with_all = ["prometheus_token", "prometheus_token_env", "prometheus_token_secret"])]
+    pub prometheus_user: Option<String>,
+    /// Environment variable holding the Prometheus basic-auth password
+    #[arg(long, value_name = "VAR", requires = "prometheus_user")]
+    pub prometheus_password_env: Option<String>,
+    /// PEM file of the CA(s) that sign Prometheus's certificate
+    #[arg(long, value_name = "FILE")]
+    pub prometheus_ca: Option<PathBuf>,
+    /// How long one Prometheus query may take (a slower answer is a failed sample)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub prometheus_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NoDataArg {
+    Fail,
+    Pass,
+    Ignore,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PromoteArgs {
+    /// Server whose canary to promote
+    #[arg(value_name = "SERVER")]
+    pub server: String,
+    /// Skip every remaining step: promote the canary now
+    #[arg(long)]
+    pub full: bool,
+    /// How long to wait for the running deploy to act on the request
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AbortArgs {
+    /// Server whose canary deploy to abort
+    #[arg(value_name = "SERVER")]
+    pub server: String,
+    /// How long to wait for stable to be restored (by the running deploy, or by abort itself once no process runs it)
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

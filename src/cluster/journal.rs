@@ -136,6 +136,49 @@ pub struct Operation {
     pub started: String,
     pub holder: String,
     pub who: String,
+    /// Control requests (`promote`, `abort`) this operation has acted on,
+    /// by id: a resumed run does not act on them twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub control_seen: Vec<String>,
+}
+
+/// What `mcpctl promote` and `mcpctl abort` ask of a running canary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Request {
+    /// End the current step now.
+    Promote,
+    /// Skip every remaining step: promote now.
+    PromoteFull,
+    /// Restore stable and stop (exit 6).
+    Abort,
+}
+
+impl Request {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Request::Promote => "promote",
+            Request::PromoteFull => "promote --full",
+            Request::Abort => "abort",
+        }
+    }
+}
+
+/// A control request for one in-flight operation, kept in the state record
+/// beside it (the operation's own writes never touch it), so it reaches the
+/// process running the operation wherever that runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Control {
+    pub schema_version: u32,
+    /// Unique per request.
+    pub id: String,
+    /// The id of the operation it is for (a request for an earlier one is ignored).
+    pub operation: String,
+    pub request: Request,
+    pub who: String,
+    /// RFC 3339, the API server's clock.
+    pub when: String,
 }
 
 /// A due task: deferred work of a finished operation.
@@ -165,6 +208,9 @@ pub struct State {
     pub inflight: Option<Operation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub due: Vec<Due>,
+    /// The latest promote/abort request (for the in-flight operation, or stale).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control: Option<Control>,
     /// Parts of the record this version cannot read, with why: a command that
     /// changes the server refuses to go on (it cannot know what is in flight).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -340,6 +386,12 @@ pub fn parse_state(cm: &Value) -> State {
             Err(e) => state.unreadable.push(e),
         }
     }
+    if let Some(text) = cm["data"]["control"].as_str() {
+        match parse_versioned::<Control>("control request", text) {
+            Ok(c) => state.control = Some(c),
+            Err(e) => state.unreadable.push(e),
+        }
+    }
     state
 }
 
@@ -510,6 +562,17 @@ impl<'a> Journal<'a> {
     /// Clears the in-flight mark without recording a revision.
     pub async fn clear_inflight(&self, server: &str) -> Result<()> {
         self.patch_state(server, json!({"inflight": null})).await
+    }
+
+    /// Asks the process running `operation` to promote or abort.
+    pub async fn request(&self, server: &str, control: &Control) -> Result<()> {
+        let mut c = control.clone();
+        c.schema_version = SCHEMA_VERSION;
+        self.patch_state(
+            server,
+            json!({"control": serde_json::to_string(&c).expect("serializes")}),
+        )
+        .await
     }
 
     /// Replaces the server's due tasks.

@@ -616,6 +616,20 @@ async fn delete_if_mine(
     Ok(())
 }
 
+/// Who holds the lock of `server` now (holder, since), if anyone does:
+/// by the API server's clock, a Lease past its duration holds nothing.
+pub async fn holder(cluster: &Cluster, ns: &str, server: &str) -> Result<Option<(String, String)>> {
+    let req = Req::get(lease_path(ns, server));
+    let resp = cluster.send(&req).await?;
+    if resp.status == 404 {
+        return Ok(None);
+    }
+    if !resp.ok() {
+        return Err(cluster.api_error(&req, &resp));
+    }
+    Ok(live_holder(&resp.json()?, cluster.now()))
+}
+
 /// Summary of a Lease for `status`: holder and acquire time, if live.
 pub fn live_holder(lease: &Value, now: Timestamp) -> Option<(String, String)> {
     match decide(lease, now, "") {

@@ -153,7 +153,7 @@ pub fn rollout_state(
         Strategy::BlueGreen => Track::from(state.active_colour),
         _ => Track::Stable,
     };
-    for d in deployments {
+    for d in &deployments {
         // A rolling server's one Deployment carries no track label.
         let Some(track) =
             track_of(d).or((server.strategy == Strategy::Rolling).then_some(Track::Stable))
@@ -187,6 +187,21 @@ pub fn rollout_state(
         } else {
             state.tracks.insert(track, TrackState { image, replicas });
         }
+    }
+    // While a canary runs without a mesh, the replica ratio is its weight:
+    // the stable track keeps the count the rollout gave it (an autoscaler's
+    // count is never written anyway).
+    let canary_runs = state.replicas(Track::Canary).is_some_and(|r| r > 0);
+    if server.strategy == Strategy::Canary
+        && server.router == crate::fleet::Router::Service
+        && server.autoscaling.is_none()
+        && canary_runs
+        && let Some(d) = deployments
+            .iter()
+            .find(|d| track_of(d) == Some(Track::Stable))
+        && let Some(r) = d["spec"]["replicas"].as_u64()
+    {
+        state.tracks.entry(Track::Stable).or_default().replicas = Some(r as u32);
     }
     (state, warnings)
 }
@@ -237,5 +252,43 @@ mod tests {
         inf.weights.insert("canary".into(), 50);
         assert_eq!(canary_weight("gh", &[], Some(&inf)), Some(50));
         assert_eq!(canary_weight("gh", &[], None), None);
+    }
+
+    #[test]
+    fn a_running_canary_without_a_mesh_keeps_the_stable_count() {
+        let mut server = crate::fleet::testing::server("gh", "img:1");
+        server.strategy = Strategy::Canary;
+        server.router = crate::fleet::Router::Service;
+        server.replicas = 4;
+        let stable = |r| {
+            dep(
+                "gh",
+                json!({"app.kubernetes.io/name": "gh", "mcpctl.io/track": "stable"}),
+                "img:1",
+                r,
+            )
+        };
+        let canary = |r| {
+            dep(
+                "gh-canary",
+                json!({"app.kubernetes.io/name": "gh", "mcpctl.io/track": "canary"}),
+                "img:2",
+                r,
+            )
+        };
+        let (st, _) = rollout_state(&server, &[stable(2), canary(2)], None, true);
+        assert_eq!(
+            st.replicas(Track::Stable),
+            Some(2),
+            "the ratio is the weight"
+        );
+        assert_eq!(st.replicas(Track::Canary), Some(2));
+        // No canary running: the fleet's count (None: rendered from the file).
+        let (st, _) = rollout_state(&server, &[stable(2), canary(0)], None, true);
+        assert_eq!(st.replicas(Track::Stable), None);
+        // Behind a mesh the weight is in the route, the stable count the file's.
+        server.router = crate::fleet::Router::Istio;
+        let (st, _) = rollout_state(&server, &[stable(2), canary(2)], None, true);
+        assert_eq!(st.replicas(Track::Stable), None);
     }
 }

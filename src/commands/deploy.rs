@@ -10,7 +10,7 @@ use crate::output::Printer;
 use crate::rollout::observed::{self, Live};
 use crate::rollout::plan::Plan;
 use crate::rollout::run::{self, Choice};
-use crate::rollout::{bluegreen, record, rolling};
+use crate::rollout::{bluegreen, canary, record, rolling};
 
 use super::operation;
 
@@ -30,18 +30,46 @@ pub fn run(global: &GlobalArgs, args: &DeployArgs, printer: &Printer) -> Result<
             args.keep_failed,
             args.scale_down_delay,
         );
+        // A canary's analysis queries name the versions of both tracks.
+        let setup = match server.strategy {
+            Strategy::Canary => {
+                let (to, from) = if args.resume {
+                    let journal = crate::cluster::journal::Journal::new(&s.cluster, s.ns(), &s.fleet.name);
+                    let st = journal.state(&server.name).await?;
+                    let p = st.inflight.and_then(|o| o.plan);
+                    (
+                        p.as_ref().map(|p| p.to.image.clone()).unwrap_or_else(|| image.clone()),
+                        p.map(|p| p.from.image).unwrap_or_else(|| server.image.clone()),
+                    )
+                } else {
+                    let live = observed::read(&s.cluster, s.ns(), &s.fleet.name, server).await?;
+                    let from = live
+                        .image(&server.name, &server.name)
+                        .unwrap_or_else(|| server.image.clone());
+                    (image.clone(), from)
+                };
+                Some(super::canary::setup(&s, server, &args.canary, &to, &from)?)
+            }
+            _ => None,
+        };
         let plan = |live: &Live| -> Result<Plan> {
-            match server.strategy {
-                Strategy::BlueGreen => bluegreen::deploy(server, live, &image, &render, &opts),
-                Strategy::Rolling => rolling::deploy(server, live, &image, &render, &opts),
-                Strategy::Canary => Err(canary_not_built()),
+            match (server.strategy, &setup) {
+                (Strategy::BlueGreen, _) => bluegreen::deploy(server, live, &image, &render, &opts),
+                (Strategy::Rolling, _) => rolling::deploy(server, live, &image, &render, &opts),
+                (Strategy::Canary, Some(c)) => {
+                    canary::deploy(server, live, &image, &render, &opts, &c.canary)
+                }
+                (Strategy::Canary, None) => unreachable!("a canary's setup is made above"),
             }
         };
         if args.rollout.dry_run {
             let live = observed::read(&s.cluster, s.ns(), &s.fleet.name, server).await?;
             return operation::print_plan(printer, &plan(&live)?);
         }
-        let settings = operation::settings(&args.rollout);
+        let mut settings = operation::settings(&args.rollout);
+        if let Some(c) = &setup {
+            settings.analyzer = Some(super::canary::analyzer(&s, server, &args.canary, c).await?);
+        }
         let emit = |e: crate::rollout::events::Event| printer.event(&e);
         run::operate(&s, server, &settings, &emit, |live, state| {
             if args.resume {
@@ -67,14 +95,6 @@ pub fn run(global: &GlobalArgs, args: &DeployArgs, printer: &Printer) -> Result<
         })
         .await
     })
-}
-
-fn canary_not_built() -> Error {
-    Error::Usage(
-        "canary deploys are not available in this version of mcpctl; use `strategy: blue-green` or \
-         `strategy: rolling` for this server in the fleet file"
-            .into(),
-    )
 }
 
 /// `--strategy` must be what the fleet file says: the server's objects are

@@ -2,8 +2,10 @@
 //! that do the work and hands the result to the printer.
 
 mod apply;
+mod canary;
 mod certs;
 mod completions;
+mod control;
 mod deploy;
 mod diff;
 mod history;
@@ -40,6 +42,8 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::History(args) => history::run(global, args, printer),
         Command::Deploy(args) => deploy::run(global, args, printer),
         Command::Rollback(args) => rollback::run(global, args, printer),
+        Command::Promote(args) => control::promote(global, args, printer),
+        Command::Abort(args) => control::abort(global, args, printer),
         Command::Reconcile(args) => reconcile::run(global, args, printer),
         Command::Rbac(args) => rbac::run(global, args, printer),
         Command::Version => version::run(printer),

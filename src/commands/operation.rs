@@ -55,6 +55,8 @@ pub fn settings(args: &RolloutArgs) -> Settings {
             headers: args.headers.clone(),
             url: args.smoke_url.clone(),
         },
+        analyzer: None,
+        undo_by: "rollback",
     }
 }
 

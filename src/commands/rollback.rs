@@ -10,7 +10,7 @@ use crate::fleet::Strategy;
 use crate::output::Printer;
 use crate::rollout::observed::{self, Live};
 use crate::rollout::run::{self, Choice};
-use crate::rollout::{bluegreen, rolling};
+use crate::rollout::{bluegreen, canary, rolling};
 
 use super::operation;
 
@@ -73,14 +73,10 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs, printer: &Printer) -> Resul
     runtime()?.block_on(async {
         let s = session::open(global, super::inputs::fleet(global, printer)?).await?;
         let server = operation::server(&s, &args.server)?;
-        if server.strategy == Strategy::Canary {
-            return Err(Error::Usage(
-                "canary rollbacks are not available in this version of mcpctl".into(),
-            ));
-        }
         let journal = Journal::new(&s.cluster, s.ns(), &s.fleet.name);
         let state = journal.state(&server.name).await?;
         state.check_readable(&server.name)?;
+        let before = state.clone();
         let render = operation::renderer(&s, server, &args.rollout)?;
         let opts = operation::bluegreen_options(server, &args.rollout, false, false, None);
 
@@ -116,7 +112,8 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs, printer: &Printer) -> Resul
             Strategy::Rolling => {
                 rolling::rollback(server, live, rev.revision, &rev.image, objects.to_vec(), &opts)
             }
-            _ => bluegreen::rollback(server, live, &rev.image, &render, &opts),
+            Strategy::Canary => canary::rollback(server, live, &rev.image, &render),
+            Strategy::BlueGreen => bluegreen::rollback(server, live, &rev.image, &render, &opts),
         };
         if args.rollout.dry_run {
             return match (&pending, &chosen) {
@@ -162,6 +159,18 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs, printer: &Printer) -> Resul
             }
             // An interrupted apply has no plan to undo: `apply` finishes it.
             crate::rollout::record::check_inflight(state, &server.name, &[], false)?;
+            // The target was chosen before the lock: another operation
+            // recorded since then may have changed what "previous" means.
+            let newest = |st: &crate::cluster::journal::State| st.last.as_ref().map(|r| r.revision);
+            if chosen.is_some() && newest(state) != newest(&before) {
+                return Err(Error::Failed(format!(
+                    "server {} was changed by another operation while this rollback waited for \
+                     its lock (revision {} is now the newest); run the rollback again to choose \
+                     from the new history",
+                    server.name,
+                    newest(state).map(|n| n.to_string()).unwrap_or_else(|| "none".into())
+                )));
+            }
             match &chosen {
                 Some((rev, objects, _)) => Ok(Choice::Plan(plan_for(live, rev, objects)?)),
                 None => Err(Error::Failed(format!(

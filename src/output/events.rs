@@ -88,6 +88,34 @@ pub fn line(e: &Event) -> String {
             if *passed { "passed" } else { "FAILED" }
         ),
         Event::Switched { from, to } => format!("  traffic switched from {from} to {to}"),
+        Event::WeightSet {
+            weight,
+            achieved,
+            router,
+        } => {
+            if achieved == weight {
+                format!("  canary weight {weight}% ({router}, read back)")
+            } else {
+                format!(
+                    "  canary weight {weight}% asked, {achieved}% achieved by the replica ratio ({router}, read back)"
+                )
+            }
+        }
+        Event::Sample {
+            weight,
+            index,
+            verdict,
+            failed,
+            failure_limit,
+            checks,
+        } => sample_line(*weight, *index, verdict, *failed, *failure_limit, checks),
+        Event::Control { request, who } => {
+            if who.is_empty() {
+                format!("  `mcpctl {request}` received")
+            } else {
+                format!("  `mcpctl {request}` received from {who}")
+            }
+        }
         Event::Restoring { why } => format!("restoring the last good version: {why}"),
         Event::Undone { text } => format!("  undone: {text}"),
         Event::DueTask { text, done } => {
@@ -99,6 +127,37 @@ pub fn line(e: &Event) -> String {
             outcome, exit_code, ..
         } => format!("finished: {outcome} (exit {exit_code})"),
     }
+}
+
+/// A sample for people: the verdict, then each check with its value and
+/// threshold; a check that did not pass shows its query.
+fn sample_line(
+    weight: u32,
+    index: usize,
+    verdict: &str,
+    failed: u32,
+    limit: u32,
+    checks: &[crate::rollout::events::SampleCheck],
+) -> String {
+    let mut out = format!(
+        "  sample {index} at {weight}%: {} (failed {failed}/{limit})",
+        verdict.to_uppercase()
+    );
+    for c in checks {
+        let value = c
+            .value
+            .map(crate::gate::analysis::fmt_num)
+            .unwrap_or_else(|| "-".into());
+        let threshold = c.threshold.as_deref().unwrap_or("");
+        out.push_str(&format!(
+            "\n    {} {}: {value} {threshold} {}",
+            c.track, c.name, c.outcome
+        ));
+        if c.outcome != "pass" {
+            out.push_str(&format!(" — {}\n      query: {}", c.detail, c.query));
+        }
+    }
+    out
 }
 
 /// An event as one NDJSON line: `{"time": …, "event": …, …}`.
@@ -149,6 +208,17 @@ fn github_commands(e: &Event, in_group: bool) -> (Vec<String>, Vec<String>) {
         Event::Warning { message } => {
             after.push(format!("::warning::{}", escape(message)));
         }
+        Event::Sample {
+            verdict,
+            weight,
+            index,
+            ..
+        } if verdict != "pass" => {
+            after.push(format!(
+                "::warning title=mcpctl canary sample {index} at {weight}%::{}",
+                escape(&line(e))
+            ));
+        }
         Event::Finished {
             outcome,
             exit_code,
@@ -182,6 +252,9 @@ impl Summary {
             Event::StepStarted { .. }
             | Event::Gate { .. }
             | Event::Switched { .. }
+            | Event::WeightSet { .. }
+            | Event::Sample { .. }
+            | Event::Control { .. }
             | Event::Restoring { .. }
             | Event::Undone { .. }
             | Event::DueTask { .. }

@@ -446,7 +446,7 @@ fn deployment_name(name: &str, strategy: Strategy, track: Track) -> String {
 
 /// Replicas of a canary track at `weight` percent of `replicas`: at least one
 /// pod while the weight is above zero.
-fn canary_replicas(replicas: u32, weight: u32) -> u32 {
+pub fn canary_replicas(replicas: u32, weight: u32) -> u32 {
     if weight == 0 {
         0
     } else {

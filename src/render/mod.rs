@@ -13,6 +13,8 @@ mod emit;
 mod fastyaml;
 mod object;
 pub mod options;
+#[cfg(test)]
+pub mod testing;
 pub mod typed;
 
 use std::collections::BTreeMap;

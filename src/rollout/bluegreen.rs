@@ -243,6 +243,8 @@ pub fn deploy(
         steps,
         then: vec![scale_down(&active_dep, opts, active)],
         notes,
+        promote_at: None,
+        queries: vec![],
     })
 }
 
@@ -357,6 +359,8 @@ pub fn rollback(
         steps: switch_steps(server, &c, &before, &after)?.into(),
         then: vec![scale_down(active_dep, opts, active)],
         notes: vec![],
+        promote_at: None,
+        queries: vec![],
     }))
 }
 
@@ -364,7 +368,6 @@ pub fn rollback(
 mod tests {
     use super::*;
     use crate::fleet::testing::fleet_from;
-    use crate::render::{RenderOptions, Renderer};
     use serde_json::json;
 
     fn fleet(router: &str, autoscaling: bool) -> crate::fleet::Fleet {
@@ -384,15 +387,7 @@ mod tests {
     }
 
     fn render_with(f: &crate::fleet::Fleet) -> impl Fn(&RolloutState) -> Result<Vec<Value>> + '_ {
-        move |st: &RolloutState| {
-            let mut o = RenderOptions::default();
-            o.rollout.insert("gh".into(), st.clone());
-            Ok(Renderer::new(None)?
-                .render_fleet(f, &[], &o)?
-                .into_iter()
-                .map(|x| x.value)
-                .collect())
-        }
+        crate::render::testing::render_with(f, "gh")
     }
 
     fn dep(colour: &str, image: &str, replicas: u32) -> Value {
@@ -419,20 +414,7 @@ mod tests {
     }
 
     fn actions(p: &Plan) -> Vec<&'static str> {
-        p.steps
-            .iter()
-            .map(|s| match &s.action {
-                Action::ApplyDeployment { .. } => "apply",
-                Action::Scale { .. } => "scale",
-                Action::WaitReady { .. } => "wait",
-                Action::Smoke { .. } => "smoke",
-                Action::ToolSchema { .. } => "tools",
-                Action::PointPreview { .. } => "preview",
-                Action::Switch { .. } => "switch",
-                Action::VerifyTraffic { .. } => "verify",
-                Action::ApplyObjects { .. } => "objects",
-            })
-            .collect()
+        p.steps.iter().map(|s| s.action.short()).collect()
     }
 
     #[test]

@@ -40,6 +40,31 @@ pub enum Event {
     },
     #[serde(rename_all = "camelCase")]
     Switched { from: String, to: String },
+    /// The canary weight was set and read back.
+    #[serde(rename_all = "camelCase")]
+    WeightSet {
+        weight: u32,
+        /// What the router really gives (the replica ratio without a mesh).
+        achieved: u32,
+        router: String,
+    },
+    /// One analysis sample: each query's value against its threshold.
+    #[serde(rename_all = "camelCase")]
+    Sample {
+        /// The canary weight held.
+        weight: u32,
+        /// 1-based, over the whole rollout.
+        index: usize,
+        /// pass, fail or no-data.
+        verdict: String,
+        /// Failed samples so far, and how many abort.
+        failed: u32,
+        failure_limit: u32,
+        checks: Vec<SampleCheck>,
+    },
+    /// A `promote` or `abort` request reached the operation.
+    #[serde(rename_all = "camelCase")]
+    Control { request: String, who: String },
     #[serde(rename_all = "camelCase")]
     Restoring { why: String },
     #[serde(rename_all = "camelCase")]
@@ -56,4 +81,22 @@ pub enum Event {
         exit_code: u8,
         message: String,
     },
+}
+
+/// One query of a sample.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SampleCheck {
+    pub name: String,
+    /// canary or stable.
+    pub track: String,
+    pub query: String,
+    pub value: Option<f64>,
+    /// `<= 0.01`, `>= 20`.
+    pub threshold: Option<String>,
+    /// pass, fail, no-data, error.
+    pub outcome: String,
+    /// Why, for anything but a pass.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub detail: String,
 }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::events::Event;
 use super::gates;
+use super::hold::{Analyzer, Held};
 use super::plan::{Action, Plan, names};
 use crate::cluster::Cluster;
 use crate::cluster::apply::{self, FIELD_MANAGER, Target};
@@ -34,7 +35,11 @@ pub struct Engine<'a> {
     /// How long a wait for a rollout may take (exit 4 past it).
     pub wait_timeout: Duration,
     pub smoke: gates::Settings,
+    /// A canary's analysis (none for other strategies).
+    pub analyzer: Option<&'a Analyzer>,
     pub emit: &'a dyn Fn(Event),
+    /// Set by a hold ended by `promote --full`: skip to the promotion.
+    pub jump: std::cell::Cell<bool>,
 }
 
 /// A wait's progress as [`Event::Waiting`] events, each change once.
@@ -171,9 +176,7 @@ impl Engine<'_> {
                 }
             }
             Action::Scale { name, replicas } => {
-                let part = json!({"apiVersion": "apps/v1", "kind": "Deployment",
-                    "metadata": {"name": name, "namespace": self.ns},
-                    "spec": {"replicas": replicas}});
+                let part = self.replicas_part(name, *replicas);
                 self.apply(&part, ROLLOUT_MANAGER).await.map_err(failed)?;
             }
             Action::PointPreview { objects, .. } => {
@@ -191,20 +194,11 @@ impl Engine<'_> {
                 });
             }
             Action::VerifyTraffic { objects, to } => {
-                for o in objects {
-                    let t = self.target(o, ROLLOUT_MANAGER).map_err(failed)?;
-                    let live = apply::get_live(self.cluster, &t).await.map_err(failed)?;
-                    let have = live.as_ref().and_then(traffic::traffic_of);
-                    if have != traffic::traffic_of(o) {
-                        return Err(Stop::Failed(format!(
-                            "{} does not send all traffic to {to} after the switch (it routes {}); \
-                             another writer may have changed it",
-                            t.display(),
-                            have.map(|v| v.to_string())
-                                .unwrap_or_else(|| "nothing".into())
-                        )));
-                    }
-                }
+                self.read_back(
+                    objects,
+                    &format!("send all traffic to {to} after the switch"),
+                )
+                .await?;
             }
             Action::WaitReady { deployments } => {
                 let names: BTreeSet<String> = deployments.iter().cloned().collect();
@@ -273,6 +267,121 @@ impl Engine<'_> {
                     self.apply(o, FIELD_MANAGER).await.map_err(failed)?;
                 }
             }
+            Action::SetWeight {
+                weight,
+                achieved,
+                router,
+                objects,
+                scale,
+            } => {
+                self.set_weight(objects, scale).await?;
+                op.weights = [
+                    ("stable".to_string(), 100 - achieved),
+                    ("canary".to_string(), *achieved),
+                ]
+                .into();
+                (self.emit)(Event::WeightSet {
+                    weight: *weight,
+                    achieved: *achieved,
+                    router: router.clone(),
+                });
+            }
+            Action::Analyze { weight, seconds } => {
+                let a = self.analyzer.ok_or_else(|| {
+                    Stop::Failed(
+                        "this canary step needs its analysis, and none is set up (no Prometheus URL)"
+                            .into(),
+                    )
+                })?;
+                let held = a
+                    .hold(*weight, Duration::from_secs(*seconds), self.emit)
+                    .await;
+                let (n, failed) = a.counts();
+                let summary = format!("{n} sample(s) so far, {failed} failed");
+                match held {
+                    Held::Done => op.gates.push(GateResult {
+                        gate: format!("analysis at {weight}%"),
+                        passed: true,
+                        detail: summary,
+                    }),
+                    Held::Promoted { full } => {
+                        op.gates.push(GateResult {
+                            gate: format!("analysis at {weight}%"),
+                            passed: true,
+                            detail: format!(
+                                "{summary}; ended early by `mcpctl promote{}`",
+                                if full { " --full" } else { "" }
+                            ),
+                        });
+                        self.jump.set(full);
+                    }
+                    Held::Failed(why) => {
+                        op.gates.push(GateResult {
+                            gate: format!("analysis at {weight}%"),
+                            passed: false,
+                            detail: why.clone(),
+                        });
+                        return Err(Stop::Gate(format!(
+                            "the canary analysis failed at {weight}%: {why}"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Re-reads traffic objects: each must route as `objects` say.
+    async fn read_back(&self, objects: &[Value], what: &str) -> Result<(), Stop> {
+        let failed = Stop::from_error;
+        for o in objects {
+            let t = self.target(o, ROLLOUT_MANAGER).map_err(failed)?;
+            let live = apply::get_live(self.cluster, &t).await.map_err(failed)?;
+            let have = live.as_ref().and_then(traffic::traffic_of);
+            if have != traffic::traffic_of(o) {
+                return Err(Stop::Failed(format!(
+                    "{} does not {what} (it routes {}); another writer may have changed it",
+                    t.display(),
+                    have.map(|v| v.to_string())
+                        .unwrap_or_else(|| "nothing".into())
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// A replica count as the rollout manager applies it.
+    fn replicas_part(&self, name: &str, replicas: u32) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": self.ns},
+            "spec": {"replicas": replicas}})
+    }
+
+    /// Writes a weight (route parts, then replica counts in order) and reads
+    /// every object back: a weight is set only once the API server says so.
+    async fn set_weight(&self, objects: &[Value], scale: &[(String, u32)]) -> Result<(), Stop> {
+        let failed = Stop::from_error;
+        for o in objects {
+            self.apply(o, ROLLOUT_MANAGER).await.map_err(failed)?;
+        }
+        for (name, replicas) in scale {
+            let part = self.replicas_part(name, *replicas);
+            self.apply(&part, ROLLOUT_MANAGER).await.map_err(failed)?;
+        }
+        self.read_back(objects, "route as written").await?;
+        for (name, replicas) in scale {
+            let d = self
+                .cluster
+                .get_json(&format!("{}/{name}", self.deployments_path()))
+                .await
+                .map_err(failed)?;
+            if d["spec"]["replicas"].as_u64() != Some(u64::from(*replicas)) {
+                return Err(Stop::Failed(format!(
+                    "deployment {name} has {} replicas, not the {replicas} just written; another \
+                     writer (an autoscaler?) changed it",
+                    d["spec"]["replicas"]
+                )));
+            }
         }
         Ok(())
     }
@@ -304,6 +413,20 @@ impl Engine<'_> {
         }
     }
 
+    /// Resolves when `mcpctl abort` asks this operation to stop (a canary's
+    /// requests are watched; other operations never resolve).
+    async fn watch_control(
+        &self,
+        server: &str,
+        op: &str,
+        seen: &std::cell::RefCell<Vec<String>>,
+    ) -> String {
+        match self.analyzer {
+            Some(a) => a.watch(self.journal, server, op, seen, self.emit).await,
+            None => std::future::pending().await,
+        }
+    }
+
     /// Runs the operation's plan from its recorded step; on any stop, runs
     /// the compensation.
     pub async fn run(&self, op: &mut Operation, mut signals: Signals, locks: &Locks) -> Outcome {
@@ -313,10 +436,14 @@ impl Engine<'_> {
             .expect("an operation run by the engine has a plan");
         let total = plan.steps.len();
         let mut stop = None;
-        for i in op.step..total {
+        let seen = std::cell::RefCell::new(op.control_seen.clone());
+        let op_id = op.id.clone();
+        let mut i = op.step;
+        while i < total {
             op.step = i;
             op.step_text = plan.steps[i].action.describe();
             op.phase = Phase::Running;
+            op.control_seen = seen.borrow().clone();
             if let Err(e) = self.journal.set_inflight(&plan.server, op).await {
                 stop = Some(Stop::Failed(e.to_string()));
                 break;
@@ -329,6 +456,7 @@ impl Engine<'_> {
             let action = plan.steps[i].action.clone();
             let r = tokio::select! {
                 r = self.act(op, &action) => r,
+                why = self.watch_control(&plan.server, &op_id, &seen) => Err(Stop::Interrupted(why)),
                 sig = signals.recv() => Err(Stop::Interrupted(format!("interrupted by {sig}"))),
                 (server, why) = locks.until_lost() => Err(Stop::LockLost(lock::lost_error(&server, &why).to_string())),
             };
@@ -336,7 +464,14 @@ impl Engine<'_> {
                 stop = Some(s);
                 break;
             }
+            i += 1;
+            if self.jump.take()
+                && let Some(p) = plan.promote_at
+            {
+                i = i.max(p);
+            }
         }
+        op.control_seen = seen.borrow().clone();
         // From here on a signal exits at once (the operator insists).
         signals.exit_on_next();
         match stop {
@@ -413,6 +548,19 @@ impl Engine<'_> {
                 _ => None,
             })
             .collect();
+        if plan.switch_index().is_some() && !rerolled.is_empty() && warnings.is_empty() {
+            // Traffic is safe already; the re-applied track rolls back too.
+            let wait = Action::WaitReady {
+                deployments: rerolled.clone(),
+            };
+            if let Err(e) = self.act(op, &wait).await {
+                warnings.push(format!(
+                    "{} did not roll out again: {}",
+                    rerolled.join(", "),
+                    e.message()
+                ));
+            }
+        }
         if plan.switch_index().is_none() && !rerolled.is_empty() {
             let wait = Action::WaitReady {
                 deployments: rerolled,

@@ -63,12 +63,32 @@ pub enum Action {
     /// Re-apply the objects of a recorded revision (rolling rollback).
     #[serde(rename_all = "camelCase")]
     ApplyObjects { revision: u32, objects: Vec<Value> },
+    /// Send `weight` percent of the traffic to the canary track through the
+    /// server's router: the rollout parts of its route (`objects`), and the
+    /// Deployments' replica counts (`scale`, in order; the replica ratio is
+    /// the weight without a mesh). Read back after the write. `achieved` is
+    /// the weight the router really gives (the replica ratio may differ).
+    #[serde(rename_all = "camelCase")]
+    SetWeight {
+        weight: u32,
+        achieved: u32,
+        router: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        objects: Vec<Value>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        scale: Vec<(String, u32)>,
+    },
+    /// Hold the canary at `weight` for `seconds` while the analysis samples
+    /// Prometheus every interval; a failed analysis stops the rollout at
+    /// once (exit 3). `mcpctl promote` ends the hold early.
+    #[serde(rename_all = "camelCase")]
+    Analyze { weight: u32, seconds: u64 },
 }
 
 impl Action {
     /// Whether the action moves traffic (the compensation runs these first).
     pub fn moves_traffic(&self) -> bool {
-        matches!(self, Action::Switch { .. })
+        matches!(self, Action::Switch { .. } | Action::SetWeight { .. })
     }
 
     /// Whether the action writes to the cluster.
@@ -80,7 +100,25 @@ impl Action {
                 | Action::Switch { .. }
                 | Action::PointPreview { .. }
                 | Action::ApplyObjects { .. }
+                | Action::SetWeight { .. }
         )
+    }
+
+    /// A one-word name (for tests and compact listings).
+    pub fn short(&self) -> &'static str {
+        match self {
+            Action::ApplyDeployment { .. } => "apply",
+            Action::Scale { .. } => "scale",
+            Action::WaitReady { .. } => "wait",
+            Action::Smoke { .. } => "smoke",
+            Action::ToolSchema { .. } => "tools",
+            Action::PointPreview { .. } => "preview",
+            Action::Switch { .. } => "switch",
+            Action::VerifyTraffic { .. } => "verify",
+            Action::ApplyObjects { .. } => "objects",
+            Action::SetWeight { .. } => "weight",
+            Action::Analyze { .. } => "analyze",
+        }
     }
 
     /// One line for people.
@@ -120,6 +158,32 @@ impl Action {
                     objects.len()
                 )
             }
+            Action::SetWeight {
+                weight,
+                achieved,
+                router,
+                objects,
+                scale,
+            } => {
+                let mut what: Vec<String> = Vec::new();
+                if !objects.is_empty() {
+                    what.push(names(objects));
+                }
+                what.extend(scale.iter().map(|(d, r)| format!("deployment/{d}={r}")));
+                let real = if achieved != weight {
+                    format!(", {achieved}% achieved by the replica ratio")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "set the canary weight to {weight}% ({router}{real}: {})",
+                    what.join(", ")
+                )
+            }
+            Action::Analyze { weight, seconds } => format!(
+                "hold at {weight}% for {} while the analysis samples Prometheus",
+                crate::fleet::duration::format(std::time::Duration::from_secs(*seconds))
+            ),
         }
     }
 }
@@ -187,6 +251,13 @@ pub struct Plan {
     /// Things the operator should know about this plan (a skipped gate).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Canary: the index of the first promotion step (where `promote
+    /// --full` jumps to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promote_at: Option<usize>,
+    /// Canary: every query of an analysis sample, variables filled in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queries: Vec<String>,
 }
 
 impl Plan {
@@ -197,14 +268,20 @@ impl Plan {
 
     /// The compensation of a plan interrupted at step `at` (that step may or
     /// may not have taken effect): the undo actions of steps `0..=at` in
-    /// reverse, with traffic moved back first.
+    /// reverse, with traffic moved back first; an undo equal to an earlier
+    /// one is done once (every canary step is undone by the same 0%).
     pub fn compensation(&self, at: usize) -> Vec<Action> {
         let last = at.min(self.steps.len().saturating_sub(1));
-        let undos: Vec<Action> = self.steps[..=last]
+        let mut undos: Vec<Action> = Vec::new();
+        for u in self.steps[..=last]
             .iter()
             .rev()
             .filter_map(|s| s.undo.clone())
-            .collect();
+        {
+            if !undos.contains(&u) {
+                undos.push(u);
+            }
+        }
         let (traffic, rest): (Vec<Action>, Vec<Action>) =
             undos.into_iter().partition(Action::moves_traffic);
         traffic.into_iter().chain(rest).collect()
@@ -236,6 +313,12 @@ impl Plan {
         }
         for n in &self.notes {
             out.push_str(&format!("  note: {n}\n"));
+        }
+        if !self.queries.is_empty() {
+            out.push_str("  analysis queries (each sample):\n");
+            for q in &self.queries {
+                out.push_str(&format!("    {q}\n"));
+            }
         }
         out
     }
@@ -303,6 +386,8 @@ mod tests {
             ],
             then: vec![],
             notes: vec![],
+            promote_at: None,
+            queries: vec![],
         }
     }
 

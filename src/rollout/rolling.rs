@@ -100,6 +100,8 @@ pub fn deploy(
         steps,
         then: vec![],
         notes,
+        promote_at: None,
+        queries: vec![],
     })
 }
 
@@ -141,6 +143,8 @@ pub fn rollback(
         steps,
         then: vec![],
         notes: vec![],
+        promote_at: None,
+        queries: vec![],
     })
 }
 

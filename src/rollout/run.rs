@@ -36,6 +36,10 @@ pub struct Settings {
     pub force_unlock: bool,
     pub wait_timeout: Duration,
     pub smoke: gates::Settings,
+    /// A canary's analysis.
+    pub analyzer: Option<super::hold::Analyzer>,
+    /// The command that undoes an interrupted operation (`rollback`, `abort`).
+    pub undo_by: &'static str,
 }
 
 /// The apiVersions a plan's objects are served at (for discovery).
@@ -68,22 +72,24 @@ fn api_versions(plan: &Plan) -> BTreeSet<String> {
 /// Reads the server's journal record (an unreadable one is an error) and
 /// performs its due tasks whose time has come (under its lock): a
 /// scale-down of what serves traffic now is dropped, not performed. Returns
-/// the state with the tasks still waiting.
+/// the state with the tasks still waiting, and what failed (those tasks stay
+/// due; the failure never blocks the operation that performed them).
 pub async fn perform_due(
     s: &Session,
     server: &Server,
     journal: &Journal<'_>,
     emit: &dyn Fn(Event),
-) -> Result<State> {
+) -> Result<(State, Vec<String>)> {
     let mut state = journal.state(&server.name).await?;
     state.check_readable(&server.name)?;
     if state.due.is_empty() {
-        return Ok(state);
+        return Ok((state, Vec::new()));
     }
     let (now, mut later) = due::due_now(&state.due, s.cluster.now());
     if now.is_empty() {
-        return Ok(state);
+        return Ok((state, Vec::new()));
     }
+    let mut failures = Vec::new();
     let discovered = discovery::discover(
         &s.cluster,
         &["apps/v1".to_string(), "v1".to_string()].into(),
@@ -102,7 +108,9 @@ pub async fn perform_due(
         discovered: &discovered,
         wait_timeout: Duration::from_secs(60),
         smoke: gates::Settings::default(),
+        analyzer: None,
         emit,
+        jump: Default::default(),
     };
     let mut scratch = Operation::default();
     for t in &now {
@@ -122,15 +130,26 @@ pub async fn perform_due(
             later.push(t.clone());
             continue;
         }
-        engine
-            .act(&mut scratch, &t.action)
-            .await
-            .map_err(|e| Error::Failed(format!("due task `{text}` failed: {}", e.message())))?;
+        // A failing task (its Deployment deleted by hand, the API server
+        // refusing) never blocks the server: it stays due, loudly.
+        if let Err(e) = engine.act(&mut scratch, &t.action).await {
+            failures.push(format!("due task `{text}` failed: {}", e.message()));
+            emit(Event::Warning {
+                message: format!(
+                    "due task `{text}` failed, kept for later (`mcpctl reconcile {}` tries it \
+                     again): {}",
+                    server.name,
+                    e.message()
+                ),
+            });
+            later.push(t.clone());
+            continue;
+        }
         emit(Event::DueTask { text, done: true });
     }
     journal.set_due(&server.name, &later).await?;
     state.due = later;
-    Ok(state)
+    Ok((state, failures))
 }
 
 /// The Deployments an in-flight operation's plan works on.
@@ -196,7 +215,7 @@ async fn locked(
     locks: &Locks,
 ) -> Result<u8> {
     let journal = Journal::new(&s.cluster, s.ns(), &s.fleet.name);
-    let mut state = perform_due(s, server, &journal, emit).await?;
+    let (mut state, _) = perform_due(s, server, &journal, emit).await?;
     let live = observed::read(&s.cluster, s.ns(), &s.fleet.name, server).await?;
 
     let (mut op, undo) = match choose(&live, &state)? {
@@ -248,13 +267,15 @@ async fn locked(
         discovered: &discovered,
         wait_timeout: settings.wait_timeout,
         smoke: settings.smoke.clone(),
+        analyzer: settings.analyzer.as_ref(),
         emit,
+        jump: Default::default(),
     };
     let outcome = if undo {
         signals.exit_on_next();
         let stop = super::execute::Stop::Interrupted(format!(
-            "the {} {} was undone by `mcpctl rollback`",
-            op.kind, op.id
+            "the {} {} was undone by `mcpctl {}`",
+            op.kind, op.id, settings.undo_by
         ));
         let mut o = engine.compensate(&mut op, &plan, stop).await;
         if o.code == exit::INTERRUPTED {
@@ -381,7 +402,13 @@ pub async fn reconcile(
     let result = async {
         let journal = Journal::new(&s.cluster, s.ns(), &s.fleet.name);
         let before = journal.state(&server.name).await?.due.len();
-        let state = perform_due(s, server, &journal, emit).await?;
+        let (state, failures) = perform_due(s, server, &journal, emit).await?;
+        if !failures.is_empty() {
+            return Err(Error::Failed(format!(
+                "{}; the task stays due",
+                failures.join("; ")
+            )));
+        }
         Ok(before - state.due.len())
     }
     .await;

@@ -23,6 +23,13 @@
 
 use serde_json::{Map, Value, json};
 
+pub mod gateway;
+pub mod istio;
+pub mod replicas;
+pub mod router;
+
+pub use router::{Sizing, WeightChange, WeightRouter};
+
 use crate::fleet::Strategy;
 
 /// The field manager of the rollout fields.

@@ -51,9 +51,9 @@ fn check_pipeline(file: &str) {
         .collect();
     assert!(
         mcpctl_lines.len() >= 5,
-        "{file}: expected validate, lint, diff, deploy and rollback: {mcpctl_lines:?}"
+        "{file}: expected validate, lint, diff, deploy, abort and rollback: {mcpctl_lines:?}"
     );
-    for verb in ["validate", "lint", "diff", "deploy", "rollback"] {
+    for verb in ["validate", "lint", "diff", "deploy", "abort", "rollback"] {
         assert!(
             mcpctl_lines
                 .iter()
@@ -67,15 +67,26 @@ fn check_pipeline(file: &str) {
     let fleet = fleet.to_str().unwrap();
     let o = env.run(&["-f", fleet, "apply", "--wait"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    // An earlier deploy, so that the pipeline's rollback has a version to go back to.
+    // An earlier canary deploy, so that the pipeline's rollback has a version to go back to
+    // (one step, against the real Prometheus of this binary; the server has no traffic there).
     let o = env.run(&[
         "-f",
         fleet,
         "deploy",
-        "postgres",
+        "github",
         "--image",
-        "ghcr.io/acme/pg-mcp:0.9.1",
+        "ghcr.io/acme/github-mcp:1.4.3",
         "--no-smoke",
+        "--steps",
+        "100",
+        "--step-duration",
+        "1s",
+        "--analysis-interval",
+        "1s",
+        "--no-data",
+        "pass",
+        "--prometheus-url",
+        test_prometheus::Prometheus::shared().url(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_mcpctl")).parent().unwrap();
@@ -94,8 +105,8 @@ fn check_pipeline(file: &str) {
         let o = env
             .command(&[])
             .env("MCPCTL_FLEET", fleet)
-            .env("SERVER", "postgres")
-            .env("IMAGE", "ghcr.io/acme/pg-mcp:0.9.2")
+            .env("SERVER", "github")
+            .env("IMAGE", "ghcr.io/acme/github-mcp:1.4.4")
             .env("PATH", &path)
             .output_of_shell(&line);
         assert_eq!(o.status.code(), Some(0), "{file}: `{line}`\n{}", out(&o));

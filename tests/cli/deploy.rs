@@ -88,7 +88,7 @@ fn deploy_stuck_in_wait(env: &Env) -> std::process::Child {
     child
 }
 
-fn kill(child: &std::process::Child, sig: &str) {
+pub fn kill(child: &std::process::Child, sig: &str) {
     let st = std::process::Command::new("kill")
         .args([sig, &child.id().to_string()])
         .status()
@@ -946,4 +946,40 @@ fn an_interrupted_rollback_is_finished_and_a_second_one_does_not_flip_back() {
         out(&o)
     );
     assert_eq!(colour(&env), "blue");
+}
+
+#[test]
+fn a_failing_due_task_stays_due_and_blocks_nothing() {
+    let env = Env::start(&[]);
+    blue_green(&env, "");
+    let o = deploy(&env, &["--image", V2, "--scale-down-delay", "0s"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    // Someone deletes the old colour by hand: its due scale-down cannot run.
+    let code = crate::cluster_support::http(
+        &env.srv,
+        "DELETE",
+        &format!("/apis/apps/v1/namespaces/{NS}/deployments/github-blue"),
+        "application/json",
+        "",
+    );
+    assert_eq!(code, 200);
+    let o = env.run(&["reconcile", "github"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("due task `scale deployment github-blue to 0` failed"),
+        "{err}"
+    );
+    assert!(state(&env)["due"].is_string(), "kept: {}", state(&env));
+    // A deploy performs the due tasks first: the failure is a warning and
+    // the deploy goes on (blue is created again with the new image).
+    let o = deploy(&env, &["--image", V1]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("kept for later"),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(colour(&env), "blue");
+    assert_eq!(image(&env.deployment("github-blue").unwrap()), V1);
 }

@@ -111,3 +111,79 @@ fn a_candidate_failing_its_smoke_test_is_never_switched_to() {
         "failed at tools/list: JSON-RPC error -32603: cannot reach the database",
     );
 }
+
+/// A canary `gates` whose `-stable` and `-canary` Services proxy to real MCP
+/// servers, applied and rolled out, with healthy traffic in Prometheus.
+fn canary_env(stable: &McpFixture, canary: &McpFixture) -> Env {
+    use test_prometheus::{Prometheus, Traffic};
+    let base = |fx: &McpFixture| format!("http://127.0.0.1:{}", fx.port());
+    let env = Env::start_with(|b| {
+        b.proxy_service(NS, "gates-stable", 8080, &base(stable))
+            .proxy_service(NS, "gates-canary", 8080, &base(canary))
+    });
+    let prom = Prometheus::shared();
+    env.write_fleet(&format!(
+        "fleet: acme\nnamespace: {NS}\ndefaults:\n  replicas: 2\n  router: istio\n  strategy: canary\n\
+         \x20 prometheus: {{url: \"{}\"}}\n  canary:\n    steps: [100]\n    stepDuration: 1s\n\
+         \x20   analysis: {{interval: 1s, window: 10s, minRequests: 1, noData: pass}}\n\
+         servers:\n  - name: gates\n    image: {V1}\n",
+        prom.url()
+    ));
+    prom.set_traffic(NS, "gates", "canary", Traffic::default());
+    let o = env.run(&["apply", "--wait"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    env
+}
+
+fn canary_weight(env: &Env) -> i64 {
+    env.srv
+        .get(&format!(
+            "/apis/networking.istio.io/v1/namespaces/{NS}/virtualservices/gates"
+        ))
+        .unwrap()["spec"]["http"][0]["route"][1]["weight"]
+        .as_i64()
+        .unwrap()
+}
+
+#[test]
+fn a_canary_is_smoke_tested_and_its_tools_checked_before_any_traffic_moves() {
+    let stable = McpFixture::builder()
+        .era(Era::Legacy)
+        .tools_json(
+            json!([search(json!({})), {"name": "export", "inputSchema": {"type": "object"}}]),
+        )
+        .start_blocking();
+    let canary = McpFixture::builder()
+        .era(Era::Modern)
+        .tools_json(json!([search(json!({}))]))
+        .start_blocking();
+    let env = canary_env(&stable, &canary);
+    let o = env.run(&["deploy", "gates", "--image", V2]);
+    assert_eq!(o.status.code(), Some(3), "{}", out(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("export: tool removed"), "{err}");
+    assert!(!err.contains("set the canary weight to 100%"), "{err}");
+    assert_eq!(canary_weight(&env), 0);
+    assert!(
+        canary.count("tools/list") >= 1,
+        "the canary Service was tested"
+    );
+    assert_eq!(
+        stable.count("tools/list"),
+        1,
+        "the stable Service is the baseline"
+    );
+
+    let o = env.run(&["deploy", "gates", "--image", V2, "--allow-breaking-tools"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(
+        canary_weight(&env),
+        0,
+        "promoted: all traffic on stable again"
+    );
+    let d = env
+        .srv
+        .get(&format!("/apis/apps/v1/namespaces/{NS}/deployments/gates"))
+        .unwrap();
+    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["image"], V2);
+}

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod canary;
 mod certs;
 mod ci_examples;
 mod cluster_apply;
