@@ -10,7 +10,8 @@ use x509_parser::prelude::*;
 pub struct CertInfo {
     pub subject: String,
     pub issuer: String,
-    /// Hex, upper case, without leading zeros (as `openssl x509 -serial`).
+    /// Hex, upper case, whole bytes without leading zero bytes (as
+    /// `openssl x509 -serial` prints it).
     pub serial: String,
     /// DNS (and IP) subject alternative names.
     pub sans: Vec<String>,
@@ -57,7 +58,7 @@ pub fn inspect(der: &[u8]) -> Result<CertInfo, String> {
     Ok(CertInfo {
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
-        serial: format!("{:X}", cert.serial),
+        serial: serial_hex(cert.raw_serial()),
         sans,
         not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),
@@ -67,6 +68,16 @@ pub fn inspect(der: &[u8]) -> Result<CertInfo, String> {
         is_ca: cert.is_ca(),
         spki: spki.raw.to_vec(),
     })
+}
+
+/// A serial as openssl prints it: two hex digits per byte, leading zero
+/// bytes dropped (one kept for zero).
+pub fn serial_hex(raw: &[u8]) -> String {
+    let start = raw
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(raw.len().saturating_sub(1));
+    raw[start..].iter().map(|b| format!("{b:02X}")).collect()
 }
 
 /// Bits of a big-endian modulus (leading zero bytes and bits not counted).
@@ -106,5 +117,17 @@ fn key_kind(spki: &SubjectPublicKeyInfo<'_>) -> (String, u32) {
         }
         _ if spki.algorithm.algorithm.to_id_string() == "1.3.101.112" => ("Ed25519".into(), 256),
         _ => (spki.algorithm.algorithm.to_id_string(), 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_print_whole_bytes_like_openssl() {
+        assert_eq!(serial_hex(&[0x00, 0x0b, 0x77]), "0B77");
+        assert_eq!(serial_hex(&[0x7f, 0x01]), "7F01");
+        assert_eq!(serial_hex(&[0x00]), "00");
     }
 }

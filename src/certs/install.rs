@@ -304,12 +304,13 @@ async fn steps(
     .await
     .map_err(Failure::Before)?;
     step(emit, 3, "roll the Deployments");
-    *prior = roll(
+    roll(
         cluster,
         c,
         &json!(c.leaf.fingerprint),
         settings.timeout,
         emit,
+        prior,
     )
     .await
     .map_err(Failure::After)?;
@@ -453,21 +454,23 @@ async fn write(
 
 /// Sets the fingerprint annotation on the pod template of every Deployment
 /// of the server to `value` (`null` removes it) and waits until they have
-/// rolled out. Returns the annotation they had.
+/// rolled out. `had` gets the annotation they had as soon as it is read, so
+/// that a roll that fails half-way can still be undone.
 async fn roll(
     cluster: &Cluster,
     c: &Change<'_>,
     value: &Value,
     timeout: Duration,
     emit: &dyn Fn(Event),
-) -> Result<Value, String> {
+    had: &mut Value,
+) -> Result<(), String> {
     let path = format!("/apis/apps/v1/namespaces/{}/deployments", c.ns);
     let sel = selector(c.fleet, &c.server.name);
     let deployments = cluster
         .list_unpaged(&path, Some(&sel))
         .await
         .map_err(|e| e.to_string())?;
-    let had = deployments
+    *had = deployments
         .first()
         .map(|d| d["spec"]["template"]["metadata"]["annotations"][secret::FINGERPRINT].clone())
         .unwrap_or(Value::Null);
@@ -482,7 +485,7 @@ async fn roll(
                 c.server.name
             ),
         });
-        return Ok(had);
+        return Ok(());
     }
     let patch =
         json!({"spec": {"template": {"metadata": {"annotations": {secret::FINGERPRINT: value}}}}});
@@ -502,8 +505,7 @@ async fn roll(
     let mut progress = Waiting::new(emit);
     wait::wait_for_deployments(cluster, &path, Some(&sel), &names, timeout, &mut progress)
         .await
-        .map_err(|e| e.to_string())?;
-    Ok(had)
+        .map_err(|e| e.to_string())
 }
 
 /// Puts the Secret's previous contents back and rolls the pods back to the
@@ -549,11 +551,15 @@ async fn restore(
         }
     }
     emit(Event::Undone {
-        text: format!("Secret {secret_name} holds the previous certificate again"),
+        text: match &c.old {
+            Some(_) => format!("Secret {secret_name} holds the previous certificate again"),
+            None => {
+                format!("Secret {secret_name} did not exist before: it keeps the new certificate")
+            }
+        },
     });
-    roll(cluster, c, prior, settings.timeout, emit)
+    roll(cluster, c, prior, settings.timeout, emit, &mut Value::Null)
         .await
-        .map(|_| ())
         .map_err(|e| {
             format!(
                 "Secret {ns}/{secret_name} holds the previous certificate again, but the Deployments \

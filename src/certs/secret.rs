@@ -4,7 +4,10 @@
 //! the backups a rotation leaves (labelled copies, never ConfigMaps).
 
 use base64::Engine;
+use rustls::pki_types::CertificateDer;
 use serde_json::{Value, json};
+
+use super::inspect::CertInfo;
 
 /// Label on every Secret mcpctl writes.
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
@@ -60,6 +63,13 @@ pub fn manager(secret: &Value) -> Manager {
 pub fn data(secret: &Value, key: &str) -> Option<Vec<u8>> {
     let b64 = secret["data"][key].as_str()?;
     base64::engine::general_purpose::STANDARD.decode(b64).ok()
+}
+
+/// The certificate chain in a Secret's `tls.crt` and its leaf, when readable.
+pub fn chain(secret: &Value) -> Option<(Vec<CertificateDer<'static>>, CertInfo)> {
+    let chain = super::pem::certs(&data(secret, "tls.crt")?).ok()?;
+    let leaf = super::inspect::inspect(chain[0].as_ref()).ok()?;
+    Some((chain, leaf))
 }
 
 fn b64(bytes: &[u8]) -> String {

@@ -1069,6 +1069,7 @@ fn a_roll_that_never_finishes_even_on_restore_exits_7_and_says_what_the_secret_h
     let o = env.run(&["certs", "rotate", "github"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let before = secret(&env, "github-tls").unwrap();
+    let fp = fingerprint_annotation(&env, "github");
     env.srv
         .set_deployment_behaviour(NS, "github", test_apiserver::Behaviour::NeverReady);
     let o = env.run(&["certs", "rotate", "github", "--timeout", "2s"]);
@@ -1081,6 +1082,11 @@ fn a_roll_that_never_finishes_even_on_restore_exits_7_and_says_what_the_secret_h
         out(&o)
     );
     assert_eq!(secret(&env, "github-tls").unwrap()["data"], before["data"]);
+    assert_eq!(
+        fingerprint_annotation(&env, "github"),
+        fp,
+        "the pods were sent back to the template they had"
+    );
     // The change stays in flight: a deploy refuses, naming the certs commands.
     let state = env.github_state();
     let inflight: Value =

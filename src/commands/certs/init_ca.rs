@@ -65,9 +65,8 @@ pub async fn run(s: &Session, args: &InitCaArgs, printer: &Printer) -> Result<u8
     if let Some(old) = &existing
         && !args.force
     {
-        let what = secret::data(old, "tls.crt")
-            .and_then(|p| crate::certs::pem::certs(&p).ok())
-            .and_then(|c| inspect::inspect(c[0].as_ref()).ok())
+        let what = secret::chain(old)
+            .map(|(_, c)| c)
             .map(|c| {
                 format!(
                     "{} (serial {}, valid until {})",

@@ -9,7 +9,6 @@ use crate::certs::fleet;
 use crate::certs::install::{self, Change};
 use crate::certs::secret::{self, Manager};
 use crate::certs::validate::{self, Pair};
-use crate::certs::{inspect, pem};
 use crate::cli::CertsRollbackArgs;
 use crate::cluster::session::Session;
 use crate::error::{Error, Result};
@@ -63,9 +62,8 @@ pub async fn run(s: &Session, args: &CertsRollbackArgs, printer: &Printer) -> Re
     }
     let old_leaf = current
         .as_ref()
-        .and_then(|c| secret::data(c, "tls.crt"))
-        .and_then(|p| pem::certs(&p).ok())
-        .and_then(|c| inspect::inspect(c[0].as_ref()).ok());
+        .and_then(secret::chain)
+        .map(|(_, leaf)| leaf);
     let change = Change {
         server,
         ns,

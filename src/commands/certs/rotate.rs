@@ -122,11 +122,7 @@ fn prepare<'a>(
             )));
         }
     }
-    let old_leaf = old
-        .as_ref()
-        .and_then(|o| secret::data(o, "tls.crt"))
-        .and_then(|p| pem::certs(&p).ok())
-        .and_then(|c| crate::certs::inspect::inspect(c[0].as_ref()).ok());
+    let old_leaf = old.as_ref().and_then(secret::chain).map(|(_, leaf)| leaf);
     let (cert_pem, key_pem) = match &sh.files {
         Some((c, k)) => (c.clone(), k.clone()),
         None => {
@@ -180,16 +176,9 @@ fn read(path: &std::path::Path, what: &str) -> Result<Vec<u8>> {
 
 /// Whether the certificate in `secret` verifies against `ca` alone.
 pub fn issued_by(secret: &Value, ca: &[CertificateDer<'static>]) -> bool {
-    let Some(crt) = secret::data(secret, "tls.crt") else {
-        return false;
-    };
-    let Ok(chain) = pem::certs(&crt) else {
-        return false;
-    };
-    let Ok(leaf) = crate::certs::inspect::inspect(chain[0].as_ref()) else {
-        return false;
-    };
-    validate::chain_verifies(&chain, &leaf, ca, leaf.not_before).is_ok()
+    secret::chain(secret).is_some_and(|(chain, leaf)| {
+        validate::chain_verifies(&chain, &leaf, ca, leaf.not_before).is_ok()
+    })
 }
 
 pub async fn run(s: &Session, args: &RotateArgs, printer: &Printer) -> Result<u8> {
