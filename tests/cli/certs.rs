@@ -806,6 +806,49 @@ fn rotate_all_goes_on_past_a_failure_leaves_cert_manager_alone_and_exits_by_the_
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(rows[0]["outcome"], "skipped");
+    // ... and rotates what expires within it.
+    let o = env.run(&[
+        "certs",
+        "rotate",
+        "alpha",
+        "--if-expiring-within",
+        "100d",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rows[0]["outcome"], "succeeded");
+}
+
+#[test]
+fn a_server_locked_by_another_operation_is_not_touched_and_exits_5() {
+    let (env, _ca) = applied(&["github"]);
+    let o = env.run(&["certs", "rotate", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let before = secret(&env, "github-tls").unwrap();
+    let now = jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+        .to_string();
+    env.srv.put_object(
+        json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": "mcpctl-lock-github", "namespace": NS,
+            "labels": {"mcpctl.io/record": "lock", "mcpctl.io/fleet": "acme"}},
+        "spec": {"holderIdentity": "ci:deploy/42", "leaseDurationSeconds": 3600,
+            "acquireTime": now, "renewTime": now}}),
+    );
+    let o = env.run(&["certs", "rotate", "github"]);
+    assert_eq!(o.status.code(), Some(5), "{}", out(&o));
+    assert!(
+        out(&o).contains("ci:deploy/42"),
+        "names the holder: {}",
+        out(&o)
+    );
+    assert_eq!(secret(&env, "github-tls").unwrap()["data"], before["data"]);
+    assert!(
+        backups(&env, "github-tls").is_empty(),
+        "nothing backed up either"
+    );
 }
 
 #[test]
