@@ -821,6 +821,17 @@ fn rotate_all_goes_on_past_a_failure_leaves_cert_manager_alone_and_exits_by_the_
     assert_eq!(rows[0]["outcome"], "succeeded");
 }
 
+/// The lock of server `github` as `holder` left it, renewed at `renewed`.
+fn put_lock(env: &Env, holder: &str, renewed: &str, seconds: u32) {
+    env.srv.put_object(
+        json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": "mcpctl-lock-github", "namespace": NS,
+            "labels": {"mcpctl.io/record": "lock", "mcpctl.io/fleet": "acme"}},
+        "spec": {"holderIdentity": holder, "leaseDurationSeconds": seconds,
+            "acquireTime": renewed, "renewTime": renewed}}),
+    );
+}
+
 #[test]
 fn a_server_locked_by_another_operation_is_not_touched_and_exits_5() {
     let (env, _ca) = applied(&["github"]);
@@ -830,13 +841,7 @@ fn a_server_locked_by_another_operation_is_not_touched_and_exits_5() {
     let now = jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%S.000000Z")
         .to_string();
-    env.srv.put_object(
-        json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-        "metadata": {"name": "mcpctl-lock-github", "namespace": NS,
-            "labels": {"mcpctl.io/record": "lock", "mcpctl.io/fleet": "acme"}},
-        "spec": {"holderIdentity": "ci:deploy/42", "leaseDurationSeconds": 3600,
-            "acquireTime": now, "renewTime": now}}),
-    );
+    put_lock(&env, "ci:deploy/42", &now, 3600);
     let o = env.run(&["certs", "rotate", "github"]);
     assert_eq!(o.status.code(), Some(5), "{}", out(&o));
     assert!(
@@ -904,11 +909,7 @@ fn rbac_for_certs_allows_every_request_and_no_more() {
     env.srv.clear_requests();
     init_ca(&env);
     // An expired lock of a dead job, taken over by the first rotation.
-    env.srv.put_object(json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-        "metadata": {"name": "mcpctl-lock-github", "namespace": NS,
-            "labels": {"mcpctl.io/record": "lock", "mcpctl.io/fleet": "acme"}},
-        "spec": {"holderIdentity": "ci:dead/1", "leaseDurationSeconds": 30,
-            "acquireTime": "2026-01-01T00:00:00.000000Z", "renewTime": "2026-01-01T00:00:00.000000Z"}}));
+    put_lock(&env, "ci:dead/1", "2026-01-01T00:00:00.000000Z", 30);
     // Enough rotations to prune backups (3 kept) and revisions (10 kept).
     for _ in 0..11 {
         let o = env.run(&["certs", "rotate", "github"]);
