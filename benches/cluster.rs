@@ -491,6 +491,11 @@ fn seed(env: &Env, fleet: &str, n: usize) {
 fn check_status(o: &Output, n: usize) {
     let v: Value = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("mcpctl status -o json: not JSON ({e}):\n{}", show(o)));
+    assert_eq!(
+        v["schemaVersion"], 1,
+        "mcpctl status -o json: no schemaVersion"
+    );
+    let v = &v["servers"];
     let rows = v.as_array().map_or(0, Vec::len);
     assert_eq!(
         rows, n,

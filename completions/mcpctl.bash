@@ -28,6 +28,9 @@ _mcpctl() {
             mcpctl,completions)
                 cmd="mcpctl__subcmd__completions"
                 ;;
+            mcpctl,delete)
+                cmd="mcpctl__subcmd__delete"
+                ;;
             mcpctl,deploy)
                 cmd="mcpctl__subcmd__deploy"
                 ;;
@@ -63,6 +66,9 @@ _mcpctl() {
                 ;;
             mcpctl,rollback)
                 cmd="mcpctl__subcmd__rollback"
+                ;;
+            mcpctl,schema)
+                cmd="mcpctl__subcmd__schema"
                 ;;
             mcpctl,smoke)
                 cmd="mcpctl__subcmd__smoke"
@@ -124,6 +130,9 @@ _mcpctl() {
             mcpctl__subcmd__help,completions)
                 cmd="mcpctl__subcmd__help__subcmd__completions"
                 ;;
+            mcpctl__subcmd__help,delete)
+                cmd="mcpctl__subcmd__help__subcmd__delete"
+                ;;
             mcpctl__subcmd__help,deploy)
                 cmd="mcpctl__subcmd__help__subcmd__deploy"
                 ;;
@@ -160,6 +169,9 @@ _mcpctl() {
             mcpctl__subcmd__help,rollback)
                 cmd="mcpctl__subcmd__help__subcmd__rollback"
                 ;;
+            mcpctl__subcmd__help,schema)
+                cmd="mcpctl__subcmd__help__subcmd__schema"
+                ;;
             mcpctl__subcmd__help,smoke)
                 cmd="mcpctl__subcmd__help__subcmd__smoke"
                 ;;
@@ -194,7 +206,7 @@ _mcpctl() {
 
     case "${cmd}" in
         mcpctl)
-            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help"
+            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version init validate lint render completions diff apply delete status history deploy promote abort rollback reconcile rbac version man smoke schema certs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -298,7 +310,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__apply)
-            opts="-n -f -o -v -q -h -V --templates --dry-run --wait --timeout --force-conflicts --force-unlock --force --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
+            opts="-n -f -o -v -q -h -V --templates --dry-run --wait --timeout --force-conflicts --force-unlock --force --prune --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -895,6 +907,56 @@ _mcpctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcpctl__subcmd__delete)
+            opts="-y -n -f -o -v -q -h -V --all --purge --yes --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fleet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcpctl__subcmd__deploy)
             opts="-n -f -o -v -q -h -V --image --strategy --allow-breaking-tools --scale-down-delay --keep-failed --resume --force --dry-run --timeout --no-smoke --smoke-url --header --smoke-timeout --templates --force-unlock --steps --step-duration --analysis-interval --max-error-rate --min-requests --no-data --failure-limit --prometheus-url --prometheus-token --prometheus-token-env --prometheus-token-secret --prometheus-user --prometheus-password-env --prometheus-ca --prometheus-timeout --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1038,7 +1100,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__diff)
-            opts="-n -f -o -v -q -h -V --templates --force-conflicts --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
+            opts="-n -f -o -v -q -h -V --templates --force-conflicts --prune --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1092,7 +1154,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__help)
-            opts="init validate lint render completions diff apply status history deploy promote abort rollback reconcile rbac version man smoke certs help"
+            opts="init validate lint render completions diff apply delete status history deploy promote abort rollback reconcile rbac version man smoke schema certs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1218,6 +1280,20 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpctl__subcmd__help__subcmd__delete)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1386,6 +1462,20 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__help__subcmd__rollback)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpctl__subcmd__help__subcmd__schema)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1922,6 +2012,56 @@ _mcpctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fleet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --events)
+                    COMPREPLY=($(compgen -W "human ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpctl__subcmd__schema)
+            opts="-n -f -o -v -q -h -V --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -43,6 +43,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand completions 'Print shell completions'
             cand diff 'Show what `apply` would change (server-side dry run); exit 1 when it differs'
             cand apply 'Server-side apply the rendered objects to the cluster'
+            cand delete 'Remove servers'' objects from the cluster, like `helm uninstall` (history kept unless --purge)'
             cand status 'Fleet status: version, traffic, replicas, last rollout, certificates'
             cand history 'Recorded revisions of a server'
             cand deploy 'Deploy a new image with the server''s strategy (canary, blue-green, rolling), gated by the MCP smoke test and, for a canary, by Prometheus'
@@ -54,6 +55,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand version 'Print the version, git commit and build date (`-o json` too)'
             cand man 'Print the manual page (roff; `mcpctl man | man -l -`)'
             cand smoke 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
+            cand schema 'Print the JSON Schema of the fleet file, for editors (`mcpctl schema > mcpctl.schema.json`)'
             cand certs 'Certificates: status, the fleet CA, verified rotation with automatic restore, rollback'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -176,6 +178,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand --output 'Output format for data on stdout'
             cand --events 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines'
             cand --force-conflicts 'Diff as if fields owned by other field managers were taken'
+            cand --prune 'Also show, as deletions, what `apply --prune` would delete'
             cand -v 'More logging on stderr (repeat for more)'
             cand --verbose 'More logging on stderr (repeat for more)'
             cand -q 'Only errors on stderr'
@@ -203,6 +206,32 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand --force-conflicts 'Take fields owned by other field managers instead of failing on the conflict'
             cand --force-unlock 'Break a lock held by another operation (dangerous: both may then change the server)'
             cand --force 'Go on although the journal records another operation interrupted on a server (it is forgotten; `mcpctl deploy --resume` or `mcpctl rollback` would finish it)'
+            cand --prune 'Delete the objects of the fleet''s ApplySet that the fleet file no longer renders (a removed server, a dropped VirtualService or HorizontalPodAutoscaler)'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;delete'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --events 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines'
+            cand --all 'Every server of the fleet''s ApplySet'
+            cand --purge 'Also delete the servers'' recorded history (revisions and state)'
+            cand -y 'Do not ask for confirmation (required when stdin is not a terminal)'
+            cand --yes 'Do not ask for confirmation (required when stdin is not a terminal)'
+            cand --force-unlock 'Break a lock held by another operation (dangerous: both may then change the server)'
             cand -v 'More logging on stderr (repeat for more)'
             cand --verbose 'More logging on stderr (repeat for more)'
             cand -q 'Only errors on stderr'
@@ -486,6 +515,26 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcpctl;schema'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --events 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mcpctl;certs'= {
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
             cand --context 'Kubeconfig context to use (default: the current context)'
@@ -668,6 +717,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand completions 'Print shell completions'
             cand diff 'Show what `apply` would change (server-side dry run); exit 1 when it differs'
             cand apply 'Server-side apply the rendered objects to the cluster'
+            cand delete 'Remove servers'' objects from the cluster, like `helm uninstall` (history kept unless --purge)'
             cand status 'Fleet status: version, traffic, replicas, last rollout, certificates'
             cand history 'Recorded revisions of a server'
             cand deploy 'Deploy a new image with the server''s strategy (canary, blue-green, rolling), gated by the MCP smoke test and, for a canary, by Prometheus'
@@ -679,6 +729,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand version 'Print the version, git commit and build date (`-o json` too)'
             cand man 'Print the manual page (roff; `mcpctl man | man -l -`)'
             cand smoke 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
+            cand schema 'Print the JSON Schema of the fleet file, for editors (`mcpctl schema > mcpctl.schema.json`)'
             cand certs 'Certificates: status, the fleet CA, verified rotation with automatic restore, rollback'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -695,6 +746,8 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
         &'mcpctl;help;diff'= {
         }
         &'mcpctl;help;apply'= {
+        }
+        &'mcpctl;help;delete'= {
         }
         &'mcpctl;help;status'= {
         }
@@ -717,6 +770,8 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
         &'mcpctl;help;man'= {
         }
         &'mcpctl;help;smoke'= {
+        }
+        &'mcpctl;help;schema'= {
         }
         &'mcpctl;help;certs'= {
             cand status 'Each server''s certificate: validity, key, chain, names, who manages it (exit 1 when any is bad, 8 when any only expires within --warn-days)'

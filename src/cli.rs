@@ -22,6 +22,12 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The whole command definition: the derived one, with the examples that end
+/// each subcommand's help. Parsing, the manual page and completions use it.
+pub fn command() -> clap::Command {
+    crate::help_examples::add(<Cli as clap::CommandFactory>::command())
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
@@ -92,6 +98,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Server-side apply the rendered objects to the cluster
     Apply(ApplyArgs),
+    /// Remove servers' objects from the cluster, like `helm uninstall` (history kept unless --purge)
+    Delete(DeleteArgs),
     /// Fleet status: version, traffic, replicas, last rollout, certificates
     Status(StatusArgs),
     /// Recorded revisions of a server
@@ -114,6 +122,8 @@ pub enum Command {
     Man,
     /// Protocol-level MCP smoke test (exit 3 when it fails or tools break)
     Smoke(SmokeArgs),
+    /// Print the JSON Schema of the fleet file, for editors (`mcpctl schema > mcpctl.schema.json`)
+    Schema,
     /// Certificates: status, the fleet CA, verified rotation with automatic restore, rollback
     Certs(CertsArgs),
 }
@@ -372,6 +382,33 @@ pub struct ApplyArgs {
     /// (it is forgotten; `mcpctl deploy --resume` or `mcpctl rollback` would finish it)
     #[arg(long)]
     pub force: bool,
+    /// Delete the objects of the fleet's ApplySet that the fleet file no longer renders
+    /// (a removed server, a dropped VirtualService or HorizontalPodAutoscaler)
+    #[arg(long)]
+    pub prune: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DeleteArgs {
+    /// Servers to remove (a server no longer in the fleet file too)
+    #[arg(
+        value_name = "SERVER",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub servers: Vec<String>,
+    /// Every server of the fleet's ApplySet
+    #[arg(long)]
+    pub all: bool,
+    /// Also delete the servers' recorded history (revisions and state)
+    #[arg(long)]
+    pub purge: bool,
+    /// Do not ask for confirmation (required when stdin is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Break a lock held by another operation (dangerous: both may then change the server)
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -385,6 +422,9 @@ pub struct DiffArgs {
     /// Diff as if fields owned by other field managers were taken
     #[arg(long)]
     pub force_conflicts: bool,
+    /// Also show, as deletions, what `apply --prune` would delete
+    #[arg(long)]
+    pub prune: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -3,6 +3,7 @@
 //! Data flows one way: fleet file → model → rendered objects → plan →
 //! executor → cluster. `main.rs` only calls [`main_entry`].
 
+pub mod applyset;
 pub mod certs;
 pub mod cli;
 pub mod cluster;
@@ -10,6 +11,7 @@ pub mod commands;
 pub mod error;
 pub mod fleet;
 pub mod gate;
+pub mod help_examples;
 pub mod lint;
 pub mod output;
 pub mod rbac;
@@ -19,11 +21,14 @@ pub mod traffic;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 /// Parses arguments, runs the command, prints errors and maps them to exit codes.
 pub fn main_entry() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    let parsed = cli::command()
+        .try_get_matches()
+        .and_then(|m| cli::Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {

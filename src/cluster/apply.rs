@@ -82,6 +82,9 @@ pub enum Change {
     Created,
     Configured,
     Unchanged,
+    /// A member of the fleet's ApplySet the fleet no longer renders, deleted
+    /// by `apply --prune`.
+    Pruned,
 }
 
 impl Change {
@@ -90,6 +93,7 @@ impl Change {
             Change::Created => "created",
             Change::Configured => "configured",
             Change::Unchanged => "unchanged",
+            Change::Pruned => "pruned",
         }
     }
 }

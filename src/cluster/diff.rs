@@ -81,6 +81,19 @@ pub fn object_diff(name: &str, live: Option<&Value>, intended: &Value) -> Option
     Some(text)
 }
 
+/// The unified diff of a live object that would be deleted (pruned): every
+/// line removed.
+pub fn deletion_diff(name: &str, live: &Value) -> String {
+    let live = strip_server_fields(live);
+    let (live, _) = mask_secrets(Some(&live), &live);
+    let a = live.as_ref().map(|v| yaml(&sorted(v))).unwrap_or_default();
+    similar::TextDiff::from_lines(a.as_str(), "")
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("live/{name}"), &format!("intended/{name}"))
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +119,24 @@ mod tests {
         );
         assert!(d.contains("-  replicas: 2\n"), "{d}");
         assert!(d.contains("+  replicas: 3\n"), "{d}");
+    }
+
+    #[test]
+    fn pruned_object_is_all_deletions_with_secrets_masked() {
+        let live = json!({"kind": "Secret", "metadata": {"name": "s", "uid": "u"},
+            "data": {"token": "c2VjcmV0"}});
+        let d = deletion_diff("secret/s", &live);
+        assert!(
+            d.starts_with("--- live/secret/s\n+++ intended/secret/s\n"),
+            "{d}"
+        );
+        assert!(d.contains("-kind: Secret"), "{d}");
+        assert!(!d.contains("c2VjcmV0") && !d.contains("uid"), "{d}");
+        assert!(
+            !d.lines()
+                .any(|l| l.starts_with('+') && !l.starts_with("+++")),
+            "{d}"
+        );
     }
 
     #[test]

@@ -127,6 +127,15 @@ impl Discovered {
             .get(&(api_version.to_string(), kind.to_string()))
     }
 
+    /// Where a group-kind is served, in any version (an ApplySet records
+    /// group-kinds, not versions; every served version lists and deletes the
+    /// same objects).
+    pub fn resolve_group_kind(&self, group: &str, kind: &str) -> Option<&Resource> {
+        self.by_gvk
+            .values()
+            .find(|r| r.group == group && r.kind == kind)
+    }
+
     /// Resolves every (apiVersion, kind), or fails naming each missing one,
     /// the CRD that would serve it and how to install it.
     pub fn require<'a>(

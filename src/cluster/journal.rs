@@ -647,6 +647,30 @@ impl<'a> Journal<'a> {
         )))
     }
 
+    /// Deletes every record of a server (its revisions and its state): what
+    /// `delete --purge` forgets. Returns how many were deleted.
+    pub async fn purge(&self, server: &str) -> Result<usize> {
+        let sel = format!(
+            "mcpctl.io/record in (revision,state),mcpctl.io/fleet={},app.kubernetes.io/name={server}",
+            self.fleet
+        );
+        let items = self.cluster.list(&cm_path(&self.ns), Some(&sel)).await?;
+        let mut n = 0;
+        for cm in items {
+            let Some(name) = cm["metadata"]["name"].as_str() else {
+                continue;
+            };
+            let req = Req::new(Method::DELETE, record_path(&self.ns, name));
+            let resp = self.cluster.send(&req).await?;
+            if resp.ok() {
+                n += 1;
+            } else if resp.status != 404 {
+                return Err(self.cluster.api_error(&req, &resp));
+            }
+        }
+        Ok(n)
+    }
+
     /// State records of the whole fleet, by server (one LIST).
     pub async fn states(&self) -> Result<BTreeMap<String, State>> {
         let sel = format!("mcpctl.io/record=state,mcpctl.io/fleet={}", self.fleet);

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod journal;
 pub mod lock;
 pub mod observe;
+pub mod prune;
 pub mod retry;
 pub mod session;
 pub mod status;

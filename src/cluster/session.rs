@@ -124,25 +124,9 @@ pub async fn prepare_with(
     )?;
     let targets = apply::targets(&objects, &discovered, s.ns())?;
 
-    // Live objects, 8 requests at a time.
-    use futures::StreamExt;
     let cluster = &s.cluster;
     let ns_exists = apply::namespace_exists(cluster, s.ns()).await?;
-    let fetched: Vec<Result<(String, Option<Value>)>> =
-        futures::stream::iter(targets.iter().map(|t| async move {
-            if !ns_exists && t.ns.is_some() {
-                return Ok((t.path(), None));
-            }
-            Ok((t.path(), apply::get_live(cluster, t).await?))
-        }))
-        .buffered(8)
-        .collect()
-        .await;
-    let mut live = BTreeMap::new();
-    for f in fetched {
-        let (p, v) = f?;
-        live.insert(p, v);
-    }
+    let mut live = read_live(cluster, &targets, ns_exists).await?;
 
     // Rollout state of blue-green and canary servers (and of rolling ones
     // once deployed), from what is live and what the journal recorded.
@@ -200,6 +184,84 @@ pub async fn prepare_with(
         warnings,
         states,
     })
+}
+
+/// Labels of mcpctl's own records (journal, ApplySet parent, locks): left out
+/// of the lists of live objects, since a fleet's revision records alone can
+/// weigh more than all its objects.
+const NOT_RECORDS: &str = "!mcpctl.io/record";
+
+/// The live state of every target, by path (`None`: it does not exist): one
+/// LIST per kind and namespace, in pages of 500 like kubectl, so that the
+/// requests grow with the kinds rendered, not with the objects; a target the
+/// lists do not hold is read on its own (8 at a time), so that an object
+/// that exists but was not listed is never taken for a new one.
+async fn read_live(
+    cluster: &Cluster,
+    targets: &[Target],
+    ns_exists: bool,
+) -> Result<BTreeMap<String, Option<Value>>> {
+    use futures::StreamExt;
+    let mut live = BTreeMap::new();
+    let mut collections: BTreeMap<String, &Target> = BTreeMap::new();
+    for t in targets {
+        if !ns_exists && t.ns.is_some() {
+            live.insert(t.path(), None);
+            continue;
+        }
+        collections
+            .entry(t.res.collection_path(t.ns.as_deref()))
+            .or_insert(t);
+    }
+    let listed: Vec<Result<Vec<Value>>> =
+        futures::stream::iter(collections.iter().map(|(path, t)| async move {
+            let items = cluster.list(path, Some(NOT_RECORDS)).await?;
+            // List items of built-in kinds carry no kind (transcript 43).
+            Ok(items
+                .into_iter()
+                .map(|mut o| {
+                    o["kind"] = Value::String(t.res.kind.clone());
+                    o["apiVersion"] = Value::String(t.res.api_version());
+                    o
+                })
+                .collect())
+        }))
+        .buffered(8)
+        .collect()
+        .await;
+    let mut by_path: BTreeMap<String, Value> = BTreeMap::new();
+    for (items, t) in listed.into_iter().zip(collections.values()) {
+        for o in items? {
+            let name = o["metadata"]["name"].as_str().unwrap_or("").to_string();
+            let ns = o["metadata"]["namespace"].as_str().map(str::to_string);
+            by_path.insert(t.res.object_path(ns.as_deref(), &name), o);
+        }
+    }
+    let mut missing: Vec<&Target> = Vec::new();
+    for t in targets {
+        if live.contains_key(&t.path()) {
+            continue;
+        }
+        match by_path.get(&t.path()) {
+            Some(o) => {
+                live.insert(t.path(), Some(o.clone()));
+            }
+            None => missing.push(t),
+        }
+    }
+    let fetched: Vec<Result<(String, Option<Value>)>> = futures::stream::iter(
+        missing
+            .into_iter()
+            .map(|t| async move { Ok((t.path(), apply::get_live(cluster, t).await?)) }),
+    )
+    .buffered(8)
+    .collect()
+    .await;
+    for f in fetched {
+        let (p, v) = f?;
+        live.insert(p, v);
+    }
+    Ok(live)
 }
 
 /// Splits the rollout fields of blue-green and canary servers' objects off

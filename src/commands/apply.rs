@@ -7,16 +7,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::applyset;
 use crate::cli::{ApplyArgs, GlobalArgs, OutputFormat};
 use crate::cluster::apply::{self, Change, Planned};
 use crate::cluster::journal::{Journal, Revision};
 use crate::cluster::lock::{self, Locks};
+use crate::cluster::prune::{self, Pruning};
 use crate::cluster::session::{self, Session};
 use crate::cluster::wait;
 use crate::cluster::{identity, observe, runtime};
 use crate::error::{Error, Result, exit};
-use crate::output::Printer;
-use crate::output::Progress;
+use crate::output::apply::Applied;
+use crate::output::{self, Printer, Progress};
 use crate::rollout::record;
 
 #[derive(Debug, Serialize)]
@@ -34,14 +36,24 @@ pub fn run(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> Result<u
     runtime()?.block_on(run_async(global, args, printer))
 }
 
+/// What `-o json|yaml` prints.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Document<'a> {
+    /// The namespace apply created, if it did.
+    namespace_created: Option<&'a str>,
+    objects: &'a [ObjectResult],
+}
+
 fn report(
     printer: &Printer,
     planned: &[Planned],
+    pruned: &[Value],
     dry: bool,
     ns_created: Option<&str>,
 ) -> Result<()> {
     let suffix = if dry { " (server dry run)" } else { "" };
-    let results: Vec<ObjectResult> = planned
+    let mut results: Vec<ObjectResult> = planned
         .iter()
         .filter(|p| p.target.manager == apply::FIELD_MANAGER || p.change != Change::Unchanged)
         .map(|p| ObjectResult {
@@ -53,28 +65,43 @@ fn report(
             dry_run: dry,
         })
         .collect();
+    results.extend(pruned.iter().map(|o| ObjectResult {
+        server: applyset::server_of(o).unwrap_or("").to_string(),
+        kind: o["kind"].as_str().unwrap_or("").to_string(),
+        name: o["metadata"]["name"].as_str().unwrap_or("").to_string(),
+        namespace: o["metadata"]["namespace"].as_str().map(str::to_string),
+        change: Change::Pruned,
+        dry_run: dry,
+    }));
     match printer.format {
         OutputFormat::Table => {
             let mut out = String::new();
             if let Some(ns) = ns_created {
                 out.push_str(&format!("namespace/{ns} created{suffix}\n"));
             }
-            for p in planned {
-                // The rollout fields of an object show only when they change.
-                let rollout = p.target.manager != apply::FIELD_MANAGER;
-                if rollout && p.change == Change::Unchanged {
-                    continue;
-                }
-                out.push_str(&format!(
-                    "{} {}{}{suffix}\n",
-                    p.target.display(),
-                    p.change.as_str(),
-                    if rollout { " (rollout fields)" } else { "" }
-                ));
+            let applied: Vec<Applied> = planned
+                .iter()
+                .map(|p| Applied {
+                    server: p.target.server().to_string(),
+                    object: p.target.display(),
+                    change: p.change,
+                    rollout: p.target.manager != apply::FIELD_MANAGER,
+                })
+                .collect();
+            if printer.verbose > 0 {
+                out.push_str(&output::apply::object_lines(&applied, suffix));
+            }
+            out.push_str(&output::apply::server_lines(&applied, suffix));
+            // Deletions are few and never routine: each is named.
+            for o in pruned {
+                out.push_str(&format!("{} pruned{suffix}\n", prune::display(o)));
             }
             printer.data(&out);
         }
-        _ => printer.data(&printer.structured(&results)?),
+        _ => printer.data(&printer.document(&Document {
+            namespace_created: ns_created,
+            objects: &results,
+        })?),
     }
     Ok(())
 }
@@ -108,6 +135,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         .resolve("apps/v1", "Deployment")
         .map(|r| r.collection_path(Some(&ns)))
         .unwrap_or_else(|| format!("/apis/apps/v1/namespaces/{ns}/deployments"));
+    let pruning = prune::find_prepared(&s, &prepared, &args.servers).await?;
     let planned = apply::plan(
         &s.cluster,
         prepared.targets,
@@ -116,8 +144,21 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         dry && !ns_exists,
     )
     .await?;
+    if !args.prune {
+        note_prunable(printer, &pruning);
+    }
     if dry {
-        report(printer, &planned, true, ns_created)?;
+        let mut pruned = Vec::new();
+        if args.prune {
+            for o in &pruning.candidates {
+                if prune::delete_member(&s.cluster, &prepared.discovered, o, true).await?
+                    == prune::Deleted::Deleted
+                {
+                    pruned.push(o.clone());
+                }
+            }
+        }
+        report(printer, &planned, &pruned, true, ns_created)?;
         return Ok(exit::OK);
     }
 
@@ -128,9 +169,23 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
     } else {
         BTreeSet::new()
     };
+    // Servers whose objects are pruned: those still in the fleet change (and
+    // are recorded as applied); removed ones are locked and recorded as
+    // uninstalled.
+    let removed = if args.prune {
+        pruning.removed_servers(&s.fleet)
+    } else {
+        BTreeSet::new()
+    };
+    let pruned_servers: BTreeSet<String> = if args.prune {
+        pruning.servers().difference(&removed).cloned().collect()
+    } else {
+        BTreeSet::new()
+    };
     let changed: BTreeSet<String> = changed_servers(&planned)
         .union(&unfinished)
         .cloned()
+        .chain(pruned_servers.iter().cloned())
         .collect();
     let deployments: BTreeSet<String> = planned
         .iter()
@@ -139,9 +194,14 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         .collect();
     let selector = format!("app.kubernetes.io/part-of={}", s.fleet.name);
 
-    if changed.is_empty() {
-        // Nothing to change: no lock, no journal, no write.
-        report(printer, &planned, false, ns_created)?;
+    if changed.is_empty() && removed.is_empty() {
+        // Nothing to change: no lock, no journal, no write (but the set's
+        // parent, when it does not record the fleet's objects yet).
+        if pruning.parent_behind() {
+            let intended = pruning.intended.clone();
+            prune::update_parent(&s.cluster, &s.fleet.name, &ns, |r| r.union(&intended)).await?;
+        }
+        report(printer, &planned, &[], false, ns_created)?;
         if args.wait {
             let mut progress = Progress::new(printer.quiet);
             wait::wait_for_deployments(
@@ -161,7 +221,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
     // From before the lock is taken until it is released, a signal releases
     // the lock before exiting (a second one exits at once).
     let mut signals = session::Signals::listen()?;
-    let servers: Vec<String> = changed.iter().cloned().collect();
+    let servers: Vec<String> = changed.union(&removed).cloned().collect();
     let mut locks = Locks::acquire(
         &s.cluster,
         &ns,
@@ -172,11 +232,15 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
     )
     .await?;
     let replanned = tokio::select! {
-        r = replan_under_lock(&s, args, &prepared.discovered, planned, &unfinished, &mut locks, &me) => r,
+        r = async {
+            // A removed server's interrupted operation is refused like any other's.
+            check_removed_inflight(&s, &removed).await?;
+            replan_under_lock(&s, args, &prepared.discovered, planned, &unfinished, &mut locks, &me).await
+        } => r,
         sig = signals.recv() => Err(interrupted_error(sig)),
     };
     let (planned, changed) = match replanned {
-        Ok(p) => p,
+        Ok((p, c)) => (p, c.union(&pruned_servers).cloned().collect()),
         Err(e) => {
             signals.exit_on_next();
             locks.release(&s.cluster, &me).await;
@@ -187,14 +251,19 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         &s,
         args,
         printer,
-        &planned,
-        &changed,
-        &deployments,
-        &deployments_path,
-        &selector,
-        &me,
-        ns_created,
-        &deployed,
+        Work {
+            planned: &planned,
+            changed: &changed,
+            deployments: &deployments,
+            deployments_path: &deployments_path,
+            selector: &selector,
+            me: &me,
+            ns_created,
+            deployed: &deployed,
+            pruning: &pruning,
+            removed: &removed,
+            discovered: &prepared.discovered,
+        },
     );
     // A lost lock stops the writes.
     let result = tokio::select! {
@@ -213,6 +282,31 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         }
     }
     result
+}
+
+/// Without `--prune`: says what the fleet no longer renders, which an apply
+/// with `--prune` would delete.
+fn note_prunable(printer: &Printer, pruning: &Pruning) {
+    if pruning.candidates.is_empty() {
+        return;
+    }
+    let names: Vec<String> = pruning.candidates.iter().map(prune::display).collect();
+    printer.warn(&format!(
+        "note: {} object(s) of the fleet are no longer rendered and are left in place;          `mcpctl apply --prune` deletes them: {}",
+        names.len(),
+        names.join(", ")
+    ));
+}
+
+/// Refuses to prune a server removed from the fleet file while its journal
+/// records an operation in flight (read again under its lock).
+async fn check_removed_inflight(s: &Session, removed: &BTreeSet<String>) -> Result<()> {
+    let journal = Journal::new(&s.cluster, s.ns(), &s.fleet.name);
+    for server in removed {
+        let st = journal.state(server).await?;
+        record::refuse_removal_inflight(&st, server, "`mcpctl apply --prune`")?;
+    }
+    Ok(())
 }
 
 fn interrupted_error(sig: &str) -> Error {
@@ -309,57 +403,72 @@ fn changed_servers(planned: &[Planned]) -> BTreeSet<String> {
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn apply_locked(
-    s: &Session,
-    args: &ApplyArgs,
-    printer: &Printer,
-    planned: &[Planned],
-    changed: &BTreeSet<String>,
-    deployments: &BTreeSet<String>,
-    deployments_path: &str,
-    selector: &str,
-    me: &str,
-    ns_created: Option<&str>,
-    deployed: &BTreeSet<String>,
-) -> Result<u8> {
+/// What the locked part of an apply works on.
+struct Work<'a> {
+    planned: &'a [Planned],
+    changed: &'a BTreeSet<String>,
+    deployments: &'a BTreeSet<String>,
+    deployments_path: &'a str,
+    selector: &'a str,
+    me: &'a str,
+    ns_created: Option<&'a str>,
+    deployed: &'a BTreeSet<String>,
+    /// What the set holds; its candidates are deleted with `--prune`.
+    pruning: &'a Pruning,
+    /// Servers no longer in the fleet file whose objects are pruned.
+    removed: &'a BTreeSet<String>,
+    discovered: &'a crate::cluster::discovery::Discovered,
+}
+
+async fn apply_locked(s: &Session, args: &ApplyArgs, printer: &Printer, w: Work<'_>) -> Result<u8> {
     let ns = s.ns();
     let journal = Journal::new(&s.cluster, ns, &s.fleet.name);
     let started = journal.now();
     let inflight = |server: &str, step: &str| {
-        let mut op = record::operation("apply", &strategy_of(s, server), started.clone(), me);
+        let mut op = record::operation("apply", &strategy_of(s, server), started.clone(), w.me);
         op.step_text = step.into();
         op
     };
-    for server in changed {
+    for server in w.changed {
         journal
             .set_inflight(server, &inflight(server, "applying objects"))
             .await?;
     }
-    let outcome: Result<()> = match apply::write(&s.cluster, planned).await {
+    // The parent records every group-kind about to be written before any is,
+    // so that an apply interrupted half-way leaves nothing outside the set.
+    let intended = w.pruning.intended.clone();
+    prune::update_parent(&s.cluster, &s.fleet.name, ns, |r| r.union(&intended)).await?;
+    let mut pruned = Vec::new();
+    let outcome: Result<()> = match apply::write(&s.cluster, w.planned).await {
         Err(e) => Err(e),
-        Ok(()) => {
-            report(printer, planned, false, ns_created)?;
-            if args.wait {
-                for server in changed {
-                    journal
-                        .set_inflight(server, &inflight(server, "waiting for the rollout"))
-                        .await?;
-                }
-                let mut progress = Progress::new(printer.quiet);
-                wait::wait_for_deployments(
-                    &s.cluster,
-                    deployments_path,
-                    Some(selector),
-                    deployments,
-                    args.timeout,
-                    &mut progress,
-                )
-                .await
-            } else {
-                Ok(())
+        Ok(()) => match prune_members(s, args, w.pruning, w.discovered, &mut pruned).await {
+            Err(e) => {
+                report(printer, w.planned, &pruned, false, w.ns_created)?;
+                Err(e)
             }
-        }
+            Ok(()) => {
+                report(printer, w.planned, &pruned, false, w.ns_created)?;
+                if args.wait {
+                    for server in w.changed {
+                        journal
+                            .set_inflight(server, &inflight(server, "waiting for the rollout"))
+                            .await?;
+                    }
+                    let mut progress = Progress::new(printer.quiet);
+                    wait::wait_for_deployments(
+                        &s.cluster,
+                        w.deployments_path,
+                        Some(w.selector),
+                        w.deployments,
+                        args.timeout,
+                        &mut progress,
+                    )
+                    .await
+                } else {
+                    Ok(())
+                }
+            }
+        },
     };
     let (label, message) = match &outcome {
         Ok(()) => ("succeeded", String::new()),
@@ -368,13 +477,13 @@ async fn apply_locked(
     };
     // Record a revision per changed server, with what is needed to roll back.
     let mut by_server: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
-    for p in planned {
+    for p in w.planned {
         by_server
             .entry(p.target.server())
             .or_default()
             .push(p.target.obj.clone());
     }
-    for server in changed {
+    for server in w.changed {
         let objects = by_server.get(server.as_str()).cloned().unwrap_or_default();
         let rev = Revision {
             server: server.clone(),
@@ -392,7 +501,7 @@ async fn apply_locked(
                 .map(|c| c.as_str().to_string())
                 .unwrap_or_else(|| "stable".into()),
             from_image: String::new(),
-            deployed: deployed.contains(server),
+            deployed: w.deployed.contains(server),
         };
         match journal.record(rev, &objects, None).await {
             Ok(r) => tracing::info!("recorded revision {} of {server}", r.revision),
@@ -401,7 +510,63 @@ async fn apply_locked(
             )),
         }
     }
+    // A removed server whose objects are all gone is recorded as uninstalled
+    // (its history stays, as after `mcpctl delete`).
+    for server in w.removed {
+        if outcome.is_err() {
+            break;
+        }
+        let rev = record::uninstalled(
+            server,
+            &journal.now(),
+            "removed from the fleet file; its objects were pruned by `mcpctl apply --prune`",
+        );
+        if let Err(e) = journal.record(rev, &[], None).await {
+            printer.warn(&format!(
+                "warning: could not record the removal of {server}: {e}"
+            ));
+        }
+    }
     outcome.map(|_| exit::OK)
+}
+
+/// With `--prune`: deletes the members the fleet no longer renders (into
+/// `pruned` as each goes), then narrows the parent to what is left.
+async fn prune_members(
+    s: &Session,
+    args: &ApplyArgs,
+    pruning: &Pruning,
+    discovered: &crate::cluster::discovery::Discovered,
+    pruned: &mut Vec<Value>,
+) -> Result<()> {
+    if !args.prune {
+        return Ok(());
+    }
+    let ns = s.ns();
+    let mut gone = BTreeSet::new();
+    for o in &pruning.candidates {
+        match prune::delete_member(&s.cluster, discovered, o, false).await? {
+            prune::Deleted::Deleted => pruned.push(o.clone()),
+            prune::Deleted::Gone => {}
+            prune::Deleted::Replaced => {
+                tracing::warn!(
+                    "{} was created again since it was listed; left in place",
+                    prune::display(o)
+                );
+                continue;
+            }
+        }
+        gone.insert(applyset::ObjectKey::of(o, ns));
+    }
+    let emptied = pruning.emptied(&gone, ns);
+    prune::update_parent(&s.cluster, &s.fleet.name, ns, |r| {
+        let mut c = r.clone();
+        c.group_kinds.retain(|gk| !emptied.group_kinds.contains(gk));
+        c.namespaces.retain(|n| !emptied.namespaces.contains(n));
+        c
+    })
+    .await?;
+    Ok(())
 }
 
 fn strategy_of(s: &Session, server: &str) -> String {

@@ -1,10 +1,8 @@
-use clap::CommandFactory;
-
-use crate::cli::{Cli, CompletionsArgs};
+use crate::cli::CompletionsArgs;
 use crate::error::{Result, exit};
 
 pub fn run(args: &CompletionsArgs) -> Result<u8> {
-    let mut cmd = Cli::command();
+    let mut cmd = crate::cli::command();
     clap_complete::generate(args.shell, &mut cmd, "mcpctl", &mut std::io::stdout());
     Ok(exit::OK)
 }

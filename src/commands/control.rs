@@ -20,6 +20,29 @@ use super::operation;
 /// How often the journal is read while waiting.
 const POLL: Duration = Duration::from_millis(500);
 
+/// What `promote` or `abort` did (`-o json|yaml`).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report {
+    server: String,
+    /// The deploy it was for (none when nothing was in flight).
+    operation: Option<String>,
+    request: &'static str,
+    /// `acted` (the running deploy acted on it), `recorded` (no process runs
+    /// the deploy: left for `deploy --resume`), `ended` (the deploy ended
+    /// meanwhile), `undone` (abort restored stable itself), `nothing`.
+    outcome: &'static str,
+    message: String,
+}
+
+fn report(printer: &Printer, r: &Report) -> Result<u8> {
+    match printer.format {
+        crate::cli::OutputFormat::Table => printer.data(&r.message),
+        _ => printer.data(&printer.document(r)?),
+    }
+    Ok(exit::OK)
+}
+
 /// The canary deploy in flight on `server`.
 async fn inflight(s: &Session, server: &str, what: &str) -> Result<Option<Operation>> {
     let journal = Journal::new(&s.cluster, s.ns(), &s.fleet.name);
@@ -68,14 +91,21 @@ pub fn promote(global: &GlobalArgs, args: &PromoteArgs, printer: &Printer) -> Re
             Request::Promote
         };
         let c = request(&s, &server, &op, r).await?;
+        let rep = |outcome, message| Report {
+            server: server.clone(),
+            operation: Some(op.id.clone()),
+            request: r.as_str(),
+            outcome,
+            message,
+        };
         if lock::holder(&s.cluster, s.ns(), &server).await?.is_none() {
-            printer.data(&format!(
+            let m = format!(
                 "{} of {server}'s deploy {} recorded, but no process runs that deploy now: \
                  `mcpctl deploy {server} --resume` continues it and acts on the request",
                 r.as_str(),
                 op.id
-            ));
-            return Ok(exit::OK);
+            );
+            return report(printer, &rep("recorded", m));
         }
         printer.status(&format!(
             "{} requested; waiting for the running deploy to act on it…",
@@ -88,21 +118,21 @@ pub fn promote(global: &GlobalArgs, args: &PromoteArgs, printer: &Printer) -> Re
             match st.inflight {
                 Some(o) if o.id == op.id && !o.control_seen.contains(&c.id) => {}
                 Some(o) if o.id == op.id => {
-                    printer.data(&format!(
+                    let m = format!(
                         "{server}: {} done; the deploy is at step {}: {}",
                         r.as_str(),
                         o.step + 1,
                         o.step_text
-                    ));
-                    return Ok(exit::OK);
+                    );
+                    return report(printer, &rep("acted", m));
                 }
                 _ => {
                     let last = st.last.map(|l| format!("{} ({})", l.outcome, l.message));
-                    printer.data(&format!(
+                    let m = format!(
                         "{server}: the deploy ended: {}",
                         last.unwrap_or_else(|| "no record".into())
-                    ));
-                    return Ok(exit::OK);
+                    );
+                    return report(printer, &rep("ended", m));
                 }
             }
             if tokio::time::Instant::now() >= deadline {
@@ -129,10 +159,21 @@ pub fn abort(global: &GlobalArgs, args: &AbortArgs, printer: &Printer) -> Result
         let server = operation::server(&s, &args.server)?;
         let name = server.name.clone();
         let Some(op) = inflight(&s, &name, "abort").await? else {
-            printer.data(&format!(
-                "{name}: no canary deploy in flight; nothing to abort"
-            ));
-            return Ok(exit::OK);
+            let r = Report {
+                server: name.clone(),
+                operation: None,
+                request: "abort",
+                outcome: "nothing",
+                message: format!("{name}: no canary deploy in flight; nothing to abort"),
+            };
+            return report(printer, &r);
+        };
+        let rep = |outcome, message| Report {
+            server: name.clone(),
+            operation: Some(op.id.clone()),
+            request: "abort",
+            outcome,
+            message,
         };
         request(&s, &name, &op, Request::Abort).await?;
         printer.status(&format!(
@@ -153,11 +194,11 @@ pub fn abort(global: &GlobalArgs, args: &AbortArgs, printer: &Printer) -> Result
             let st = journal.state(&name).await?;
             if st.inflight.as_ref().map(|o| &o.id) != Some(&op.id) {
                 let last = st.last.map(|l| format!("{}: {}", l.outcome, l.message));
-                printer.data(&format!(
+                let m = format!(
                     "{name}: the deploy stopped; {}",
                     last.unwrap_or_else(|| "no record".into())
-                ));
-                return Ok(exit::OK);
+                );
+                return report(printer, &rep("ended", m));
             }
             // Nobody holds the lock: no process runs the deploy; undo it here.
             if lock::holder(&s.cluster, s.ns(), &name).await?.is_none() {
@@ -172,7 +213,13 @@ pub fn abort(global: &GlobalArgs, args: &AbortArgs, printer: &Printer) -> Result
                 })
                 .await;
                 match r {
-                    Ok(code) => return Ok(code),
+                    Ok(_) => {
+                        let m = format!(
+                            "{name}: no process ran deploy {}; abort restored stable itself",
+                            op.id
+                        );
+                        return report(printer, &rep("undone", m));
+                    }
                     // Taken (or ended) meanwhile: look again.
                     Err(e) if e.exit_code() == exit::LOCKED => {}
                     Err(e) => return Err(e),

@@ -9,9 +9,12 @@ use crate::output::Printer;
 pub fn run(global: &GlobalArgs, args: &HistoryArgs, printer: &Printer) -> Result<u8> {
     runtime()?.block_on(async {
         let s = session::open(global, super::inputs::fleet(global, printer)?).await?;
-        s.check_servers(std::slice::from_ref(&args.server))?;
         let journal = Journal::new(&s.cluster, s.ns(), &s.fleet.name);
         let revisions = journal.revisions(&args.server).await?;
+        // A server removed from the fleet file still has its history.
+        if revisions.is_empty() {
+            s.check_servers(std::slice::from_ref(&args.server))?;
+        }
         match printer.format {
             OutputFormat::Table => {
                 if revisions.is_empty() {
@@ -24,10 +27,20 @@ pub fn run(global: &GlobalArgs, args: &HistoryArgs, printer: &Printer) -> Result
                     printer.data(&table(&revisions));
                 }
             }
-            _ => printer.data(&printer.structured(&revisions)?),
+            _ => printer.data(&printer.document(&Document {
+                server: &args.server,
+                revisions: &revisions,
+            })?),
         }
         Ok(exit::OK)
     })
+}
+
+/// What `-o json|yaml` prints.
+#[derive(serde::Serialize)]
+struct Document<'a> {
+    server: &'a str,
+    revisions: &'a [Revision],
 }
 
 pub fn table(revisions: &[Revision]) -> String {

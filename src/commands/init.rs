@@ -1,10 +1,13 @@
-//! `mcpctl init`: write a commented example fleet file.
+//! `mcpctl init`: write a commented example fleet file, and beside it the
+//! schema its first line points editors at.
 
 use std::io::Write;
+use std::path::Path;
 
 use crate::cli::{GlobalArgs, InitArgs};
 use crate::error::{Error, Result, exit};
 use crate::fleet::INIT_TEMPLATE;
+use crate::fleet::schema::SCHEMA_FILE;
 use crate::output::Printer;
 
 pub fn run(global: &GlobalArgs, args: &InitArgs, printer: &Printer) -> Result<u8> {
@@ -32,9 +35,20 @@ pub fn run(global: &GlobalArgs, args: &InitArgs, printer: &Printer) -> Result<u8
     })?;
     file.write_all(INIT_TEMPLATE.as_bytes())
         .map_err(|e| Error::Failed(format!("cannot write {}: {e}", path.display())))?;
+    // The template's first line names the schema by a path relative to the
+    // fleet file. The schema is generated, so a newer mcpctl refreshes it.
+    let schema = path.parent().unwrap_or(Path::new("")).join(SCHEMA_FILE);
+    std::fs::write(&schema, super::schema::schema_text()?).map_err(|e| {
+        Error::Failed(format!(
+            "wrote {} but cannot write {}: {e}",
+            path.display(),
+            schema.display()
+        ))
+    })?;
     printer.status(&format!(
-        "wrote {}; edit it, then run `mcpctl validate` and `mcpctl render`",
-        path.display()
+        "wrote {} (and {}, the schema editors check it with); edit it, then run `mcpctl validate` and `mcpctl render`",
+        path.display(),
+        schema.display()
     ));
     Ok(exit::OK)
 }

@@ -43,7 +43,7 @@ pub fn run(global: &GlobalArgs, args: &RenderArgs, printer: &Printer) -> Result<
             }
         }
         OutputFormat::Json | OutputFormat::Yaml => {
-            printer.data(&printer.structured(&Report {
+            printer.data(&printer.document(&Report {
                 findings: &findings,
                 summary,
             })?);

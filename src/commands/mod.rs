@@ -6,6 +6,7 @@ mod canary;
 mod certs;
 mod completions;
 mod control;
+mod delete;
 mod deploy;
 mod diff;
 mod history;
@@ -18,6 +19,7 @@ mod rbac;
 mod reconcile;
 mod render;
 mod rollback;
+mod schema;
 mod smoke;
 mod status;
 mod validate;
@@ -38,6 +40,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Completions(args) => completions::run(args),
         Command::Diff(args) => diff::run(global, args, printer),
         Command::Apply(args) => apply::run(global, args, printer),
+        Command::Delete(args) => delete::run(global, args, printer),
         Command::Status(args) => status::run(global, args, printer),
         Command::History(args) => history::run(global, args, printer),
         Command::Deploy(args) => deploy::run(global, args, printer),
@@ -49,6 +52,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Version => version::run(printer),
         Command::Man => man::run(),
         Command::Smoke(args) => smoke::run(global, args, printer),
+        Command::Schema => schema::run(printer),
         Command::Certs(args) => certs::run(global, args, printer),
     }
 }

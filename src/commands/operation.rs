@@ -80,7 +80,7 @@ pub fn bluegreen_options(
 pub fn print_plan(printer: &Printer, plan: &Plan) -> Result<u8> {
     match printer.format {
         crate::cli::OutputFormat::Table => printer.data(&plan.describe()),
-        _ => printer.data(&printer.structured(plan)?),
+        _ => printer.data(&printer.document(plan)?),
     }
     Ok(exit::OK)
 }

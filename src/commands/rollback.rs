@@ -93,7 +93,15 @@ pub fn run(global: &GlobalArgs, args: &RollbackArgs, printer: &Printer) -> Resul
                     .clone();
                 let objects = match server.strategy {
                     Strategy::Rolling => match journal.revision(&server.name, rev.revision).await? {
-                        Some((_, objs)) if !objs.is_empty() => objs,
+                        // Recorded before the fleet was an ApplySet, perhaps: re-applied
+                        // without the label, the object would leave the set.
+                        Some((_, mut objs)) if !objs.is_empty() => {
+                            let set = crate::applyset::fleet_id(&s.fleet.name, s.ns());
+                            for o in &mut objs {
+                                crate::applyset::label_member(o, &set);
+                            }
+                            objs
+                        }
                         _ => {
                             return Err(Error::Failed(format!(
                                 "revision {} of {} has no stored objects to re-apply",

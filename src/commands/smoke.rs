@@ -115,7 +115,7 @@ fn service_endpoint<'a>(cluster: &'a Cluster, ns: &str, server: &Server) -> Endp
 fn print(printer: &Printer, out: &SmokeOutput) -> Result<()> {
     match printer.format {
         OutputFormat::Table => printer.data(&crate::output::smoke::table(out)),
-        _ => printer.data(&printer.structured(out)?),
+        _ => printer.data(&printer.document(out)?),
     }
     Ok(())
 }

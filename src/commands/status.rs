@@ -32,10 +32,16 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs, printer: &Printer) -> Result<
     })
 }
 
+/// What `-o json|yaml` prints.
+#[derive(serde::Serialize)]
+struct Document<'a> {
+    servers: &'a [ServerStatus],
+}
+
 fn print(printer: &Printer, rows: &[ServerStatus]) -> Result<()> {
     match printer.format {
         OutputFormat::Table => printer.data(&status::table(rows)),
-        _ => printer.data(&printer.structured(&rows)?),
+        _ => printer.data(&printer.document(&Document { servers: rows })?),
     }
     Ok(())
 }

@@ -73,6 +73,6 @@ pub fn run(global: &GlobalArgs, printer: &Printer) -> Result<u8> {
             .filter(|d| d.severity == Severity::Warning)
             .collect(),
     };
-    printer.data(&printer.structured(&report)?);
+    printer.data(&printer.document(&report)?);
     Ok(if report.valid { exit::OK } else { exit::USAGE })
 }

@@ -9,14 +9,12 @@ use crate::output::Printer;
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Version {
-    schema_version: u32,
     version: &'static str,
     git_commit: &'static str,
     build_date: &'static str,
 }
 
 const VERSION: Version = Version {
-    schema_version: 1,
     version: env!("CARGO_PKG_VERSION"),
     git_commit: env!("MCPCTL_GIT_COMMIT"),
     build_date: env!("MCPCTL_BUILD_DATE"),
@@ -28,7 +26,7 @@ pub fn run(printer: &Printer) -> Result<u8> {
             "mcpctl {} (commit {}, {})",
             VERSION.version, VERSION.git_commit, VERSION.build_date
         )),
-        _ => printer.data(&printer.structured(&VERSION)?),
+        _ => printer.data(&printer.document(&VERSION)?),
     }
     Ok(exit::OK)
 }

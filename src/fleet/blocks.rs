@@ -6,10 +6,11 @@ use super::decode::{At, Ctx, join};
 use super::names;
 use super::raw::*;
 use super::read::{fields, here, string_list};
+use super::shape;
 use super::yaml::{Node, Value};
 
 pub(super) fn canary(cx: &mut Ctx, node: &Node, path: &str, c: &mut RawCanary) {
-    for e in fields(cx, node, path, CANARY_KEYS) {
+    for e in fields(cx, node, path, &shape::CANARY) {
         let p = join(path, &e.key);
         match e.key.as_str() {
             "steps" => c.steps = steps(cx, &e.value, &p),
@@ -20,7 +21,7 @@ pub(super) fn canary(cx: &mut Ctx, node: &Node, path: &str, c: &mut RawCanary) {
 }
 
 fn analysis(cx: &mut Ctx, node: &Node, path: &str, a: &mut RawAnalysis) {
-    for e in fields(cx, node, path, ANALYSIS_KEYS) {
+    for e in fields(cx, node, path, &shape::ANALYSIS) {
         let q = join(path, &e.key);
         let v = &e.value;
         match e.key.as_str() {
@@ -128,7 +129,7 @@ fn metrics(cx: &mut Ctx, node: &Node, path: &str) -> Opt<Vec<RawMetric>> {
             max_increase: None,
             max_ratio: None,
         };
-        for e in fields(cx, n, &p, METRIC_KEYS) {
+        for e in fields(cx, n, &p, &shape::METRIC) {
             let q = join(&p, &e.key);
             let v = &e.value;
             match e.key.as_str() {
@@ -280,7 +281,7 @@ pub(super) fn tls(cx: &mut Ctx, node: &Node, path: &str) -> Option<RawTls> {
         warn_days: None,
         dns_names: None,
     };
-    for e in fields(cx, node, path, TLS_KEYS) {
+    for e in fields(cx, node, path, &shape::TLS) {
         let p = join(path, &e.key);
         let v = &e.value;
         match e.key.as_str() {
@@ -308,7 +309,7 @@ pub(super) fn autoscaling(cx: &mut Ctx, node: &Node, path: &str) -> Option<RawAu
         target_memory: None,
         custom_metric: None,
     };
-    for e in fields(cx, node, path, AUTOSCALING_KEYS) {
+    for e in fields(cx, node, path, &shape::AUTOSCALING) {
         let p = join(path, &e.key);
         let v = &e.value;
         match e.key.as_str() {
@@ -323,7 +324,7 @@ pub(super) fn autoscaling(cx: &mut Ctx, node: &Node, path: &str) -> Option<RawAu
                     name: None,
                     average_value: None,
                 };
-                for e in fields(cx, v, &p, CUSTOM_METRIC_KEYS) {
+                for e in fields(cx, v, &p, &shape::CUSTOM_METRIC) {
                     let q = join(&p, &e.key);
                     if e.key == "name" {
                         m.name =
@@ -344,7 +345,7 @@ pub(super) fn autoscaling(cx: &mut Ctx, node: &Node, path: &str) -> Option<RawAu
 }
 
 pub(super) fn ingress(cx: &mut Ctx, node: &Node, path: &str, i: &mut RawIngress) {
-    for e in fields(cx, node, path, INGRESS_KEYS) {
+    for e in fields(cx, node, path, &shape::INGRESS) {
         let p = join(path, &e.key);
         let v = &e.value;
         match e.key.as_str() {
@@ -359,7 +360,7 @@ pub(super) fn ingress(cx: &mut Ctx, node: &Node, path: &str, i: &mut RawIngress)
                     namespace: None,
                     section_name: None,
                 };
-                for e in fields(cx, v, &p, GATEWAY_KEYS) {
+                for e in fields(cx, v, &p, &shape::GATEWAY) {
                     let q = join(&p, &e.key);
                     match e.key.as_str() {
                         "name" => {
@@ -401,7 +402,7 @@ pub(super) fn secret_env(cx: &mut Ctx, node: &Node, path: &str) -> Opt<Vec<RawSe
             secret: None,
             key: None,
         };
-        for e in fields(cx, n, &p, SECRET_ENV_KEYS) {
+        for e in fields(cx, n, &p, &shape::SECRET_ENV) {
             let q = join(&p, &e.key);
             match e.key.as_str() {
                 "name" => {

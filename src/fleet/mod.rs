@@ -20,6 +20,8 @@ pub mod quantity;
 mod raw;
 mod read;
 pub mod resolve;
+pub mod schema;
+pub mod shape;
 mod yaml;
 
 pub use diagnostic::{Diagnostic, Severity};
@@ -29,6 +31,8 @@ pub use model::*;
 /// The commented example fleet file `mcpctl init` writes.
 pub const INIT_TEMPLATE: &str = include_str!("init_template.yaml");
 
+#[cfg(test)]
+mod schema_tests;
 #[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]

@@ -133,6 +133,10 @@ pub const RESERVED_LABELS: &[&str] = &[
     "app.kubernetes.io/managed-by",
     "app.kubernetes.io/part-of",
     "app.kubernetes.io/component",
+    // ApplySet membership (crate::applyset): a fleet file's value would take an
+    // object out of the fleet's set, or into another.
+    "applyset.kubernetes.io/part-of",
+    "applyset.kubernetes.io/id",
 ];
 
 /// Prefix of mcpctl's own labels and annotations (track, colour, config hash).

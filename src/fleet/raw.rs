@@ -9,63 +9,8 @@ use super::image::ImageRef;
 use super::model::{NoDataPolicy, Router, Strategy};
 use super::yaml::Pos;
 
-pub const TOP_KEYS: &[&str] = &["fleet", "namespace", "defaults", "servers"];
-
-/// Keys allowed both in `defaults` and on a server.
-pub const SETTINGS_KEYS: &[&str] = &[
-    "replicas",
-    "port",
-    "path",
-    "router",
-    "strategy",
-    "canary",
-    "blueGreen",
-    "prometheus",
-    "tls",
-    "resources",
-    "autoscaling",
-    "drainSeconds",
-    "ingress",
-    "allowFromNamespaces",
-    "labels",
-    "podAnnotations",
-    "env",
-    "secretEnv",
-];
-
-pub const SERVER_ONLY_KEYS: &[&str] = &["name", "image"];
-pub const CANARY_KEYS: &[&str] = &["steps", "stepDuration", "analysis"];
-pub const ANALYSIS_KEYS: &[&str] = &[
-    "interval",
-    "maxErrorRate",
-    "minRequests",
-    "noData",
-    "failureLimit",
-    "query",
-    "window",
-    "maxErrorRateIncrease",
-    "maxErrorRateRatio",
-    "metrics",
-];
-pub const METRIC_KEYS: &[&str] = &["name", "query", "max", "min", "maxIncrease", "maxRatio"];
-pub const BLUE_GREEN_KEYS: &[&str] = &["scaleDownDelay"];
-pub const PROMETHEUS_KEYS: &[&str] = &["url"];
-pub const TLS_KEYS: &[&str] = &["enabled", "secretName", "caSecret", "warnDays", "dnsNames"];
-pub const RESOURCES_KEYS: &[&str] = &["requests", "limits"];
-pub const RESOURCE_LIST_KEYS: &[&str] = &["cpu", "memory"];
-pub const AUTOSCALING_KEYS: &[&str] = &[
-    "enabled",
-    "minReplicas",
-    "maxReplicas",
-    "targetCPU",
-    "targetMemory",
-    "customMetric",
-];
-pub const CUSTOM_METRIC_KEYS: &[&str] = &["name", "averageValue"];
-pub const INGRESS_KEYS: &[&str] = &["hosts", "istioGateways", "gateway"];
-pub const GATEWAY_KEYS: &[&str] = &["name", "namespace", "sectionName"];
-pub const SECRET_ENV_KEYS: &[&str] = &["name", "secret", "key"];
-
+/// The words of each choice, matched to the model's values; the names are
+/// `shape`'s (a test checks they are the same).
 pub const ROUTERS: &[(&str, Router)] = &[
     ("service", Router::Service),
     ("istio", Router::Istio),

@@ -8,6 +8,7 @@ use super::decode::{At, Ctx, join};
 use super::image::{self, ImageRef};
 use super::names;
 use super::raw::*;
+use super::shape;
 use super::yaml::{Entry, Node, Value};
 
 pub(super) fn here(node: &Node, path: &str) -> At<()> {
@@ -44,7 +45,7 @@ pub fn decode(cx: &mut Ctx, root: &Node) -> RawFleet {
             "defaults" => {
                 if let Some(entries) = cx.entries(v, &path) {
                     for e in entries {
-                        if SERVER_ONLY_KEYS.contains(&e.key.as_str()) {
+                        if shape::SERVER.has(&e.key) && !shape::SETTINGS.has(&e.key) {
                             cx.error(
                                 e.key_pos,
                                 &join(&path, &e.key),
@@ -52,7 +53,7 @@ pub fn decode(cx: &mut Ctx, root: &Node) -> RawFleet {
                                 Some(format!("set `{}` on each entry of `servers`", e.key)),
                             );
                         } else if !settings_entry(cx, e, &path, &mut raw.defaults) {
-                            cx.unknown_key(&e.key, e.key_pos, &path, SETTINGS_KEYS);
+                            cx.unknown_key(&e.key, e.key_pos, &path, &shape::SETTINGS.keys());
                         }
                     }
                 }
@@ -66,7 +67,7 @@ pub fn decode(cx: &mut Ctx, root: &Node) -> RawFleet {
                     raw.servers = Some(At::new(servers, v.pos, path));
                 }
             }
-            _ => cx.unknown_key(&e.key, e.key_pos, "", TOP_KEYS),
+            _ => cx.unknown_key(&e.key, e.key_pos, "", &shape::FLEET.keys()),
         }
     }
     raw
@@ -107,12 +108,7 @@ fn server(cx: &mut Ctx, node: &Node, path: String) -> Option<RawServer> {
             }
             _ => {
                 if !settings_entry(cx, e, &path, &mut s.settings) {
-                    let valid: Vec<&str> = SERVER_ONLY_KEYS
-                        .iter()
-                        .chain(SETTINGS_KEYS)
-                        .copied()
-                        .collect();
-                    cx.unknown_key(&e.key, e.key_pos, &path, &valid);
+                    cx.unknown_key(&e.key, e.key_pos, &path, &shape::SERVER.keys());
                 }
             }
         }
@@ -170,7 +166,7 @@ fn settings_entry(cx: &mut Ctx, e: &Entry, parent: &str, s: &mut Settings) -> bo
         "strategy" => s.strategy = cx.choice(v, p, STRATEGIES),
         "canary" => blocks::canary(cx, v, p, &mut s.canary),
         "blueGreen" => {
-            for e in fields(cx, v, p, BLUE_GREEN_KEYS) {
+            for e in fields(cx, v, p, &shape::BLUE_GREEN) {
                 let q = join(p, &e.key);
                 s.blue_green.scale_down_delay = cx.duration(&e.value, &q);
             }
@@ -180,21 +176,21 @@ fn settings_entry(cx: &mut Ctx, e: &Entry, parent: &str, s: &mut Settings) -> bo
                 at: here(v, p),
                 url: None,
             };
-            for e in fields(cx, v, p, PROMETHEUS_KEYS) {
+            for e in fields(cx, v, p, &shape::PROMETHEUS) {
                 prom.url = cx.checked_string(&e.value, &join(p, &e.key), "URL", checks::http_url);
             }
             s.prometheus = Some(prom);
         }
         "tls" => s.tls = blocks::tls(cx, v, p),
         "resources" => {
-            for e in fields(cx, v, p, RESOURCES_KEYS) {
+            for e in fields(cx, v, p, &shape::RESOURCES) {
                 let q = join(p, &e.key);
                 let list = if e.key == "requests" {
                     &mut s.resources.requests
                 } else {
                     &mut s.resources.limits
                 };
-                for e in fields(cx, &e.value, &q, RESOURCE_LIST_KEYS) {
+                for e in fields(cx, &e.value, &q, &shape::RESOURCE_LIST) {
                     let r = join(&q, &e.key);
                     let value = cx.checked_string(&e.value, &r, "quantity", |t| {
                         super::quantity::parse(t)
@@ -248,22 +244,22 @@ fn settings_entry(cx: &mut Ctx, e: &Entry, parent: &str, s: &mut Settings) -> bo
     true
 }
 
-/// The entries of a mapping whose keys are in `valid`; others are reported.
+/// The entries of a mapping whose keys are `block`'s; others are reported.
 pub(super) fn fields<'n>(
     cx: &mut Ctx,
     node: &'n Node,
     path: &str,
-    valid: &[&str],
+    block: &shape::Block,
 ) -> Vec<&'n Entry> {
     let Some(entries) = cx.entries(node, path) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for e in entries {
-        if valid.contains(&e.key.as_str()) {
+        if block.has(&e.key) {
             out.push(e);
         } else {
-            cx.unknown_key(&e.key, e.key_pos, path, valid);
+            cx.unknown_key(&e.key, e.key_pos, path, &block.keys());
         }
     }
     out

@@ -581,7 +581,7 @@ fn byte_order_marks_and_crlf_line_ends_are_accepted() {
 
 /// Uncomments the optional settings of the `init` template (`# key: …` lines
 /// and their `#   …` continuation lines), leaving prose comments alone.
-fn uncomment_settings(template: &str) -> String {
+pub(super) fn uncomment_settings(template: &str) -> String {
     let mut out = String::new();
     let mut in_setting = false;
     for line in template.lines() {

@@ -101,6 +101,10 @@ pub fn line(e: &Event) -> String {
                 )
             }
         }
+        Event::Holding { weight, seconds } => format!(
+            "  holding at {weight}% for {}, sampling Prometheus",
+            crate::fleet::duration::format(std::time::Duration::from_secs(*seconds))
+        ),
         Event::Sample {
             weight,
             index,
@@ -160,11 +164,19 @@ fn sample_line(
     out
 }
 
-/// An event as one NDJSON line: `{"time": …, "event": …, …}`.
+/// Whether people see `e` at this verbosity: the object lines of an
+/// operation only with `-v` (the step line says what is applied), so output
+/// grows with the steps, not with the objects. NDJSON carries every event.
+pub fn shown_to_people(e: &Event, verbose: u8) -> bool {
+    verbose > 0 || !matches!(e, Event::ObjectApplied { .. })
+}
+
+/// An event as one NDJSON line: `{"event": …, …, "time": …, "schemaVersion": 1}`.
 pub fn ndjson(e: &Event, time: &str) -> String {
     let mut v = serde_json::to_value(e).expect("events serialize");
     if let Some(m) = v.as_object_mut() {
         m.insert("time".into(), serde_json::Value::String(time.to_string()));
+        m.insert("schemaVersion".into(), super::SCHEMA_VERSION.into());
     }
     serde_json::to_string(&v).expect("JSON values serialize")
 }
@@ -295,6 +307,9 @@ impl Printer {
             let _ = out.flush();
             return;
         }
+        if !shown_to_people(e, self.verbose) {
+            return;
+        }
         let mut summary = self.summary.lock().unwrap_or_else(|p| p.into_inner());
         if self.ci.github {
             let (before, after) = github_commands(e, summary.in_group);
@@ -353,6 +368,29 @@ impl Printer {
 
     fn human(&self, e: &Event) {
         let l = line(e);
+        // On a terminal a hold is a bar with the time left; the samples
+        // print above it, anything else ends it.
+        let mut hold = self.hold.lock().unwrap_or_else(|p| p.into_inner());
+        match (e, hold.as_ref()) {
+            (Event::Holding { weight, seconds }, _) if self.live_progress() => {
+                if let Some(old) = hold.take() {
+                    old.finish_and_clear();
+                }
+                *hold = Some(super::progress::hold_bar(*weight, *seconds));
+                return;
+            }
+            (Event::Sample { .. } | Event::Control { .. } | Event::Warning { .. }, Some(bar)) => {
+                bar.println(&l);
+                return;
+            }
+            (_, Some(_)) => {
+                if let Some(bar) = hold.take() {
+                    bar.finish_and_clear();
+                }
+            }
+            _ => {}
+        }
+        drop(hold);
         match e {
             Event::Warning { .. } | Event::Restoring { .. } => self.warn(&l),
             _ => self.status(&l),
@@ -387,6 +425,22 @@ mod tests {
     }
 
     #[test]
+    fn object_lines_are_shown_to_people_only_with_verbose() {
+        let applied = Event::ObjectApplied {
+            object: "deployment.apps/github-green".into(),
+            manager: "mcpctl-rollout".into(),
+        };
+        assert!(!shown_to_people(&applied, 0));
+        assert!(shown_to_people(&applied, 1));
+        let step = Event::StepStarted {
+            index: 2,
+            total: 6,
+            text: "apply github-green".into(),
+        };
+        assert!(shown_to_people(&step, 0));
+    }
+
+    #[test]
     fn ndjson_lines_carry_time_and_kind() {
         let l = ndjson(
             &Event::Switched {
@@ -399,6 +453,7 @@ mod tests {
         assert_eq!(v["event"], "switched");
         assert_eq!(v["to"], "green");
         assert_eq!(v["time"], "2026-12-01T00:00:00.000Z");
+        assert_eq!(v["schemaVersion"], crate::output::SCHEMA_VERSION);
         assert!(!l.contains('\n'));
     }
 

@@ -15,6 +15,8 @@ pub struct Printer {
     pub ci: super::events::Ci,
     /// What the operation did so far, for the CI step summary.
     pub(super) summary: std::sync::Mutex<super::events::Summary>,
+    /// A canary hold's bar, while one is shown (a terminal only).
+    pub(super) hold: std::sync::Mutex<Option<indicatif::ProgressBar>>,
 }
 
 impl Printer {
@@ -30,7 +32,14 @@ impl Printer {
             events: g.events,
             ci: super::events::Ci::from_env(&|k| std::env::var(k).ok()),
             summary: Default::default(),
+            hold: Default::default(),
         }
+    }
+
+    /// Whether progress is drawn live (spinners, bars): stderr is a terminal
+    /// and `-q` is not given.
+    pub fn live_progress(&self) -> bool {
+        !self.quiet && std::io::stderr().is_terminal()
     }
 
     /// Logs go to stderr through `tracing`; `-v` raises the level, `-q` lowers it.
@@ -80,8 +89,21 @@ impl Printer {
         }
     }
 
+    /// A question on stderr, without a newline, for an answer typed on stdin.
+    pub fn prompt(&self, text: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(text.as_bytes());
+        let _ = err.flush();
+    }
+
     pub fn error(&self, e: &Error) {
         eprintln!("{}", error_text(e));
+    }
+
+    /// A document for `-o json|yaml`: `body`'s fields after `schemaVersion`.
+    /// `body` must serialize as a mapping (a list goes under a named field).
+    pub fn document<T: serde::Serialize>(&self, body: &T) -> crate::error::Result<String> {
+        self.structured(&versioned(body)?)
     }
 
     /// Serializes a value as JSON or YAML for `-o json|yaml`.
@@ -101,5 +123,44 @@ fn error_text(e: &Error) -> String {
         // Diagnostics already start with "error:"/"warning:".
         Error::Invalid(_) => e.to_string(),
         _ => format!("error: {e}"),
+    }
+}
+
+/// `body` as a mapping that starts with `schemaVersion`.
+fn versioned<T: serde::Serialize>(body: &T) -> crate::error::Result<serde_json::Value> {
+    let encode = |e: serde_json::Error| Error::Failed(format!("cannot encode output: {e}"));
+    let serde_json::Value::Object(fields) = serde_json::to_value(body).map_err(encode)? else {
+        return Err(Error::Failed(
+            "an output document must be a mapping of fields".into(),
+        ));
+    };
+    let mut doc = serde_json::Map::new();
+    doc.insert("schemaVersion".into(), super::SCHEMA_VERSION.into());
+    doc.extend(fields);
+    Ok(serde_json::Value::Object(doc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_start_with_the_schema_version() {
+        #[derive(serde::Serialize)]
+        struct Body {
+            servers: Vec<u32>,
+        }
+        let doc = versioned(&Body {
+            servers: vec![1, 2],
+        })
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&doc).unwrap(),
+            format!(
+                r#"{{"schemaVersion":{},"servers":[1,2]}}"#,
+                super::super::SCHEMA_VERSION
+            )
+        );
+        assert!(versioned(&vec![1]).is_err());
     }
 }

@@ -62,3 +62,33 @@ impl WaitProgress for Progress {
         }
     }
 }
+
+/// A canary hold on a terminal: `hold at 25% [=====>     ] 1m10s left`,
+/// drawn from the time elapsed (no update needed between samples).
+pub fn hold_bar(weight: u32, seconds: u64) -> indicatif::ProgressBar {
+    let total = Duration::from_secs(seconds.max(1));
+    let bar = move |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+        let done = (s.elapsed().as_secs_f64() / total.as_secs_f64()).min(1.0);
+        let n = (done * 30.0) as usize;
+        let _ = write!(w, "{}{}", "=".repeat(n), " ".repeat(30 - n));
+    };
+    let left = move |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+        let left = total.saturating_sub(s.elapsed());
+        let _ = write!(
+            w,
+            "{}",
+            crate::fleet::duration::format(Duration::from_secs(left.as_secs()))
+        );
+    };
+    let style = indicatif::ProgressStyle::with_template(
+        "  {spinner} hold at {msg} [{holdbar}] {left} left",
+    )
+    .expect("a valid template")
+    .with_key("holdbar", bar)
+    .with_key("left", left);
+    let b = indicatif::ProgressBar::new_spinner()
+        .with_style(style)
+        .with_message(format!("{weight}%"));
+    b.enable_steady_tick(Duration::from_millis(200));
+    b
+}

@@ -1,19 +1,15 @@
 //! What `mcpctl smoke` prints: a summary, the tools and the timed calls of
 //! one server, one row per server for `--all`, the classified tool changes
-//! for `--compare-to`; or all of it as JSON/YAML with a `schemaVersion`.
+//! for `--compare-to`; or all of it as JSON/YAML (a document with a `schemaVersion`).
 
 use serde::Serialize;
 
 use crate::gate::{SmokeFailure, SmokeReport, ToolDiff};
 
-/// Version of the `-o json|yaml` document.
-pub const SCHEMA_VERSION: u32 = 1;
-
 /// Everything `smoke` found.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SmokeOutput {
-    pub schema_version: u32,
     /// Whether every smoke test passed and no tool change breaks clients.
     pub ok: bool,
     /// One per tested server (`--all`: the fleet's, in fleet order).
@@ -40,7 +36,6 @@ impl SmokeOutput {
         let ok = results.iter().chain(baseline.iter()).all(|o| o.ok)
             && !tool_diff.as_ref().is_some_and(ToolDiff::has_breaking);
         SmokeOutput {
-            schema_version: SCHEMA_VERSION,
             ok,
             results,
             baseline,

@@ -27,6 +27,8 @@ pub struct Rule {
 }
 
 const R: &[&str] = &["get", "list"];
+/// What apply, prune and delete do to a rendered object.
+const MEMBER: &[&str] = &["get", "list", "create", "patch", "delete"];
 
 /// The rules for `purpose`.
 pub fn rules(purpose: Purpose) -> Vec<Rule> {
@@ -38,13 +40,23 @@ pub fn rules(purpose: Purpose) -> Vec<Rule> {
     match purpose {
         Purpose::ReadOnly => vec![
             // status, history, diff (dry runs are patches: a server-side dry
-            // run needs the verb it simulates).
+            // run needs the verb it simulates). `diff` lists the members of
+            // the fleet's ApplySet, kind by kind, for what a prune would delete.
             rule("", &["configmaps", "services", "serviceaccounts"], R),
             rule("", &["secrets"], &["list"]),
             rule("", &["services/proxy"], &["create", "delete"]),
             rule("apps", &["deployments"], &["get", "list", "watch"]),
+            rule("autoscaling", &["horizontalpodautoscalers"], &["list"]),
+            rule("policy", &["poddisruptionbudgets"], &["list"]),
+            rule("networking.k8s.io", &["networkpolicies"], &["list"]),
+            rule(
+                "monitoring.coreos.com",
+                &["servicemonitors", "prometheusrules"],
+                &["list"],
+            ),
             rule("coordination.k8s.io", &["leases"], &["list"]),
             rule("networking.istio.io", &["virtualservices"], R),
+            rule("networking.istio.io", &["destinationrules"], &["list"]),
             rule("gateway.networking.k8s.io", &["httproutes"], R),
         ],
         Purpose::Certs => vec![
@@ -71,15 +83,21 @@ pub fn rules(purpose: Purpose) -> Vec<Rule> {
                 &["get", "create", "update", "delete"],
             ),
         ],
+        // Every kind mcpctl renders: `list` finds the members of the fleet's
+        // ApplySet (apply, diff, delete), `delete` prunes and uninstalls them.
         Purpose::Deploy => vec![
-            // The journal (revisions and state records) and each server's ConfigMap.
+            // The journal (revisions and state records), the ApplySet's parent
+            // and each server's ConfigMap.
             rule(
                 "",
                 &["configmaps"],
                 &["get", "list", "create", "patch", "delete"],
             ),
-            rule("", &["services"], &["get", "list", "create", "patch"]),
-            rule("", &["serviceaccounts"], &["get", "create", "patch"]),
+            rule(
+                "",
+                &["services", "serviceaccounts"],
+                &["get", "list", "create", "patch", "delete"],
+            ),
             // status reads certificate expiry from TLS Secrets (it goes on without).
             rule("", &["secrets"], &["list"]),
             // The MCP smoke test, through the API server's service proxy.
@@ -87,43 +105,22 @@ pub fn rules(purpose: Purpose) -> Vec<Rule> {
             rule(
                 "apps",
                 &["deployments"],
-                &["get", "list", "watch", "create", "patch"],
+                &["get", "list", "watch", "create", "patch", "delete"],
             ),
-            rule(
-                "autoscaling",
-                &["horizontalpodautoscalers"],
-                &["get", "create", "patch"],
-            ),
-            rule(
-                "policy",
-                &["poddisruptionbudgets"],
-                &["get", "create", "patch"],
-            ),
-            rule(
-                "networking.k8s.io",
-                &["networkpolicies"],
-                &["get", "create", "patch"],
-            ),
+            rule("autoscaling", &["horizontalpodautoscalers"], MEMBER),
+            rule("policy", &["poddisruptionbudgets"], MEMBER),
+            rule("networking.k8s.io", &["networkpolicies"], MEMBER),
             rule(
                 "monitoring.coreos.com",
                 &["servicemonitors", "prometheusrules"],
-                &["get", "create", "patch"],
+                MEMBER,
             ),
             rule(
                 "networking.istio.io",
-                &["virtualservices"],
-                &["get", "list", "create", "patch"],
+                &["virtualservices", "destinationrules"],
+                MEMBER,
             ),
-            rule(
-                "networking.istio.io",
-                &["destinationrules"],
-                &["get", "create", "patch"],
-            ),
-            rule(
-                "gateway.networking.k8s.io",
-                &["httproutes"],
-                &["get", "list", "create", "patch"],
-            ),
+            rule("gateway.networking.k8s.io", &["httproutes"], MEMBER),
             // The per-server lock.
             rule(
                 "coordination.k8s.io",

@@ -252,6 +252,12 @@ impl Renderer {
             })?;
             out.extend(parse_documents(&text, origin, &server.name)?);
         }
+        // Every object is a member of the fleet's ApplySet, whatever a
+        // template override writes, so that prune and delete find it.
+        let set = crate::applyset::fleet_id(&fleet.name, &fleet.namespace);
+        for o in &mut out {
+            crate::applyset::label_member(&mut o.value, &set);
+        }
         Ok(out)
     }
 }

@@ -48,6 +48,9 @@ pub enum Event {
         achieved: u32,
         router: String,
     },
+    /// A canary step's hold starts: `seconds` at `weight`, sampled meanwhile.
+    #[serde(rename_all = "camelCase")]
+    Holding { weight: u32, seconds: u64 },
     /// One analysis sample: each query's value against its threshold.
     #[serde(rename_all = "camelCase")]
     Sample {

@@ -54,6 +54,10 @@ impl Analyzer {
     /// Holds at `weight` for `length`, sampling every interval (the first
     /// sample one interval in; at least one sample).
     pub async fn hold(&self, weight: u32, length: Duration, emit: &dyn Fn(Event)) -> Held {
+        emit(Event::Holding {
+            weight,
+            seconds: length.as_secs(),
+        });
         let start = Instant::now();
         let end = start + length;
         let mut tick = interval_at(start + self.interval, self.interval);

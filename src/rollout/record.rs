@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::cluster::journal::{Operation, SCHEMA_VERSION, State};
+use crate::cluster::journal::{Operation, Revision, SCHEMA_VERSION, State};
 use crate::cluster::observe;
 use crate::error::{Error, Result};
 use crate::render::Track;
@@ -77,6 +77,57 @@ pub fn check_inflight(state: &State, server: &str, resumable: &[&str], force: bo
     )))
 }
 
+/// Refuses to remove a server's objects (`delete`, `apply --prune` of a
+/// removed server) while its journal records an operation in flight, naming
+/// the operation and the command that finishes it; `what` is the refused
+/// command, for the message.
+pub fn refuse_removal_inflight(state: &State, server: &str, what: &str) -> Result<()> {
+    state.check_readable(server)?;
+    let Some(op) = &state.inflight else {
+        return Ok(());
+    };
+    let finish = if op.kind == "apply" {
+        format!("`mcpctl apply {server}`")
+    } else {
+        format!("`mcpctl deploy {server} --resume` or `mcpctl rollback {server}`")
+    };
+    Err(Error::Failed(format!(
+        "server {server} has an operation in flight: {} {} (operation {}, started {} by {},          stopped at: {}); {what} does not remove a server in the middle of an operation.          Finish it first with {finish} (with {server} back in the fleet file if it was          removed), then run {what} again",
+        op.kind,
+        if op.strategy.is_empty() {
+            String::new()
+        } else {
+            format!("({})", op.strategy)
+        },
+        op.id,
+        op.started,
+        op.who,
+        op.step_text
+    )))
+}
+
+/// The revision that records a server's objects removed (by `delete`, or by
+/// `apply --prune` after it left the fleet file). Its outcome is not
+/// `succeeded`, so a rollback never picks it as a version to go back to.
+pub fn uninstalled(server: &str, when: &str, message: &str) -> Revision {
+    Revision {
+        server: server.to_string(),
+        revision: 0,
+        operation: "delete".into(),
+        image: String::new(),
+        strategy: String::new(),
+        who: crate::cluster::identity::who(),
+        when: when.to_string(),
+        outcome: "uninstalled".into(),
+        message: message.to_string(),
+        has_objects: false,
+        images: BTreeMap::new(),
+        traffic: String::new(),
+        from_image: String::new(),
+        deployed: false,
+    }
+}
+
 /// The image of every Deployment of `server` among `objects`, by colour or track.
 pub fn images(server: &str, objects: &[Value]) -> BTreeMap<String, String> {
     objects
@@ -122,6 +173,33 @@ mod tests {
             check_inflight(&st, "gh", &[], true).is_err(),
             "unreadable beats --force"
         );
+    }
+
+    #[test]
+    fn removal_is_refused_in_flight_naming_the_way_out() {
+        let mut st = State::default();
+        assert!(refuse_removal_inflight(&st, "gh", "mcpctl delete").is_ok());
+        let mut op = operation("deploy", "blue-green", "2026-11-21T06:00:00Z".into(), "me");
+        op.step_text = "switch traffic".into();
+        st.inflight = Some(op.clone());
+        let e = refuse_removal_inflight(&st, "gh", "mcpctl delete")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("deploy (blue-green)") && e.contains(&op.id),
+            "{e}"
+        );
+        assert!(e.contains("switch traffic"), "{e}");
+        assert!(
+            e.contains("mcpctl deploy gh --resume") && e.contains("mcpctl rollback gh"),
+            "{e}"
+        );
+        op.kind = "apply".into();
+        st.inflight = Some(op);
+        let e = refuse_removal_inflight(&st, "gh", "mcpctl apply --prune")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`mcpctl apply gh`"), "{e}");
     }
 
     #[test]

@@ -412,8 +412,16 @@ fn abort_from_a_second_process_restores_stable_and_the_deploy_exits_6() {
     install(&env, name, "istio", "");
     let child = spawn_holding(&env, name, "50,100", 50);
     assert_eq!(weights(&env, name, "istio"), (50, 50));
-    let a = env.run(&["abort", name]);
+    let a = env.run(&["abort", name, "-o", "json"]);
     assert_eq!(a.status.code(), Some(0), "{}", out(&a));
+    let doc: Value = serde_json::from_slice(&a.stdout).unwrap_or_else(|_| panic!("{}", out(&a)));
+    assert_eq!(doc["schemaVersion"], 1);
+    assert_eq!(
+        doc["outcome"], "ended",
+        "the running deploy restored stable: {doc}"
+    );
+    assert_eq!(doc["request"], "abort");
+    assert!(doc["operation"].is_string());
     let o = finish(child);
     assert_eq!(o.status.code(), Some(6), "{}", out(&o));
     assert!(
@@ -425,7 +433,10 @@ fn abort_from_a_second_process_restores_stable_and_the_deploy_exits_6() {
     assert_eq!(image(&env, name), V1);
     assert_eq!(replicas(&env, &format!("{name}-canary")), 0);
     assert_eq!(last(&env, name)["outcome"], "interrupted");
-    assert!(text(&a).contains("stopped"), "{}", text(&a));
+    assert!(
+        doc["message"].as_str().unwrap().contains("stopped"),
+        "{doc}"
+    );
 }
 
 #[test]
@@ -495,8 +506,10 @@ fn sigkill_then_abort_restores_stable_once_the_lock_expires() {
     let child = spawn_holding(&env, name, "50,100", 50);
     kill(&child, "-KILL");
     finish(child);
-    let o = env.run(&["abort", name, "--timeout", "3m"]);
+    let o = env.run(&["abort", name, "--timeout", "3m", "-o", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    assert_eq!(doc["outcome"], "undone", "{doc}");
     assert_eq!(weights(&env, name, "gateway-api"), (100, 0));
     assert_eq!(replicas(&env, &format!("{name}-canary")), 0);
     assert_eq!(image(&env, name), V1);
@@ -725,4 +738,131 @@ impl Switch {
     fn cut(&self) {
         self.open.store(false, std::sync::atomic::Ordering::SeqCst);
     }
+}
+
+#[test]
+fn ndjson_events_of_a_rolled_back_canary_come_in_order() {
+    let name = "ndjson";
+    let env = Env::start(&[]);
+    install(&env, name, "istio", "");
+    traffic(name, "canary", FAILING);
+    let o = deploy(&env, name, &["--events", "ndjson"]);
+    assert_eq!(o.status.code(), Some(3), "{}", out(&o));
+    let events: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    let pos = |what: &str, pred: &dyn Fn(&Value) -> bool| {
+        events
+            .iter()
+            .position(|e| e["event"] == what && pred(e))
+            .unwrap_or_else(|| panic!("no {what} in {kinds:?}"))
+    };
+    let started = pos("operationStarted", &|_| true);
+    let weight50 = pos("weightSet", &|e| e["weight"] == 50);
+    let sample = pos("sample", &|e| e["verdict"] == "fail");
+    let restoring = pos("restoring", &|_| true);
+    let weight0 = pos("weightSet", &|e| e["weight"] == 0);
+    let finished = pos("finished", &|_| true);
+    assert!(
+        started < weight50
+            && weight50 < sample
+            && sample < restoring
+            && restoring < weight0
+            && weight0 < finished,
+        "{kinds:?}"
+    );
+    assert_eq!(finished, events.len() - 1);
+    let s = &events[sample];
+    assert_eq!(s["failed"], 1);
+    assert_eq!(s["failureLimit"], 1);
+    let check = s["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "error-rate")
+        .unwrap();
+    assert_eq!(check["outcome"], "fail");
+    assert_eq!(check["threshold"], "<= 0.05");
+    assert!(check["value"].as_f64().unwrap() > 0.05, "{check}");
+    assert!(
+        check["query"]
+            .as_str()
+            .unwrap()
+            .contains("mcp_requests_total")
+    );
+    assert_eq!(events[finished]["exitCode"], 3);
+    // Every event carries its time.
+    assert!(events.iter().all(|e| e["time"].is_string()));
+}
+
+#[test]
+fn on_github_actions_a_failed_sample_is_annotated_and_summarised() {
+    let name = "gha";
+    let env = Env::start(&[]);
+    install(&env, name, "gateway-api", "");
+    traffic(name, "canary", FAILING);
+    let summary = env.dir.path().join("summary.md");
+    let o = env
+        .command(&["deploy", name, "--no-smoke", "--image", V2])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", out(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("::warning title=mcpctl canary sample 1 at 50%::"),
+        "{t}"
+    );
+    assert!(
+        t.contains("::error title=mcpctl gate-failed (exit 3)::"),
+        "{t}"
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.contains("**Outcome:** gate-failed (exit 3)"), "{md}");
+    assert!(md.contains("canary weight 50%"), "{md}");
+    assert!(md.contains("sample 1 at 50%: FAIL"), "{md}");
+    assert!(md.contains("canary weight 0%"), "the restore: {md}");
+}
+
+#[test]
+fn on_a_terminal_a_hold_is_a_bar_with_the_time_left_and_through_a_pipe_a_line() {
+    let name = "pty";
+    let env = Env::start(&[]);
+    install(&env, name, "istio", "");
+    let args = [
+        "deploy",
+        name,
+        "--no-smoke",
+        "--image",
+        V2,
+        "--steps",
+        "100",
+        "--step-duration",
+        "3s",
+    ];
+    let (code, screen) = crate::terminal::run_in_pty(env.command(&args));
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("hold at 100% ["), "{screen}");
+    assert!(screen.contains(" left"), "{screen}");
+    assert!(
+        screen.contains("sample 1 at 100%: PASS"),
+        "samples print above the bar: {screen}"
+    );
+    // Through a pipe: one plain line for the hold, no escape codes.
+    let o = env.run(&["rollback", name, "--no-smoke"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let o = deploy(&env, name, &["--steps", "100", "--step-duration", "1s"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("holding at 100% for 1s, sampling Prometheus"),
+        "{t}"
+    );
+    assert!(!t.contains('\x1b'), "{t}");
 }

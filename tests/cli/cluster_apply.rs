@@ -14,10 +14,21 @@ use crate::support::deployment_template_with;
 fn apply_creates_then_is_a_no_op_then_updates() {
     let env = Env::start(&[]);
     env.srv.clear_requests();
-    let o = env.run(&["apply"]);
+    // `-v`: the line of every object, then the server's line.
+    let o = env.run(&["apply", "-v"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("namespace/mcp created"), "{}", out(&o));
+    let objects = stdout
+        .lines()
+        .filter(|l| l.ends_with(" created") && l.contains('/') && !l.starts_with("namespace/"))
+        .count();
+    assert!(objects >= 6, "{}", out(&o));
+    assert!(
+        stdout.ends_with(&format!("\ngithub: {objects} created\n")),
+        "{}",
+        out(&o)
+    );
     assert!(
         stdout.contains("deployment.apps/github created"),
         "{}",
@@ -51,18 +62,14 @@ fn apply_creates_then_is_a_no_op_then_updates() {
     // The lock was released.
     assert!(env.srv.get(LEASE_PATH_GITHUB).is_none());
 
-    // Same fleet again: nothing changes, nothing is written.
+    // Same fleet again: nothing changes, nothing is written; by default one
+    // line for the server.
     env.srv.clear_requests();
     let o = env.run(&["apply"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        stdout.contains("deployment.apps/github unchanged"),
-        "{}",
-        out(&o)
-    );
-    assert!(
-        !stdout.contains("configured") && !stdout.contains("created"),
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("github: {objects} unchanged\n"),
         "{}",
         out(&o)
     );
@@ -87,7 +94,7 @@ fn apply_creates_then_is_a_no_op_then_updates() {
     // More replicas: only the Deployment changes, and only it is written.
     env.write_fleet(&fleet_yaml("ghcr.io/acme/github-mcp:1.4.2", 3));
     env.srv.clear_requests();
-    let o = env.run(&["apply", "github"]);
+    let o = env.run(&["apply", "github", "-v"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -96,7 +103,23 @@ fn apply_creates_then_is_a_no_op_then_updates() {
         out(&o)
     );
     assert!(stdout.contains("service/github unchanged"), "{}", out(&o));
-    assert_eq!(stdout.matches(" configured").count(), 1, "{}", out(&o));
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.ends_with(" configured"))
+            .count(),
+        1,
+        "{}",
+        out(&o)
+    );
+    assert!(
+        stdout.ends_with(&format!(
+            "\ngithub: 1 configured, {} unchanged\n",
+            objects - 1
+        )),
+        "{}",
+        out(&o)
+    );
     let reqs = env.srv.requests();
     eprintln!(
         "BENCH apply of one server (one object changes): {} requests, {} writes",
@@ -115,7 +138,7 @@ fn apply_creates_then_is_a_no_op_then_updates() {
 
     // A new image: the version label changes on every object; the pod template rolls.
     env.write_fleet(&fleet_yaml("ghcr.io/acme/github-mcp:1.5.0", 3));
-    let o = env.run(&["apply", "github"]);
+    let o = env.run(&["apply", "github", "-v"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("deployment.apps/github configured"),
@@ -138,11 +161,19 @@ fn dry_run_server_writes_nothing() {
             .replace("namespace: mcp", "namespace: default"),
     );
     env.srv.clear_requests();
-    let o = env.run(&["apply", "--dry-run=server"]);
+    let o = env.run(&["apply", "--dry-run=server", "-v"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
         stdout.contains("deployment.apps/github created (server dry run)"),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("github: ") && l.ends_with(" created (server dry run)")),
         "{}",
         out(&o)
     );
@@ -167,7 +198,14 @@ fn dry_run_server_writes_nothing() {
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let v: serde_json::Value =
         serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
-    let dep = v
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["schemaVersion", "namespaceCreated", "objects"],
+        "{v}"
+    );
+    assert_eq!(v["schemaVersion"], 1);
+    let dep = v["objects"]
         .as_array()
         .unwrap()
         .iter()
@@ -557,7 +595,7 @@ fn apply_keeps_the_live_rollout_state_of_a_blue_green_server() {
     svc["metadata"]["labels"]["app.kubernetes.io/version"] = json!("1.5.0");
     env.srv.put_object(svc);
 
-    let o = env.run(&["apply"]);
+    let o = env.run(&["apply", "-v"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("service/github unchanged"), "{}", out(&o));
@@ -782,7 +820,7 @@ fn apply_again_finishes_an_interrupted_apply() {
     );
 
     // Nothing left to change; the apply still records and clears the mark.
-    let o = env.run(&["apply"]);
+    let o = env.run(&["apply", "-v"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("deployment.apps/github unchanged"),
@@ -1179,4 +1217,53 @@ fn the_lock_is_lost_twenty_seconds_after_its_last_renewal_was_stamped() {
         "stopped {after:.1}s after the last renewTime (the Lease expires at 30 s)\n{}",
         out(&o)
     );
+}
+
+/// An unchanged apply reads the live objects with one paged LIST per kind, not one GET per
+/// object: its reads do not grow with the fleet (its dry runs still do).
+#[test]
+fn an_unchanged_apply_lists_each_kind_once_instead_of_reading_each_object() {
+    let env = Env::start(&[]);
+    let mut fleet = fleet_yaml("ghcr.io/acme/github-mcp:1.4.2", 1);
+    for s in ["postgres", "slack"] {
+        fleet.push_str(&format!(
+            "  - name: {s}\n    image: ghcr.io/acme/{s}-mcp:1.0.0\n"
+        ));
+    }
+    env.write_fleet(&fleet);
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    env.srv.clear_requests();
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let reqs = env.srv.requests();
+    assert!(writes(&reqs).is_empty(), "{}", describe(&reqs));
+    // GETs of single objects other than mcpctl's own records and the namespace.
+    let object_gets: Vec<_> = reqs
+        .iter()
+        .filter(|r| {
+            mcpctl::rbac::attributes(&r.method, &r.path, &r.query)
+                .is_some_and(|(verb, _, res)| verb == "get" && res != "namespaces")
+        })
+        .filter(|r| {
+            !r.path
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .starts_with("mcpctl.")
+        })
+        .collect();
+    assert!(object_gets.is_empty(), "{}", describe(&reqs));
+    let deployment_lists: Vec<_> = reqs
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/deployments"))
+        .filter(|r| r.query_param("labelSelector").as_deref() == Some("!mcpctl.io/record"))
+        .collect();
+    assert_eq!(deployment_lists.len(), 1, "{}", describe(&reqs));
+    let dry_runs = reqs
+        .iter()
+        .filter(|r| r.query_param("dryRun").is_some())
+        .count();
+    // Eight objects per server, each dry-run once.
+    assert_eq!(dry_runs, 24, "{}", describe(&reqs));
 }

@@ -16,6 +16,29 @@ fn diff_exit_codes_follow_kubectl() {
         out(&o)
     );
     assert!(stdout.contains("+kind: Deployment"), "{}", out(&o));
+    // The same for a pipeline: the differing objects, each with its diff.
+    let o = env.run(&["diff", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["schemaVersion", "objects", "differ"], "{v}");
+    assert_eq!(v["schemaVersion"], 1);
+    let differ = v["differ"].as_array().unwrap();
+    assert_eq!(differ.len(), v["objects"].as_u64().unwrap() as usize, "{v}");
+    let dep = differ
+        .iter()
+        .find(|d| d["object"] == "mcp/deployment.apps/github")
+        .expect("the Deployment differs");
+    let keys: Vec<&String> = dep.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["server", "object", "live", "diff"], "{dep}");
+    assert_eq!(
+        (&dep["server"], &dep["live"]),
+        (&"github".into(), &false.into())
+    );
+    assert!(
+        dep["diff"].as_str().unwrap().contains("+kind: Deployment"),
+        "{dep}"
+    );
 
     assert_eq!(env.run(&["apply"]).status.code(), Some(0));
     env.srv.clear_requests();

@@ -31,10 +31,7 @@ fn status_table_and_json() {
         assert!(row.contains(cell), "{cell} missing from row: {row}");
     }
 
-    let o = env.run(&["status", "-o", "json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    let v: serde_json::Value =
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    let v = env.status_json();
     let s = &v[0];
     assert_eq!(s["server"], "github");
     assert_eq!(s["image"], "ghcr.io/acme/github-mcp:1.4.2");
@@ -149,6 +146,8 @@ fn status_of_1000_servers_makes_a_constant_number_of_requests() {
     let wall = started.elapsed();
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schemaVersion"], 1);
+    let v = &v["servers"];
     assert_eq!(v.as_array().unwrap().len(), n);
     assert_eq!(v[999]["version"], "1.0.999");
     assert_eq!(v[999]["desired"], 1);
@@ -180,6 +179,7 @@ fn status_without_permission_for_secrets_still_shows_the_fleet() {
     let o = env.run(&["status", "-o", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = &v["servers"];
     assert_eq!(v[0]["version"], "1.4.2", "{v}");
     assert!(v[0]["certificateDaysLeft"].is_null(), "{v}");
     assert!(
@@ -215,6 +215,7 @@ fn status_shows_certificate_days_left() {
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let v: serde_json::Value =
         serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    let v = &v["servers"];
     assert_eq!(v[0]["certificateNotAfter"], "2036-11-18T06:39:58Z", "{v}");
     let days = v[0]["certificateDaysLeft"].as_i64().unwrap();
     assert!((3000..3700).contains(&days), "{days}");
@@ -280,6 +281,7 @@ fn status_shows_the_live_canary_weight() {
     let o = env.run(&["status", "-o", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = &v["servers"];
     assert_eq!(v[0]["canaryWeight"], 25, "{v}");
     assert_eq!(v[0]["traffic"], "canary 25%");
     assert_eq!(
@@ -290,7 +292,7 @@ fn status_shows_the_live_canary_weight() {
     );
 
     // `apply` renders with the live weight: the canary keeps its 25%.
-    let o = env.run(&["apply"]);
+    let o = env.run(&["apply", "-v"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout)

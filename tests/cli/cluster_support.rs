@@ -84,11 +84,37 @@ impl Env {
             .expect("start mcpctl")
     }
 
-    /// `mcpctl history <server> -o json`: exits 0 and prints JSON, parsed.
+    /// `mcpctl history <server> -o json`: exits 0 and prints the document
+    /// `{schemaVersion: 1, server, revisions}`; returns its revisions.
     pub fn history_json(&self, server: &str) -> serde_json::Value {
-        let o = self.run(&["history", server, "-o", "json"]);
+        let doc = self.document(
+            &["history", server, "-o", "json"],
+            &["schemaVersion", "server", "revisions"],
+        );
+        assert_eq!(doc["server"], server, "{doc}");
+        doc["revisions"].clone()
+    }
+
+    /// `mcpctl status -o json`: exits 0 and prints the document
+    /// `{schemaVersion: 1, servers}`; returns its servers.
+    pub fn status_json(&self) -> serde_json::Value {
+        self.document(&["status", "-o", "json"], &["schemaVersion", "servers"])["servers"].clone()
+    }
+
+    /// Runs a command that must exit 0 and print a JSON document of version 1
+    /// with exactly `keys`, in that order.
+    fn document(&self, args: &[&str], keys: &[&str]) -> serde_json::Value {
+        let o = self.run(args);
         assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)))
+        let doc: serde_json::Value =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+        let found: Vec<&str> = doc
+            .as_object()
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(found, keys, "{doc}");
+        assert_eq!(doc["schemaVersion"], 1, "{doc}");
+        doc
     }
 
     /// The state ConfigMap of server `github` (panics when there is none).

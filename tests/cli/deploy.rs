@@ -146,12 +146,11 @@ fn a_blue_green_deploy_switches_once_records_and_leaves_the_old_colour_due() {
     assert_eq!(due["schemaVersion"], 2);
     assert_eq!(due["tasks"][0]["action"]["name"], "github-blue");
     // status shows the true active colour and the due task.
-    let o = env.run(&["status", "-o", "json"]);
-    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(rows[0]["activeColour"], "green", "{}", out(&o));
+    let rows = env.status_json();
+    assert_eq!(rows[0]["activeColour"], "green", "{rows}");
     assert_eq!(rows[0]["due"][0]["action"]["action"], "scale");
     // The fleet file still names V1: status shows the drift.
-    assert_eq!(rows[0]["fleetImage"], V1, "{}", out(&o));
+    assert_eq!(rows[0]["fleetImage"], V1, "{rows}");
     assert_eq!(rows[0]["image"], V2);
     let o = env.run(&["status"]);
     let text = String::from_utf8_lossy(&o.stdout);
@@ -551,11 +550,7 @@ fn status_shows_the_active_colour_for_every_router() {
     ));
     let o = env.run(&["apply", "--wait"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    let status = |env: &Env| -> Value {
-        let o = env.run(&["status", "-o", "json"]);
-        assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-        serde_json::from_slice(&o.stdout).unwrap()
-    };
+    let status = |env: &Env| -> Value { env.status_json() };
     let s = status(&env);
     for i in 0..3 {
         assert_eq!(s[i]["activeColour"], "blue", "{}", s[i]);
@@ -710,8 +705,9 @@ fn ndjson_events_of_a_deploy_and_of_a_restore() {
         "{k:?}"
     );
     assert!(
-        ev.iter()
-            .all(|e| e["time"].as_str().is_some_and(|t| t.ends_with('Z')))
+        ev.iter().all(
+            |e| e["time"].as_str().is_some_and(|t| t.ends_with('Z')) && e["schemaVersion"] == 1
+        )
     );
     let fin = ev.last().unwrap();
     assert_eq!(fin["outcome"], "succeeded");

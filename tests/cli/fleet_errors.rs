@@ -295,7 +295,11 @@ fn init_writes_a_fleet_that_validates_and_refuses_to_overwrite() {
         stderr(&out)
     );
     let written = std::fs::read_to_string(dir.path().join("mcpctl.yaml")).unwrap();
-    assert!(written.starts_with("# mcpctl fleet file."));
+    assert!(
+        written.starts_with(
+            "# yaml-language-server: $schema=mcpctl.schema.json\n# mcpctl fleet file."
+        )
+    );
 
     let out = mcpctl_in(dir.path(), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -1,7 +1,7 @@
 //! `mcpctl rbac --for deploy` is exactly what mcpctl needs: a scenario of
 //! every command against the test API server (apply, diff, status, history,
 //! deploy with the MCP gates, rollback, reconcile, smoke, a lock taken over,
-//! revisions pruned) must make only requests the rendered rules allow, and
+//! revisions pruned, delete) must make only requests the rendered rules allow, and
 //! every rule must be used by one of them.
 
 use std::collections::BTreeSet;
@@ -93,6 +93,8 @@ fn every_request_is_allowed_and_every_rule_is_used() {
         &[0],
     );
     run(&["rollback", "filesystem", "--no-smoke"], &[0]);
+    // Uninstall: every kind the fleet renders is deleted by set membership.
+    run(&["delete", "--all", "--yes"], &[0]);
 
     assert_exactly_needed(
         &mcpctl::rbac::rules(mcpctl::rbac::Purpose::Deploy),

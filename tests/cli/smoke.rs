@@ -32,6 +32,8 @@ fn smoke_json(args: &[&str]) -> (Option<i32>, Value, Output) {
     let v: Value = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", out(&o)));
     assert_eq!(v["schemaVersion"], 1, "{v}");
+    let first: Vec<&String> = v.as_object().unwrap().keys().take(3).collect();
+    assert_eq!(first, ["schemaVersion", "ok", "results"], "{v}");
     (o.status.code(), v, o)
 }
 

@@ -110,7 +110,8 @@ fn deploy_apply_and_rollback_on_a_real_api_server() {
     assert_eq!(replicas(&env, "github-blue"), 2);
     let o = env.run(&["history", "github", "-o", "json"]);
     let h: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let last = h.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(h["schemaVersion"], 1, "{h}");
+    let last = h["revisions"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["operation"], "rollback");
     assert_eq!(last["image"], V1);
     assert_eq!(last["traffic"], "blue");

@@ -106,7 +106,8 @@ fn the_example_fleet_applies_rolls_out_diffs_clean_and_shows_ready() {
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let servers: Value =
         serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
-    let servers = servers.as_array().expect("a list of servers");
+    assert_eq!(servers["schemaVersion"], 1, "{servers}");
+    let servers = servers["servers"].as_array().expect("a list of servers");
     assert_eq!(servers.len(), 5, "{servers:#?}");
     for s in servers {
         assert!(s["desired"].as_i64().unwrap_or(0) > 0, "{s}");

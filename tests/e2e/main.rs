@@ -10,8 +10,10 @@ mod cli_support;
 mod support;
 
 mod blue_green;
+mod canary;
 mod differential;
 mod fleet;
 mod harness;
+mod prune;
 mod rbac;
 mod stuck_rollout;

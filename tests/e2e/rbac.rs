@@ -1,6 +1,6 @@
 //! `mcpctl rbac` on the real API server: a ServiceAccount bound only to the rendered Role runs
-//! apply, deploy and rollback; with one rule taken away it gets a real 403, reported in one line
-//! that names the verb and resource and points at `mcpctl rbac`.
+//! apply, deploy, rollback, apply --prune and delete; with one rule taken away it gets a real
+//! 403, reported in one line that names the verb and resource and points at `mcpctl rbac`.
 
 use serde_json::Value;
 
@@ -87,6 +87,7 @@ fn a_service_account_bound_to_mcpctl_rbac_deploys_and_rolls_back() {
         ],
         vec!["rollback", "github", "--no-smoke"],
         vec!["reconcile"],
+        vec!["apply", "--prune"],
     ] {
         let o = run_as(&env, &kubeconfig, &args);
         assert!(
@@ -100,6 +101,7 @@ fn a_service_account_bound_to_mcpctl_rbac_deploys_and_rolls_back() {
     // Take the lock rule away: a deploy meets a real 403 and says what to do.
     let role_path = format!("/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles/ci");
     let mut role = env.cluster.get(&role_path).expect("the Role");
+    let all_rules = role["rules"].clone();
     let rules: Vec<Value> = role["rules"]
         .as_array()
         .unwrap()
@@ -136,4 +138,20 @@ fn a_service_account_bound_to_mcpctl_rbac_deploys_and_rolls_back() {
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+
+    // The whole Role again: the identity uninstalls the server (every rendered kind deleted).
+    let mut role = env.cluster.get(&role_path).expect("the Role");
+    role["rules"] = all_rules;
+    let a = env.cluster.request("PUT", &role_path, Some(&role));
+    assert_eq!(a.status, 200, "{}", a.body);
+    env.cluster.wait_for(
+        "the whole Role to take effect for delete",
+        std::time::Duration::from_secs(60),
+        || {
+            let o = run_as(&env, &kubeconfig, &["delete", "github", "--yes"]);
+            (o.status.code() == Some(0)).then_some(()).ok_or(out(&o))
+        },
+    );
+    let deployment = format!("/apis/apps/v1/namespaces/{ns}/deployments/github-blue");
+    assert!(env.cluster.get(&deployment).is_none(), "github-blue left");
 }

@@ -76,7 +76,8 @@ fn a_stuck_rollout_reaches_progress_deadline_exceeded() {
     let o = env.run(&["history", "github", "-o", "json"]);
     let revs: serde_json::Value =
         serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
-    let last = revs
+    assert_eq!(revs["schemaVersion"], 1, "{revs}");
+    let last = revs["revisions"]
         .as_array()
         .and_then(|r| r.last())
         .expect("recorded revisions");

@@ -115,6 +115,21 @@ pub fn bundled_crds_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/crds")
 }
 
+/// The kubectl the compatibility tests drive: `KUBECTL` if set, else `kubectl` on the PATH,
+/// else `/usr/bin/kubectl`; `None` when that does not exist.
+pub fn kubectl() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("KUBECTL") {
+        let p = PathBuf::from(p);
+        return p.exists().then_some(p);
+    }
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .map(|dir| dir.join("kubectl"))
+        .chain([PathBuf::from("/usr/bin/kubectl")])
+        .find(|p| p.is_file())
+}
+
 impl Builder {
     /// Registers the CRDs of the `*.yaml` files in `dir` (e.g. `fixtures/crds`).
     pub fn crds_from_dir(mut self, dir: impl AsRef<Path>) -> Self {

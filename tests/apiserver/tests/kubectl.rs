@@ -6,20 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use test_apiserver::ApiServer;
 
-/// `KUBECTL` if set, else `kubectl` on the PATH, else `/usr/bin/kubectl`; `None` when that
-/// does not exist.
-fn kubectl() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("KUBECTL") {
-        let p = PathBuf::from(p);
-        return p.exists().then_some(p);
-    }
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
-        .map(|dir| dir.join("kubectl"))
-        .chain([PathBuf::from("/usr/bin/kubectl")])
-        .find(|p| p.is_file())
-}
+use test_apiserver::kubectl;
 
 const INSTALL_KUBECTL: &str = "kubectl not found (not at $KUBECTL when set, else not on the \
     PATH nor at /usr/bin/kubectl): install it (`apt-get install kubectl` on Debian; scripts/test.sh does \
