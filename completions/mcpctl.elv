@@ -56,6 +56,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand man 'Print the manual page (roff; `mcpctl man | man -l -`)'
             cand smoke 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
             cand schema 'Print the JSON Schema of the fleet file, for editors (`mcpctl schema > mcpctl.schema.json`)'
+            cand certs 'Certificates: status, the fleet CA, verified rotation with automatic restore, rollback'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpctl;init'= {
@@ -426,7 +427,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand --version 'Print version'
         }
         &'mcpctl;rbac'= {
-            cand --for 'What the identity runs: deploy (apply, deploy, rollback, reconcile and the rest) or read-only'
+            cand --for 'What the identity runs: deploy (apply, deploy, rollback, reconcile and the rest), read-only, or certs'
             cand --name 'Name of the ServiceAccount, Role and binding'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
             cand --context 'Kubeconfig context to use (default: the current context)'
@@ -534,6 +535,180 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mcpctl;certs'= {
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --events 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand status 'Each server''s certificate: validity, key, chain, names, who manages it (exit 1 when any is bad, 8 when any only expires within --warn-days)'
+            cand init-ca 'Create or import the fleet CA into its Secret (the fleet file''s tls.caSecret)'
+            cand rotate 'Issue a new certificate from the fleet CA (or take given files), validate it, replace the Secret in one write, roll the Deployments and verify what is served; restore on failure'
+            cand rollback 'Restore the newest backup of a server''s Secret, roll the Deployments and verify'
+            cand rotate-ca 'Roll the fleet CA over without an outage: publish a bundle of the old and a new CA, re-issue every server certificate from the new one; --finish drops the old CA'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpctl;certs;status'= {
+            cand --warn-days 'Exit 8 when a certificate expires within this many days (default: the fleet file''s tls.warnDays)'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --events 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;certs;init-ca'= {
+            cand --secret 'CA Secret name (default: the fleet file''s tls.caSecret)'
+            cand --import-cert 'Import this CA certificate (PEM) instead of creating one'
+            cand --import-key 'The imported CA''s private key (unencrypted PKCS#8 PEM)'
+            cand --validity 'Validity of a created CA'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --events 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines'
+            cand --force 'Replace an existing CA (every server certificate it issued then needs `certs rotate --all`)'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;certs;rotate'= {
+            cand --if-expiring-within 'Only rotate certificates that expire within this long (`30d`), or are bad'
+            cand --cert-file 'Install this certificate (PEM, leaf first) instead of issuing one (one server only)'
+            cand --key-file 'The private key of --cert-file (PEM)'
+            cand --verify-url 'Check the served certificate here (`https://HOST:PORT`) with a TLS handshake trusting only the fleet CA, as `<server>.<namespace>.svc`'
+            cand --verify-timeout 'How long the served certificate may take to become the new one (pods still terminating may serve the old one for a while)'
+            cand --max-parallel 'Servers rotated at the same time with --all'
+            cand --validity 'Validity of an issued certificate'
+            cand --keep-backups 'Backups kept per Secret'
+            cand --timeout 'How long the Deployments may take to roll out (then the backup is restored, exit 3)'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --events 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines'
+            cand --all 'Every server with `tls`, one after another (--max-parallel at a time)'
+            cand --force-unlock 'Break a lock held by another operation (dangerous: both may then change the server)'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;certs;rollback'= {
+            cand --verify-url 'Check the served certificate here, as for `certs rotate`'
+            cand --verify-timeout 'How long the served certificate may take to become the restored one'
+            cand --timeout 'How long the Deployments may take to roll out (then the backup is restored, exit 3)'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --events 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines'
+            cand --force-unlock 'Break a lock held by another operation (dangerous: both may then change the server)'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;certs;rotate-ca'= {
+            cand --secret 'CA Secret name (default: the fleet file''s tls.caSecret)'
+            cand --ca-validity 'Validity of the new CA'
+            cand --validity 'Validity of the re-issued server certificates'
+            cand --max-parallel 'Servers re-issued at the same time'
+            cand --timeout 'How long the Deployments may take to roll out (then the backup is restored, exit 3)'
+            cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+            cand --context 'Kubeconfig context to use (default: the current context)'
+            cand -n 'Namespace (overrides the fleet file''s namespace)'
+            cand --namespace 'Namespace (overrides the fleet file''s namespace)'
+            cand -f 'Fleet file'
+            cand --fleet 'Fleet file'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand --events 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines'
+            cand --finish 'Drop the old CA from the trust bundle (refused while a server still carries a certificate of the old CA)'
+            cand --force-unlock 'Break a lock held by another operation (dangerous: both may then change the server)'
+            cand -v 'More logging on stderr (repeat for more)'
+            cand --verbose 'More logging on stderr (repeat for more)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand --no-color 'Disable colours (also honours NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcpctl;certs;help'= {
+            cand status 'Each server''s certificate: validity, key, chain, names, who manages it (exit 1 when any is bad, 8 when any only expires within --warn-days)'
+            cand init-ca 'Create or import the fleet CA into its Secret (the fleet file''s tls.caSecret)'
+            cand rotate 'Issue a new certificate from the fleet CA (or take given files), validate it, replace the Secret in one write, roll the Deployments and verify what is served; restore on failure'
+            cand rollback 'Restore the newest backup of a server''s Secret, roll the Deployments and verify'
+            cand rotate-ca 'Roll the fleet CA over without an outage: publish a bundle of the old and a new CA, re-issue every server certificate from the new one; --finish drops the old CA'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpctl;certs;help;status'= {
+        }
+        &'mcpctl;certs;help;init-ca'= {
+        }
+        &'mcpctl;certs;help;rotate'= {
+        }
+        &'mcpctl;certs;help;rollback'= {
+        }
+        &'mcpctl;certs;help;rotate-ca'= {
+        }
+        &'mcpctl;certs;help;help'= {
+        }
         &'mcpctl;help'= {
             cand init 'Write a commented example fleet file'
             cand validate 'Parse and check the fleet file, reporting every problem'
@@ -555,6 +730,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand man 'Print the manual page (roff; `mcpctl man | man -l -`)'
             cand smoke 'Protocol-level MCP smoke test (exit 3 when it fails or tools break)'
             cand schema 'Print the JSON Schema of the fleet file, for editors (`mcpctl schema > mcpctl.schema.json`)'
+            cand certs 'Certificates: status, the fleet CA, verified rotation with automatic restore, rollback'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpctl;help;init'= {
@@ -596,6 +772,23 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
         &'mcpctl;help;smoke'= {
         }
         &'mcpctl;help;schema'= {
+        }
+        &'mcpctl;help;certs'= {
+            cand status 'Each server''s certificate: validity, key, chain, names, who manages it (exit 1 when any is bad, 8 when any only expires within --warn-days)'
+            cand init-ca 'Create or import the fleet CA into its Secret (the fleet file''s tls.caSecret)'
+            cand rotate 'Issue a new certificate from the fleet CA (or take given files), validate it, replace the Secret in one write, roll the Deployments and verify what is served; restore on failure'
+            cand rollback 'Restore the newest backup of a server''s Secret, roll the Deployments and verify'
+            cand rotate-ca 'Roll the fleet CA over without an outage: publish a bundle of the old and a new CA, re-issue every server certificate from the new one; --finish drops the old CA'
+        }
+        &'mcpctl;help;certs;status'= {
+        }
+        &'mcpctl;help;certs;init-ca'= {
+        }
+        &'mcpctl;help;certs;rotate'= {
+        }
+        &'mcpctl;help;certs;rollback'= {
+        }
+        &'mcpctl;help;certs;rotate-ca'= {
         }
         &'mcpctl;help;help'= {
         }

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod certs;
+pub use certs::*;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "mcpctl",
@@ -121,6 +124,8 @@ pub enum Command {
     Smoke(SmokeArgs),
     /// Print the JSON Schema of the fleet file, for editors (`mcpctl schema > mcpctl.schema.json`)
     Schema,
+    /// Certificates: status, the fleet CA, verified rotation with automatic restore, rollback
+    Certs(CertsArgs),
 }
 
 /// Options shared by the commands that run a rollout.
@@ -286,7 +291,7 @@ pub struct RollbackArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct RbacArgs {
-    /// What the identity runs: deploy (apply, deploy, rollback, reconcile and the rest) or read-only
+    /// What the identity runs: deploy (apply, deploy, rollback, reconcile and the rest), read-only, or certs
     #[arg(long = "for", value_enum, default_value_t = RbacFor::Deploy)]
     pub purpose: RbacFor,
     /// A ClusterRole and ClusterRoleBinding instead of a Role and RoleBinding in the fleet's namespace
@@ -301,6 +306,8 @@ pub struct RbacArgs {
 pub enum RbacFor {
     Deploy,
     ReadOnly,
+    /// `certs status`, `init-ca`, `rotate` and `rollback`
+    Certs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -26,6 +26,9 @@ pub mod exit {
     pub const INTERRUPTED: u8 = 6;
     /// Traffic could not be restored: manual action needed.
     pub const UNRESTORED: u8 = 7;
+    /// `certs status`: every certificate is valid, but one expires within
+    /// the warning window (a scheduled job alerts on it).
+    pub const EXPIRES_SOON: u8 = 8;
     /// A second signal: exit at once.
     pub const SIGNAL_AGAIN: u8 = 130;
 }

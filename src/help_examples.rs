@@ -158,6 +158,48 @@ mcpctl schema > mcpctl.schema.json
 # and point editors at it from the fleet file's first line (`mcpctl init` writes it):
 # `# yaml-language-server: $schema=mcpctl.schema.json`",
     ),
+    (
+        "certs",
+        "# A scheduled job: report every certificate (exit 8 when one expires soon),
+# then rotate what expires within 30 days:
+#   mcpctl certs status
+#   mcpctl certs rotate --all --if-expiring-within 30d",
+    ),
+    (
+        "certs status",
+        "# Exit 8 when a certificate expires within 14 days (for a scheduled job)
+mcpctl certs status --warn-days 14
+# One server, as JSON
+mcpctl certs status github -o json",
+    ),
+    (
+        "certs init-ca",
+        "# Create the fleet CA in the Secret the fleet file names
+mcpctl certs init-ca
+# Import a CA made elsewhere, replacing the one there
+mcpctl certs init-ca --import-cert ca.crt --import-key ca.key --force",
+    ),
+    (
+        "certs rotate",
+        "# Issue, install and check the certificate a server serves
+mcpctl certs rotate github --verify-url https://github.mcp.example:8443
+# Install a certificate from files
+mcpctl certs rotate github --cert-file tls.crt --key-file tls.key
+# Every server whose certificate expires within 30 days, two at a time
+mcpctl certs rotate --all --if-expiring-within 30d --max-parallel 2",
+    ),
+    (
+        "certs rollback",
+        "# Put the newest backup of a server's certificate back
+mcpctl certs rollback github",
+    ),
+    (
+        "certs rotate-ca",
+        "# Publish a bundle of the old and a new CA, re-issue every certificate
+mcpctl certs rotate-ca
+# Once clients have reloaded the bundle, drop the old CA
+mcpctl certs rotate-ca --finish",
+    ),
 ];
 
 /// `cmd` with the examples of each subcommand (at any depth) after its help.

@@ -4,6 +4,7 @@
 //! executor → cluster. `main.rs` only calls [`main_entry`].
 
 pub mod applyset;
+pub mod certs;
 pub mod cli;
 pub mod cluster;
 pub mod commands;

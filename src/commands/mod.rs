@@ -3,6 +3,7 @@
 
 mod apply;
 mod canary;
+mod certs;
 mod completions;
 mod control;
 mod delete;
@@ -52,5 +53,6 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Man => man::run(),
         Command::Smoke(args) => smoke::run(global, args, printer),
         Command::Schema => schema::run(printer),
+        Command::Certs(args) => certs::run(global, args, printer),
     }
 }

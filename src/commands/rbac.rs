@@ -11,6 +11,7 @@ pub fn run(global: &GlobalArgs, args: &RbacArgs, printer: &Printer) -> Result<u8
     let purpose = match args.purpose {
         RbacFor::Deploy => Purpose::Deploy,
         RbacFor::ReadOnly => Purpose::ReadOnly,
+        RbacFor::Certs => Purpose::Certs,
     };
     let objects = rbac::objects(purpose, &fleet.namespace, &args.name, args.cluster_wide);
     match printer.format {

@@ -38,7 +38,11 @@ pub fn target<'a>(
         .iter()
         .rev()
         .find(|r| {
+            // Certificate changes record the image they left running; they
+            // are not versions to go back to.
+            let certs = [crate::certs::install::ROTATE, crate::certs::install::ROLLBACK];
             let ok = r.outcome == "succeeded"
+                && !certs.contains(&r.operation.as_str())
                 && Some(r.image.as_str()) != current
                 && !abandoned.contains(&r.image.as_str());
             if r.operation == "rollback" && r.outcome == "succeeded" && !r.from_image.is_empty() {
@@ -208,6 +212,22 @@ mod tests {
             from_image: String::new(),
             deployed: false,
         }
+    }
+
+    #[test]
+    fn certificate_changes_are_not_versions_to_go_back_to() {
+        let mut cert = rev(3, "img:1", "succeeded");
+        cert.operation = crate::certs::install::ROTATE.into();
+        let revs = vec![
+            rev(1, "img:0", "succeeded"),
+            rev(2, "img:1", "succeeded"),
+            cert,
+            rev(4, "img:2", "succeeded"),
+        ];
+        assert_eq!(
+            target(&revs, Some("img:2"), None, "gh").unwrap().revision,
+            2
+        );
     }
 
     #[test]

@@ -279,6 +279,7 @@ pub(super) fn tls(cx: &mut Ctx, node: &Node, path: &str) -> Option<RawTls> {
         secret_name: None,
         ca_secret: None,
         warn_days: None,
+        dns_names: None,
     };
     for e in fields(cx, node, path, &shape::TLS) {
         let p = join(path, &e.key);
@@ -291,6 +292,7 @@ pub(super) fn tls(cx: &mut Ctx, node: &Node, path: &str) -> Option<RawTls> {
             "caSecret" => {
                 t.ca_secret = cx.checked_string(v, &p, "Secret name", names::dns_subdomain)
             }
+            "dnsNames" => t.dns_names = string_list(cx, v, &p, "DNS name", names::hostname),
             _ => t.warn_days = cx.u32(v, &p, 1),
         }
     }

@@ -73,6 +73,7 @@ pub fn merge(over: &Settings, under: &Settings) -> Settings {
                 secret_name: pick(&o.secret_name, &u.secret_name),
                 ca_secret: pick(&o.ca_secret, &u.ca_secret),
                 warn_days: pick(&o.warn_days, &u.warn_days),
+                dns_names: pick(&o.dns_names, &u.dns_names),
             }),
             (o, u) => pick(o, u),
         },

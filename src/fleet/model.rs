@@ -279,6 +279,9 @@ pub struct Tls {
     pub ca_secret: String,
     /// Warn when a certificate expires within this many days.
     pub warn_days: u32,
+    /// Names the certificate covers besides the Service names (an ingress
+    /// host, say): issued by `certs rotate`, required by `certs status`.
+    pub dns_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -128,6 +128,7 @@ pub struct RawTls {
     pub secret_name: Opt<String>,
     pub ca_secret: Opt<String>,
     pub warn_days: Opt<u32>,
+    pub dns_names: Opt<Vec<At<String>>>,
 }
 
 #[derive(Debug, Clone, Default)]

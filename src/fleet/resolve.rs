@@ -325,6 +325,7 @@ fn resolve_server(
                 .as_ref()
                 .map_or_else(|| format!("{fleet}-ca"), |a| a.value.clone()),
             warn_days: val(&t.warn_days, builtin::TLS_WARN_DAYS),
+            dns_names: strings(&t.dns_names),
         }),
         _ => None,
     };

@@ -440,6 +440,11 @@ pub static TLS: Block = Block {
             at_least(1),
             "Warn when the certificate expires within this many days (default 30)",
         ),
+        field(
+            "dnsNames",
+            Kind::TextList,
+            "Names the certificate covers besides the Service names (`*.` allowed)",
+        ),
     ]],
 };
 

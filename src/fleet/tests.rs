@@ -766,3 +766,21 @@ fn the_dashboard_is_on_unless_the_fleet_turns_it_off() {
         vec!["3:22 dashboard.enabled: expected `true` or `false`, found string \"no\""]
     );
 }
+
+#[test]
+fn tls_dns_names_are_host_names_and_servers_replace_them() {
+    let text = "fleet: acme\nnamespace: mcp\ndefaults:\n  tls: {dnsNames: [mcp.example.com, \"*.mcp.example.com\"]}\nservers:\n  - {name: a, image: x/a:1}\n  - {name: b, image: x/b:1, tls: {dnsNames: [b.example.com]}}\n";
+    let f = load(text).fleet;
+    assert_eq!(
+        f.servers[0].tls.as_ref().unwrap().dns_names,
+        ["mcp.example.com", "*.mcp.example.com"]
+    );
+    assert_eq!(
+        f.servers[1].tls.as_ref().unwrap().dns_names,
+        ["b.example.com"]
+    );
+    let bad = "fleet: acme\nnamespace: mcp\nservers:\n  - {name: a, image: x/a:1, tls: {dnsNames: [\"Not A Name\"]}}\n";
+    let e = errors(bad);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].contains("servers[0].tls.dnsNames[0]"), "{e:?}");
+}

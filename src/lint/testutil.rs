@@ -35,6 +35,7 @@ pub fn server(name: &str) -> Server {
             secret_name: format!("{name}-tls"),
             ca_secret: "mcp-ca".into(),
             warn_days: 30,
+            dns_names: Vec::new(),
         }),
         ..base
     }

@@ -14,6 +14,8 @@ pub enum Purpose {
     Deploy,
     /// diff, status, history, smoke.
     ReadOnly,
+    /// certs status, init-ca, rotate, rollback.
+    Certs,
 }
 
 /// One RBAC rule.
@@ -56,6 +58,30 @@ pub fn rules(purpose: Purpose) -> Vec<Rule> {
             rule("networking.istio.io", &["virtualservices"], R),
             rule("networking.istio.io", &["destinationrules"], &["list"]),
             rule("gateway.networking.k8s.io", &["httproutes"], R),
+        ],
+        Purpose::Certs => vec![
+            // The server and CA Secrets and their backups: listed (status, rotate), read
+            // (init-ca, a restore), created (the CA, a first certificate, backups), replaced
+            // in one write, and old backups deleted.
+            rule(
+                "",
+                &["secrets"],
+                &["get", "list", "create", "update", "delete"],
+            ),
+            // The journal: the in-flight operation and the recorded result.
+            rule(
+                "",
+                &["configmaps"],
+                &["get", "list", "create", "patch", "delete"],
+            ),
+            // The roll: the pod-template annotation, then a wait like kubectl's.
+            rule("apps", &["deployments"], &["list", "watch", "patch"]),
+            // The per-server lock.
+            rule(
+                "coordination.k8s.io",
+                &["leases"],
+                &["get", "create", "update", "delete"],
+            ),
         ],
         // Every kind mcpctl renders: `list` finds the members of the fleet's
         // ApplySet (apply, diff, delete), `delete` prunes and uninstalls them.

@@ -107,6 +107,7 @@ fn rich(strategy: Strategy, router: Router) -> Server {
         secret_name: "github-tls".into(),
         ca_secret: "mcp-ca".into(),
         warn_days: 30,
+        dns_names: Vec::new(),
     });
     s.autoscaling = Some(Autoscaling {
         min_replicas: 2,

@@ -43,9 +43,18 @@ pub struct Engine<'a> {
 }
 
 /// A wait's progress as [`Event::Waiting`] events, each change once.
-struct Waiting<'a> {
+pub struct Waiting<'a> {
     emit: &'a dyn Fn(Event),
     last: std::collections::BTreeMap<String, String>,
+}
+
+impl<'a> Waiting<'a> {
+    pub fn new(emit: &'a dyn Fn(Event)) -> Waiting<'a> {
+        Waiting {
+            emit,
+            last: Default::default(),
+        }
+    }
 }
 
 impl WaitProgress for Waiting<'_> {

@@ -40,6 +40,20 @@ pub fn check_inflight(state: &State, server: &str, resumable: &[&str], force: bo
     if force || resumable.contains(&op.kind.as_str()) {
         return Ok(());
     }
+    if [
+        crate::certs::install::ROTATE,
+        crate::certs::install::ROLLBACK,
+    ]
+    .contains(&op.kind.as_str())
+    {
+        return Err(Error::Failed(format!(
+            "server {server} has an interrupted {} (operation {}, started {} by {}, stopped at: {}): \
+             its Secret may hold the new certificate or the old one; run `mcpctl certs status {server}`, \
+             then `mcpctl certs rotate {server}` or `mcpctl certs rollback {server}` to finish it; \
+             --force goes on and forgets it",
+            op.kind, op.id, op.started, op.who, op.step_text
+        )));
+    }
     Err(Error::Failed(format!(
         "server {server} has an interrupted {} ({} {} → {}, operation {}, started {} by {}, stopped at: {}): \
          finish it with `mcpctl deploy {server} --resume` or undo it with `mcpctl rollback {server}`; \

@@ -4,6 +4,7 @@
 mod support;
 
 mod canary;
+mod certs;
 mod ci_examples;
 mod cluster_apply;
 mod cluster_diff;

@@ -96,10 +96,20 @@ fn every_request_is_allowed_and_every_rule_is_used() {
     // Uninstall: every kind the fleet renders is deleted by set membership.
     run(&["delete", "--all", "--yes"], &[0]);
 
-    let rules = mcpctl::rbac::rules(mcpctl::rbac::Purpose::Deploy);
+    assert_exactly_needed(
+        &mcpctl::rbac::rules(mcpctl::rbac::Purpose::Deploy),
+        &env.srv.requests(),
+    );
+}
+
+/// Every request is allowed by `rules` and every rule is used by one.
+pub fn assert_exactly_needed(
+    rules: &[mcpctl::rbac::Rule],
+    requests: &[test_apiserver::RequestRecord],
+) {
     let mut used = BTreeSet::new();
     let mut denied = Vec::new();
-    for r in env.srv.requests() {
+    for r in requests {
         let Some((verb, group, resource)) = mcpctl::rbac::attributes(&r.method, &r.path, &r.query)
         else {
             continue; // discovery and /version: every authenticated user may read them
@@ -114,7 +124,7 @@ fn every_request_is_allowed_and_every_rule_is_used() {
             verbs.push("create".into());
         }
         for v in verbs {
-            if !mcpctl::rbac::allows(&rules, &v, &group, &resource) {
+            if !mcpctl::rbac::allows(rules, &v, &group, &resource) {
                 denied.push(format!("{v} {group}/{resource} ({} {})", r.method, r.path));
             }
             used.insert((group.clone(), resource.clone(), v));
@@ -126,7 +136,7 @@ fn every_request_is_allowed_and_every_rule_is_used() {
         denied.join("\n")
     );
     let mut unused = Vec::new();
-    for rule in &rules {
+    for rule in rules {
         for res in rule.resources {
             for v in rule.verbs {
                 if !used.contains(&(rule.group.to_string(), res.to_string(), v.to_string())) {
