@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use super::fleet::secret_path;
 use super::inspect::CertInfo;
 use super::{probe, secret};
-use crate::cluster::journal::{Journal, Revision, rfc3339};
+use crate::cluster::journal::{Journal, Revision};
 use crate::cluster::lock::Locks;
 use crate::cluster::{Cluster, Req, identity, wait};
 use crate::error::{Error, exit};
@@ -369,7 +369,8 @@ async fn served_is(
 async fn backup(cluster: &Cluster, ns: &str, old: &Value, keep: usize) -> Result<(), String> {
     let now = cluster.now();
     let stamp = now.strftime("%Y%m%d%H%M%S").to_string();
-    let body = secret::backup(old, &stamp, &rfc3339(now));
+    let when = now.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let body = secret::backup(old, &stamp, &when);
     let bname = body["metadata"]["name"]
         .as_str()
         .unwrap_or_default()
@@ -379,7 +380,7 @@ async fn backup(cluster: &Cluster, ns: &str, old: &Value, keep: usize) -> Result
         .create(&req, &secret_path(ns, &bname))
         .await
         .map_err(|e| e.to_string())?;
-    // A 409 is a backup of the same second: the same contents, kept.
+    // A 409 is a backup of the same second and the same contents: kept.
     if !resp.ok() && resp.status != 409 {
         return Err(cluster.api_error(&req, &resp).to_string());
     }

@@ -13,7 +13,8 @@ use super::inspect::CertInfo;
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 /// Label on a backup: the Secret it is a copy of.
 pub const BACKUP_OF: &str = "mcpctl.io/cert-backup-of";
-/// Annotation on a backup: when it was taken (RFC 3339, the API server's clock).
+/// Annotation on a backup: when it was taken (RFC 3339 to the millisecond,
+/// the API server's clock).
 pub const BACKED_UP_AT: &str = "mcpctl.io/backed-up-at";
 /// Pod-template annotation holding the served certificate's fingerprint:
 /// changing it rolls the Deployment so that pods load the new Secret.
@@ -112,21 +113,26 @@ pub fn replaced(old: &Value, cert_pem: &[u8], key_pem: &[u8], ca_pem: Option<&[u
     s
 }
 
-/// The name of a backup of `secret` taken at `stamp` (`YYYYMMDDhhmmss`).
+/// The name of a backup of `secret` taken at `stamp` (`YYYYMMDDhhmmss-<tag>`).
 pub fn backup_name(secret: &str, stamp: &str) -> String {
-    let base: String = secret.chars().take(253 - 20).collect();
+    let base: String = secret.chars().take(253 - 30).collect();
     format!("{base}.bak-{stamp}")
 }
 
 /// A backup copy of `secret` (its type and data), labelled with the
 /// Secret it copies and annotated with when.
+/// The name ends with the first 8 hex digits of the certificate's SHA-256, so
+/// that two backups of one second differ when their contents do (and a
+/// retried backup of the same contents is the same object).
 pub fn backup(secret: &Value, stamp: &str, when: &str) -> Value {
     let name = secret["metadata"]["name"].as_str().unwrap_or_default();
+    let crt = data(secret, "tls.crt").unwrap_or_default();
+    let tag = &super::inspect::fingerprint(&crt)[..8];
     json!({
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {
-            "name": backup_name(name, stamp),
+            "name": backup_name(name, &format!("{stamp}-{tag}")),
             "namespace": secret["metadata"]["namespace"],
             "labels": {MANAGED_BY: "mcpctl", BACKUP_OF: name},
             "annotations": {BACKED_UP_AT: when},
@@ -206,7 +212,8 @@ mod tests {
         let s = json!({"metadata": {"name": "gh-tls", "namespace": "mcp"}, "type": "kubernetes.io/tls", "data": {"tls.crt": "eA=="}});
         let b = backup(&s, "20261201063000", "2026-12-01T06:30:00Z");
         assert_eq!(b["kind"], "Secret");
-        assert_eq!(b["metadata"]["name"], "gh-tls.bak-20261201063000");
+        // "x" (eA==) has the SHA-256 2d711642…
+        assert_eq!(b["metadata"]["name"], "gh-tls.bak-20261201063000-2d711642");
         assert_eq!(b["metadata"]["labels"][BACKUP_OF], "gh-tls");
         assert_eq!(b["data"], s["data"]);
     }
