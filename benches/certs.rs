@@ -57,7 +57,7 @@ fn main() {
 
     // Issuing, in process: one ECDSA P-256 key and certificate signed by the CA.
     let now = jiff::Timestamp::now().as_second();
-    let ca = mcpctl::certs::issue::new_ca("bench CA", now, 365).unwrap();
+    let ca = mcpctl::certs::issue::new_ca("bench CA", now, 365, Default::default()).unwrap();
     let names =
         mcpctl::certs::names::required(&["github".into(), "github-preview".into()], NS, &[]);
     let mut issue = Vec::new();

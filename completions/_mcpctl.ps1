@@ -612,6 +612,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpctl' -ScriptBlock {
             [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'CA Secret name (default: the fleet file''s tls.caSecret)')
             [CompletionResult]::new('--import-cert', '--import-cert', [CompletionResultType]::ParameterName, 'Import this CA certificate (PEM) instead of creating one')
             [CompletionResult]::new('--import-key', '--import-key', [CompletionResultType]::ParameterName, 'The imported CA''s private key (unencrypted PKCS#8 PEM)')
+            [CompletionResult]::new('--key-type', '--key-type', [CompletionResultType]::ParameterName, 'Key of a created CA')
             [CompletionResult]::new('--validity', '--validity', [CompletionResultType]::ParameterName, 'Validity of a created CA')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubeconfig context to use (default: the current context)')
@@ -635,6 +636,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpctl' -ScriptBlock {
             break
         }
         'mcpctl;certs;rotate' {
+            [CompletionResult]::new('--key-type', '--key-type', [CompletionResultType]::ParameterName, 'Key of the issued certificates')
             [CompletionResult]::new('--if-expiring-within', '--if-expiring-within', [CompletionResultType]::ParameterName, 'Only rotate certificates that expire within this long (`30d`), or are bad')
             [CompletionResult]::new('--cert-file', '--cert-file', [CompletionResultType]::ParameterName, 'Install this certificate (PEM, leaf first) instead of issuing one (one server only)')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'The private key of --cert-file (PEM)')
@@ -692,6 +694,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpctl' -ScriptBlock {
             break
         }
         'mcpctl;certs;rotate-ca' {
+            [CompletionResult]::new('--key-type', '--key-type', [CompletionResultType]::ParameterName, 'Key of the new CA and of the re-issued server certificates')
             [CompletionResult]::new('--secret', '--secret', [CompletionResultType]::ParameterName, 'CA Secret name (default: the fleet file''s tls.caSecret)')
             [CompletionResult]::new('--ca-validity', '--ca-validity', [CompletionResultType]::ParameterName, 'Validity of the new CA')
             [CompletionResult]::new('--validity', '--validity', [CompletionResultType]::ParameterName, 'Validity of the re-issued server certificates')

@@ -520,7 +520,7 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__certs__subcmd__init__subcmd__ca)
-            opts="-n -f -o -v -q -h -V --secret --import-cert --import-key --force --validity --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
+            opts="-n -f -o -v -q -h -V --secret --import-cert --import-key --force --key-type --validity --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -536,6 +536,10 @@ _mcpctl() {
                     ;;
                 --import-key)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-type)
+                    COMPREPLY=($(compgen -W "ecdsa-p256 rsa-2048 rsa-3072 rsa-4096" -- "${cur}"))
                     return 0
                     ;;
                 --validity)
@@ -648,12 +652,16 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__certs__subcmd__rotate)
-            opts="-n -f -o -v -q -h -V --all --if-expiring-within --cert-file --key-file --verify-url --verify-timeout --max-parallel --validity --keep-backups --timeout --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
+            opts="-n -f -o -v -q -h -V --key-type --all --if-expiring-within --cert-file --key-file --verify-url --verify-timeout --max-parallel --validity --keep-backups --timeout --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --key-type)
+                    COMPREPLY=($(compgen -W "ecdsa-p256 rsa-2048 rsa-3072 rsa-4096" -- "${cur}"))
+                    return 0
+                    ;;
                 --if-expiring-within)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -734,12 +742,16 @@ _mcpctl() {
             return 0
             ;;
         mcpctl__subcmd__certs__subcmd__rotate__subcmd__ca)
-            opts="-n -f -o -v -q -h -V --finish --secret --ca-validity --validity --max-parallel --timeout --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
+            opts="-n -f -o -v -q -h -V --key-type --finish --secret --ca-validity --validity --max-parallel --timeout --force-unlock --kubeconfig --context --namespace --fleet --output --verbose --quiet --no-color --events --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --key-type)
+                    COMPREPLY=($(compgen -W "ecdsa-p256 rsa-2048 rsa-3072 rsa-4096" -- "${cur}"))
+                    return 0
+                    ;;
                 --secret)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

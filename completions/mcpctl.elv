@@ -586,6 +586,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand --secret 'CA Secret name (default: the fleet file''s tls.caSecret)'
             cand --import-cert 'Import this CA certificate (PEM) instead of creating one'
             cand --import-key 'The imported CA''s private key (unencrypted PKCS#8 PEM)'
+            cand --key-type 'Key of a created CA'
             cand --validity 'Validity of a created CA'
             cand --kubeconfig 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
             cand --context 'Kubeconfig context to use (default: the current context)'
@@ -608,6 +609,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand --version 'Print version'
         }
         &'mcpctl;certs;rotate'= {
+            cand --key-type 'Key of the issued certificates'
             cand --if-expiring-within 'Only rotate certificates that expire within this long (`30d`), or are bad'
             cand --cert-file 'Install this certificate (PEM, leaf first) instead of issuing one (one server only)'
             cand --key-file 'The private key of --cert-file (PEM)'
@@ -663,6 +665,7 @@ set edit:completion:arg-completer[mcpctl] = {|@words|
             cand --version 'Print version'
         }
         &'mcpctl;certs;rotate-ca'= {
+            cand --key-type 'Key of the new CA and of the re-issued server certificates'
             cand --secret 'CA Secret name (default: the fleet file''s tls.caSecret)'
             cand --ca-validity 'Validity of the new CA'
             cand --validity 'Validity of the re-issued server certificates'

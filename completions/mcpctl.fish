@@ -458,6 +458,10 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_sub
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l secret -d 'CA Secret name (default: the fleet file\'s tls.caSecret)' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l import-cert -d 'Import this CA certificate (PEM) instead of creating one' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l import-key -d 'The imported CA\'s private key (unencrypted PKCS#8 PEM)' -r -F
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l key-type -d 'Key of a created CA' -r -f -a "ecdsa-p256\t''
+rsa-2048\t''
+rsa-3072\t''
+rsa-4096\t''"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l validity -d 'Validity of a created CA' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l context -d 'Kubeconfig context to use (default: the current context)' -r
@@ -474,6 +478,10 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_sub
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -l no-color -d 'Disable colours (also honours NO_COLOR)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from init-ca" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l key-type -d 'Key of the issued certificates' -r -f -a "ecdsa-p256\t''
+rsa-2048\t''
+rsa-3072\t''
+rsa-4096\t''"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l if-expiring-within -d 'Only rotate certificates that expire within this long (`30d`), or are bad' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l cert-file -d 'Install this certificate (PEM, leaf first) instead of issuing one (one server only)' -r -F
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate" -l key-file -d 'The private key of --cert-file (PEM)' -r -F
@@ -517,6 +525,10 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_sub
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -l no-color -d 'Disable colours (also honours NO_COLOR)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rollback" -s V -l version -d 'Print version'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -l key-type -d 'Key of the new CA and of the re-issued server certificates' -r -f -a "ecdsa-p256\t''
+rsa-2048\t''
+rsa-3072\t''
+rsa-4096\t''"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -l secret -d 'CA Secret name (default: the fleet file\'s tls.caSecret)' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -l ca-validity -d 'Validity of the new CA' -r
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand certs; and __fish_seen_subcommand_from rotate-ca" -l validity -d 'Validity of the re-issued server certificates' -r

@@ -177,7 +177,9 @@ mcpctl certs status github -o json",
         "# Create the fleet CA in the Secret the fleet file names
 mcpctl certs init-ca
 # Import a CA made elsewhere, replacing the one there
-mcpctl certs init-ca --import-cert ca.crt --import-key ca.key --force",
+mcpctl certs init-ca --import-cert ca.crt --import-key ca.key --force
+# An RSA CA, for clients that only speak RSA
+mcpctl certs init-ca --key-type rsa-3072",
     ),
     (
         "certs rotate",

@@ -1,6 +1,7 @@
 //! Issuing with rcgen: the fleet CA and server certificates signed by it.
-//! Keys are ECDSA P-256 (rcgen on ring cannot generate RSA keys; an RSA CA
-//! or server key can be imported).
+//! Keys are ECDSA P-256 by default; RSA on request (`--key-type rsa-2048`…),
+//! generated with the `rsa` crate (ring signs with RSA keys but cannot make
+//! them) and signed with SHA-256.
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -20,6 +21,39 @@ impl std::fmt::Debug for Issued {
             .field("cert_pem", &self.cert_pem)
             .field("key_pem", &"<redacted>")
             .finish()
+    }
+}
+
+/// The kind of key a new certificate gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeyType {
+    #[default]
+    EcdsaP256,
+    /// RSA with this many bits (2048, 3072 or 4096).
+    Rsa(usize),
+}
+
+impl KeyType {
+    /// A new key of this type, ready to sign.
+    pub fn generate(self) -> Result<KeyPair, String> {
+        match self {
+            KeyType::EcdsaP256 => {
+                KeyPair::generate().map_err(|e| format!("cannot generate a key: {e}"))
+            }
+            KeyType::Rsa(bits) => {
+                use rsa::pkcs8::EncodePrivateKey;
+                let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, bits)
+                    .map_err(|e| format!("cannot generate an RSA-{bits} key: {e}"))?;
+                let der = key
+                    .to_pkcs8_der()
+                    .map_err(|e| format!("cannot encode the RSA key: {e}"))?;
+                KeyPair::from_pkcs8_der_and_sign_algo(
+                    &der.as_bytes().into(),
+                    &rcgen::PKCS_RSA_SHA256,
+                )
+                .map_err(|e| format!("cannot sign with the RSA key: {e}"))
+            }
+        }
     }
 }
 
@@ -46,8 +80,8 @@ fn validity(p: &mut CertificateParams, now: i64, days: u32) -> Result<(), String
 }
 
 /// A new self-signed CA named `common_name`, valid `days` from `now` (unix seconds).
-pub fn new_ca(common_name: &str, now: i64, days: u32) -> Result<Issued, String> {
-    let key = KeyPair::generate().map_err(|e| format!("cannot generate a key: {e}"))?;
+pub fn new_ca(common_name: &str, now: i64, days: u32, key_type: KeyType) -> Result<Issued, String> {
+    let key = key_type.generate()?;
     let mut p = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, common_name);
@@ -90,7 +124,14 @@ pub fn server(
     days: u32,
 ) -> Result<Issued, String> {
     let until = now + i64::from(days) * 86_400;
-    server_until(ca_cert_pem, ca_key_pem, dns_names, now, until)
+    server_until(
+        ca_cert_pem,
+        ca_key_pem,
+        dns_names,
+        now,
+        until,
+        KeyType::default(),
+    )
 }
 
 /// The not-after of a certificate issued at `now` for `days` to replace one
@@ -112,11 +153,12 @@ pub fn server_until(
     dns_names: &[String],
     now: i64,
     until: i64,
+    key_type: KeyType,
 ) -> Result<Issued, String> {
     let ca_key = signing_key(ca_key_pem, "CA")?;
     let issuer = Issuer::from_ca_cert_pem(ca_cert_pem, ca_key)
         .map_err(|e| format!("the CA certificate cannot be read: {e}"))?;
-    let key = KeyPair::generate().map_err(|e| format!("cannot generate a key: {e}"))?;
+    let key = key_type.generate()?;
     let mut p = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     dn.push(

@@ -17,7 +17,7 @@ fn required() -> Vec<String> {
 }
 
 fn ca() -> Issued {
-    issue::new_ca("acme fleet CA", NOW - 10 * DAY, 3650).unwrap()
+    issue::new_ca("acme fleet CA", NOW - 10 * DAY, 3650, Default::default()).unwrap()
 }
 
 fn server(ca: &Issued, names: &[String], now: i64, days: u32) -> Issued {
@@ -121,7 +121,7 @@ fn a_key_of_another_certificate_is_a_mismatch() {
 #[test]
 fn a_certificate_of_another_ca_does_not_verify() {
     let ca = ca();
-    let other = issue::new_ca("other CA", NOW - DAY, 365).unwrap();
+    let other = issue::new_ca("other CA", NOW - DAY, 365, Default::default()).unwrap();
     let c = server(&other, &required(), NOW, 90);
     let st = status(&ca, &c, 30);
     assert_eq!((st.level, st.state.as_str()), (Level::Bad, "wrong-ca"));

@@ -30,6 +30,9 @@ pub enum CertsCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct RotateCaArgs {
+    /// Key of the new CA and of the re-issued server certificates
+    #[arg(long, value_enum, default_value_t = KeyTypeArg::EcdsaP256)]
+    pub key_type: KeyTypeArg,
     /// Drop the old CA from the trust bundle (refused while a server still carries a
     /// certificate of the old CA)
     #[arg(long)]
@@ -74,9 +77,37 @@ pub struct InitCaArgs {
     /// Replace an existing CA (every server certificate it issued then needs `certs rotate --all`)
     #[arg(long)]
     pub force: bool,
+    /// Key of a created CA
+    #[arg(long, value_enum, default_value_t = KeyTypeArg::EcdsaP256, conflicts_with = "import_cert")]
+    pub key_type: KeyTypeArg,
     /// Validity of a created CA
     #[arg(long, value_name = "DURATION", default_value = "3650d", value_parser = parse_days)]
     pub validity: Duration,
+}
+
+/// The key of a certificate mcpctl issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyTypeArg {
+    #[value(name = "ecdsa-p256")]
+    EcdsaP256,
+    #[value(name = "rsa-2048")]
+    Rsa2048,
+    #[value(name = "rsa-3072")]
+    Rsa3072,
+    #[value(name = "rsa-4096")]
+    Rsa4096,
+}
+
+impl From<KeyTypeArg> for crate::certs::issue::KeyType {
+    fn from(k: KeyTypeArg) -> Self {
+        use crate::certs::issue::KeyType;
+        match k {
+            KeyTypeArg::EcdsaP256 => KeyType::EcdsaP256,
+            KeyTypeArg::Rsa2048 => KeyType::Rsa(2048),
+            KeyTypeArg::Rsa3072 => KeyType::Rsa(3072),
+            KeyTypeArg::Rsa4096 => KeyType::Rsa(4096),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -85,6 +116,9 @@ pub struct RotateArgs {
     /// Servers to rotate
     #[arg(value_name = "SERVER")]
     pub servers: Vec<String>,
+    /// Key of the issued certificates
+    #[arg(long, value_enum, default_value_t = KeyTypeArg::EcdsaP256, conflicts_with = "cert_file")]
+    pub key_type: KeyTypeArg,
     /// Every server with `tls`, one after another (--max-parallel at a time)
     #[arg(long, conflicts_with = "servers")]
     pub all: bool,

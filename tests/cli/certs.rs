@@ -87,8 +87,16 @@ fn status_json(env: &Env, args: &[&str]) -> (Option<i32>, Value, String) {
     let mut a = vec!["certs", "status", "-o", "json"];
     a.extend_from_slice(args);
     let o = env.run(&a);
-    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
-    (o.status.code(), v, out(&o))
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    assert_eq!(v["schemaVersion"], 1, "{v}");
+    (o.status.code(), v["servers"].clone(), out(&o))
+}
+
+/// The `results` of a `certs rotate`/`rollback`/`rotate-ca -o json` document.
+fn results_of(o: &std::process::Output) -> Value {
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(o)));
+    assert_eq!(v["schemaVersion"], 1, "{v}");
+    v["results"].clone()
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -284,7 +292,7 @@ fn status_judges_each_certificate_and_exits_by_the_worst() {
         },
         json!({}),
     );
-    let other = issue::new_ca("other CA", t - DAY, 365).unwrap();
+    let other = issue::new_ca("other CA", t - DAY, 365, Default::default()).unwrap();
     let foreign = issue::server(&other.cert_pem, &other.key_pem, &names("foreign"), t, 90).unwrap();
     put_tls(&env, "foreign", &foreign, json!({}));
     let nosan = issue::server(&ca.cert_pem, &ca.key_pem, &names("nosan")[..2], t, 90).unwrap();
@@ -530,7 +538,7 @@ fn a_rotation_replaces_the_secret_in_one_write_rolls_and_verifies_what_is_served
         "json",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    let result: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let result = results_of(&o);
     let now = secret(&env, "github-tls").unwrap();
     let leaf = leaf_of(&now);
     assert_eq!(result[0]["outcome"], "succeeded");
@@ -631,7 +639,7 @@ fn a_certificate_that_fails_validation_writes_nothing() {
     let o = env.run(&["certs", "rotate", "github"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let before = secret(&env, "github-tls").unwrap();
-    let other = issue::new_ca("other CA", now() - DAY, 365).unwrap();
+    let other = issue::new_ca("other CA", now() - DAY, 365, Default::default()).unwrap();
     let a = issue::server(&ca.cert_pem, &ca.key_pem, &names("github"), now(), 365).unwrap();
     let b = issue::server(&ca.cert_pem, &ca.key_pem, &names("github"), now(), 365).unwrap();
     let cases = [
@@ -754,7 +762,7 @@ fn rotate_all_goes_on_past_a_failure_leaves_cert_manager_alone_and_exits_by_the_
         "json",
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-    let rows: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", out(&o)));
+    let rows = results_of(&o);
     let row = |s: &str| {
         rows.as_array()
             .unwrap()
@@ -804,7 +812,7 @@ fn rotate_all_goes_on_past_a_failure_leaves_cert_manager_alone_and_exits_by_the_
         "json",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = results_of(&o);
     assert_eq!(rows[0]["outcome"], "skipped");
     // ... and rotates what expires within it.
     let o = env.run(&[
@@ -817,7 +825,7 @@ fn rotate_all_goes_on_past_a_failure_leaves_cert_manager_alone_and_exits_by_the_
         "json",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = results_of(&o);
     assert_eq!(rows[0]["outcome"], "succeeded");
 }
 
@@ -1059,7 +1067,7 @@ fn a_ca_rollover_never_fails_a_client_that_trusts_the_bundle() {
     // Running it again re-issues beta only.
     let o = env.run(&["certs", "rotate-ca", "-o", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = results_of(&o);
     let outcome = |s: &str| {
         rows.as_array()
             .unwrap()
@@ -1300,4 +1308,44 @@ fn rotate_events_as_ndjson_keep_stdout_one_json_object_per_line() {
     let finished = events.iter().find(|e| e["event"] == "finished").unwrap();
     assert_eq!(finished["outcome"], "succeeded");
     assert!(!String::from_utf8_lossy(&o.stdout).contains("PRIVATE KEY"));
+}
+
+#[test]
+fn rsa_keys_on_request_for_the_ca_and_the_server_certificates() {
+    let env = env_with(&["github"]);
+    let dir = env.dir.path();
+    let o = env.run(&["certs", "init-ca", "--key-type", "rsa-2048"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let ca = secret(&env, "acme-ca").unwrap();
+    let ca_pem = text(&ca, "tls.crt");
+    let ca_file = write(dir, "ca-only.pem", &ca_pem);
+    let (ok, t) = openssl(&["x509", "-noout", "-text", "-in", &ca_file]);
+    assert!(ok, "{t}");
+    assert!(
+        t.contains("rsaEncryption") && t.contains("(2048 bit)"),
+        "{t}"
+    );
+    assert!(t.contains("sha256WithRSAEncryption"), "{t}");
+    let o = env.run(&["certs", "rotate", "github", "--key-type", "rsa-3072"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let s = secret(&env, "github-tls").unwrap();
+    openssl_agrees(dir, &ca_pem, &text(&s, "tls.crt"), &text(&s, "tls.key"));
+    let (code, v, text_out) = status_json(&env, &[]);
+    assert_eq!(code, Some(0), "{text_out}");
+    assert_eq!(v[0]["certificate"]["keyType"], "RSA");
+    assert_eq!(v[0]["certificate"]["keyBits"], 3072);
+    assert_eq!(v[0]["chainVerifies"], true);
+    // Files given: no key is issued, so a key type makes no sense.
+    let o = env.run(&[
+        "certs",
+        "rotate",
+        "github",
+        "--key-type",
+        "rsa-2048",
+        "--cert-file",
+        "a",
+        "--key-file",
+        "b",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
 }

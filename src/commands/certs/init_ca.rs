@@ -91,7 +91,7 @@ pub async fn run(s: &Session, args: &InitCaArgs, printer: &Printer) -> Result<u8
                 .max(1);
             let cn = format!("{} fleet CA", s.fleet.name);
             (
-                issue::new_ca(&cn, now, days).map_err(Error::Failed)?,
+                issue::new_ca(&cn, now, days, args.key_type.into()).map_err(Error::Failed)?,
                 "created",
             )
         }
@@ -153,7 +153,7 @@ pub async fn run(s: &Session, args: &InitCaArgs, printer: &Printer) -> Result<u8
             validate::date(out.ca.not_after),
             out.ca.fingerprint
         )),
-        _ => printer.data(&printer.structured(&out)?),
+        _ => printer.data(&printer.document(&out)?),
     }
     Ok(exit::OK)
 }

@@ -12,7 +12,7 @@ pub fn finish(printer: &Printer, results: &[Outcome]) -> Result<u8> {
     match printer.format {
         _ if printer.events == EventsFormat::Ndjson => {}
         OutputFormat::Table => printer.data(&table(results)),
-        _ => printer.data(&printer.structured(&results)?),
+        _ => printer.data(&printer.document(&serde_json::json!({ "results": results }))?),
     }
     let worst = results
         .iter()

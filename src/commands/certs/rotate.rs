@@ -131,8 +131,15 @@ fn prepare<'a>(
                 .unwrap_or(u32::MAX)
                 .max(1);
             let until = issue::not_after(sh.now, days, old_leaf.as_ref().map(|l| l.not_after));
-            let i =
-                issue::server_until(&ca_cert, &ca_key, required, sh.now, until).map_err(failed)?;
+            let i = issue::server_until(
+                &ca_cert,
+                &ca_key,
+                required,
+                sh.now,
+                until,
+                sh.args.key_type.into(),
+            )
+            .map_err(failed)?;
             (i.cert_pem.into_bytes(), i.key_pem.into_bytes())
         }
     };

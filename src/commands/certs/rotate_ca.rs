@@ -87,7 +87,8 @@ pub async fn run(s: &Session, args: &RotateCaArgs, printer: &Printer) -> Result<
             .unwrap_or(u32::MAX)
             .max(1);
         let cn = super::ca_common_name(s, now.as_second());
-        let new = issue::new_ca(&cn, now.as_second(), days).map_err(Error::Failed)?;
+        let new = issue::new_ca(&cn, now.as_second(), days, args.key_type.into())
+            .map_err(Error::Failed)?;
         let bundle = format!("{}{}", pem::certs_to_pem(&old_bundle), new.cert_pem);
         let mut body = secret::replaced(
             &ca,
@@ -109,6 +110,7 @@ pub async fn run(s: &Session, args: &RotateCaArgs, printer: &Printer) -> Result<
     };
     let rargs = RotateArgs {
         servers: servers.clone(),
+        key_type: args.key_type,
         all: false,
         if_expiring_within: None,
         cert_file: None,

@@ -38,7 +38,7 @@ pub async fn run(s: &Session, args: &CertsStatusArgs, printer: &Printer) -> Resu
     }
     match printer.format {
         OutputFormat::Table => printer.data(&table(&rows)),
-        _ => printer.data(&printer.structured(&rows)?),
+        _ => printer.data(&printer.document(&serde_json::json!({ "servers": rows }))?),
     }
     for note in rollovers(&servers, &secrets) {
         printer.warn(&note);
