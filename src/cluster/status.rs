@@ -414,8 +414,7 @@ pub fn age(secs: i64) -> String {
 
 /// The table `status` prints.
 pub fn table(rows: &[ServerStatus]) -> String {
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::NOTHING);
+    let mut t = crate::output::table();
     t.set_header([
         "SERVER",
         "VERSION",

@@ -44,8 +44,7 @@ struct Document<'a> {
 }
 
 pub fn table(revisions: &[Revision]) -> String {
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::NOTHING);
+    let mut t = crate::output::table();
     t.set_header([
         "REVISION",
         "WHEN",

@@ -81,8 +81,7 @@ impl Outcome {
 }
 
 fn new_table(header: &[&str]) -> comfy_table::Table {
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::NOTHING);
+    let mut t = crate::output::table();
     t.set_header(header.to_vec());
     t
 }

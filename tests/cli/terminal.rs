@@ -11,7 +11,12 @@ use crate::cluster_support::{Env, NS, out};
 
 /// Runs `cmd` with stdin, stdout and stderr on a new pseudo-terminal of 120
 /// columns; returns the exit code and everything it wrote there.
-pub fn run_in_pty(mut cmd: Command) -> (Option<i32>, String) {
+pub fn run_in_pty(cmd: Command) -> (Option<i32>, String) {
+    run_in_pty_sized(cmd, 120)
+}
+
+/// [`run_in_pty`] on a terminal `cols` columns wide.
+pub fn run_in_pty_sized(mut cmd: Command, cols: u16) -> (Option<i32>, String) {
     use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
     let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)
         .expect("open a pseudo-terminal");
@@ -21,7 +26,7 @@ pub fn run_in_pty(mut cmd: Command) -> (Option<i32>, String) {
         &master,
         rustix::termios::Winsize {
             ws_row: 40,
-            ws_col: 120,
+            ws_col: cols,
             ws_xpixel: 0,
             ws_ypixel: 0,
         },
@@ -178,4 +183,52 @@ fn quiet_prints_results_and_errors_only() {
         out(&o)
     );
     assert_eq!(String::from_utf8_lossy(&o.stdout), "");
+}
+
+/// The text without escape sequences (CSI `ESC [ … letter`).
+fn plain(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for d in chars.by_ref() {
+                    if d.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn tables_fit_the_terminal_and_stay_whole_through_a_pipe() {
+    let env = Env::start(&[]);
+    let image = "ghcr.io/acme-corporation/a-rather-long-repository-name/github-mcp-server:1.4.2-build.12345";
+    env.write_fleet(&crate::cluster_support::fleet_yaml(image, 2));
+    let o = env.run(&["apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let widest = |t: &str| {
+        t.lines()
+            .map(|l| l.trim_end().chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let piped = env.run(&["status"]);
+    assert_eq!(piped.status.code(), Some(0), "{}", out(&piped));
+    let piped = String::from_utf8_lossy(&piped.stdout).into_owned();
+    assert!(
+        widest(&piped) > 70,
+        "through a pipe the row stays whole: {piped}"
+    );
+    let (code, screen) = run_in_pty_sized(env.command(&["status"]), 70);
+    assert_eq!(code, Some(0), "{screen}");
+    let screen = plain(&screen.replace('\r', ""));
+    assert!(screen.contains("SERVER"), "{screen}");
+    assert!(widest(&screen) <= 70, "wrapped to 70 columns: {screen}");
 }

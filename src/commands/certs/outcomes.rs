@@ -47,8 +47,7 @@ fn dash(s: &str) -> String {
 }
 
 fn table(results: &[Outcome]) -> String {
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::NOTHING);
+    let mut t = crate::output::table();
     t.set_header([
         "SERVER",
         "OUTCOME",

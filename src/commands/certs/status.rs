@@ -118,8 +118,7 @@ fn yes_no(v: Option<bool>) -> &'static str {
 }
 
 fn table(rows: &[CertStatus]) -> String {
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::NOTHING);
+    let mut t = crate::output::table();
     t.set_header([
         "SERVER",
         "SECRET",
