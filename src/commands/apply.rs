@@ -165,7 +165,14 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
     // An apply interrupted after its writes left its in-flight mark and no
     // revision: finishing it (recording it, under the lock) is a change too.
     let unfinished = if ns_exists {
-        interrupted_applies(&s, &prepared.states, &args.servers, args.force)?
+        interrupted_applies(
+            &s,
+            &prepared.states,
+            &args.servers,
+            args.force,
+            args.force_unlock,
+        )
+        .await?
     } else {
         BTreeSet::new()
     };
@@ -375,12 +382,15 @@ async fn replan_under_lock(
 /// in flight: an interrupted one, or one running now (whose lock then
 /// stops this apply with exit 5), from the state records `prepare` read.
 /// Another kind of operation in flight (an interrupted deploy) stops the
-/// apply, naming the commands that finish it, unless `force`.
-fn interrupted_applies(
+/// apply, naming the commands that finish it, unless `force`; one that a
+/// live process runs (its lock is held) stops it with exit 5, naming the
+/// holder: it is running, not interrupted.
+async fn interrupted_applies(
     s: &Session,
     states: &BTreeMap<String, crate::cluster::journal::State>,
     only: &[String],
     force: bool,
+    force_unlock: bool,
 ) -> Result<BTreeSet<String>> {
     let selected = s.selected(only);
     let mut out = BTreeSet::new();
@@ -388,7 +398,32 @@ fn interrupted_applies(
         if !selected.contains(server) {
             continue;
         }
-        record::check_inflight(st, server, &["apply"], force)?;
+        if let Err(e) = record::check_inflight(st, server, &["apply"], force) {
+            // `--force-unlock` says its holder is gone: the record is an
+            // interrupted operation's.
+            let live = match force_unlock {
+                true => None,
+                false => crate::cluster::lock::holder(&s.cluster, s.ns(), server).await?,
+            };
+            if let Some((holder, since)) = live {
+                let op = st.inflight.as_ref().map(|o| format!("{} {}", o.kind, o.id));
+                return Err(Error::WithCode {
+                    code: crate::error::exit::LOCKED,
+                    message: format!(
+                        "server {server} is locked by {holder} since {since}: its {} is running \
+                         (at: {}); wait for it to finish, or stop it (`mcpctl abort {server}` for \
+                         a canary). If its process died, the lock expires within 30 s; then \
+                         `mcpctl deploy {server} --resume` or `mcpctl rollback {server}` finishes it",
+                        op.unwrap_or_else(|| "operation".into()),
+                        st.inflight
+                            .as_ref()
+                            .map(|o| o.step_text.as_str())
+                            .unwrap_or("")
+                    ),
+                });
+            }
+            return Err(e);
+        }
         if st.inflight.as_ref().is_some_and(|i| i.kind == "apply") {
             out.insert(server.clone());
         }

@@ -569,8 +569,12 @@ fn apply_during_a_canary_changes_no_weight_and_no_replica_count() {
         // While the deploy runs, apply refuses to touch the server.
         env.srv.clear_requests();
         let o = env.run(&["apply"]);
-        assert_eq!(o.status.code(), Some(1), "{}", out(&o));
-        assert!(text(&o).contains("--resume"), "{}", text(&o));
+        assert_eq!(o.status.code(), Some(5), "{}", out(&o));
+        let t = text(&o);
+        assert!(
+            t.contains(&format!("server {name} is locked by tester@")) && t.contains("is running"),
+            "a running deploy is running, not interrupted: {t}"
+        );
         let apply_writes: Vec<_> = crate::cluster_support::writes(&env.srv.requests())
             .into_iter()
             // The running deploy renews its lock meanwhile.
