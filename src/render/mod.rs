@@ -25,6 +25,24 @@ use include_dir::{Dir, include_dir};
 use minijinja::{Environment, UndefinedBehavior};
 
 pub use object::Object;
+
+/// The rendered object `kind`/`name` (a rollout acts on it), or the error
+/// that a template override dropped it.
+pub fn rendered(
+    objects: &[serde_json::Value],
+    kind: &str,
+    name: &str,
+) -> Result<serde_json::Value> {
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .cloned()
+        .ok_or_else(|| {
+            Error::Template(format!(
+                "the templates render no {kind} named {name}; a template override must keep it"
+            ))
+        })
+}
 pub use options::{Colour, KubeVersion, RenderOptions, RolloutState, Track, TrackState};
 
 use crate::error::{Error, Result};

@@ -14,8 +14,7 @@ use crate::error::{Error, Result};
 use crate::fleet::{Router, Server};
 use crate::render::{Colour, RolloutState, Track, TrackState};
 
-/// Renders the objects of one server for a rollout state.
-pub type Render<'a> = &'a dyn Fn(&RolloutState) -> Result<Vec<Value>>;
+pub use crate::traffic::router::Render;
 
 /// What the operator chose.
 #[derive(Debug, Clone)]
@@ -34,19 +33,7 @@ pub fn deployment_name(server: &str, c: Colour) -> String {
     format!("{server}-{}", c.as_str())
 }
 
-fn find<'a>(objects: &'a [Value], kind: &str, name: &str) -> Option<&'a Value> {
-    objects
-        .iter()
-        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
-}
-
-fn rendered(objects: &[Value], kind: &str, name: &str) -> Result<Value> {
-    find(objects, kind, name).cloned().ok_or_else(|| {
-        Error::Template(format!(
-            "the templates render no {kind} named {name}; a template override must keep it"
-        ))
-    })
-}
+use crate::render::rendered;
 
 /// The object that carries a blue-green server's production traffic: its
 /// VirtualService behind Istio (subset weights), else its main Service
@@ -229,22 +216,15 @@ pub fn deploy(
     push_gates(server, opts, &mut steps, &mut notes);
     steps.extend(switch_steps(server, &c, &before, &after)?);
     Ok(Plan {
-        operation: "deploy".into(),
-        server: name.into(),
-        strategy: server.strategy.as_str().into(),
-        from: Version {
-            image: from_image,
-            track: active.as_str().into(),
-        },
-        to: Version {
-            image: image.into(),
-            track: candidate.as_str().into(),
-        },
-        steps,
         then: vec![scale_down(&active_dep, opts, active)],
         notes,
-        promote_at: None,
-        queries: vec![],
+        ..Plan::new(
+            "deploy",
+            server,
+            Version::new(from_image, active.as_str()),
+            Version::new(image, candidate.as_str()),
+            steps,
+        )
     })
 }
 
@@ -345,22 +325,14 @@ pub fn rollback(
     let before = render(&state(active, tracks.clone()))?;
     let after = render(&state(other, tracks))?;
     Ok(forward_only(Plan {
-        operation: "rollback".into(),
-        server: name.into(),
-        strategy: server.strategy.as_str().into(),
-        from: Version {
-            image: from_image,
-            track: active.as_str().into(),
-        },
-        to: Version {
-            image: image.into(),
-            track: other.as_str().into(),
-        },
-        steps: switch_steps(server, &c, &before, &after)?.into(),
         then: vec![scale_down(active_dep, opts, active)],
-        notes: vec![],
-        promote_at: None,
-        queries: vec![],
+        ..Plan::new(
+            "rollback",
+            server,
+            Version::new(from_image, active.as_str()),
+            Version::new(image, other.as_str()),
+            switch_steps(server, &c, &before, &after)?.into(),
+        )
     }))
 }
 

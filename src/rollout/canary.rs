@@ -8,14 +8,12 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
-
 use super::bluegreen::{Options, Render};
 use super::observed::Live;
 use super::plan::{Action, Plan, Step, Version};
 use crate::error::{Error, Result};
 use crate::fleet::Server;
-use crate::render::{RolloutState, Track, TrackState};
+use crate::render::{RolloutState, Track, TrackState, rendered};
 use crate::traffic::router::{self, Sizing, WeightChange, canary_deployment};
 
 /// The canary's own settings (the fleet file's, overridden by flags).
@@ -47,18 +45,6 @@ pub fn check_steps(steps: &[u32]) -> std::result::Result<(), String> {
     Ok(())
 }
 
-fn deployment(objects: &[Value], name: &str) -> Result<Value> {
-    objects
-        .iter()
-        .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == name)
-        .cloned()
-        .ok_or_else(|| {
-            Error::Template(format!(
-                "the templates render no Deployment named {name}; a template override must keep it"
-            ))
-        })
-}
-
 /// The state with `track` running `image` at `replicas` (`None`: the
 /// autoscaler's, or the fleet's).
 fn with(track: Track, image: &str, replicas: Option<u32>) -> RolloutState {
@@ -87,8 +73,9 @@ fn set_weight(router: &str, c: &WeightChange) -> Action {
 /// autoscaler's when it owns it).
 fn apply_stable(server: &Server, render: Render, image: &str) -> Result<Action> {
     let replicas = server.autoscaling.is_none().then_some(server.replicas);
-    let object = deployment(
+    let object = rendered(
         &render(&with(Track::Stable, image, replicas))?,
+        "Deployment",
         &server.name,
     )?;
     Ok(Action::ApplyDeployment {
@@ -119,8 +106,9 @@ pub fn deploy(
     let restore = set_weight(router.name(), &router.weights(0)?);
     let first = router.weights(canary.steps[0])?;
 
-    let object = deployment(
+    let object = rendered(
         &render(&with(Track::Canary, image, Some(first.canary_replicas)))?,
+        "Deployment",
         &cdep,
     )?;
     let mut steps = vec![
@@ -232,22 +220,16 @@ pub fn deploy(
         undo: None,
     });
     Ok(Plan {
-        operation: "deploy".into(),
-        server: name.into(),
-        strategy: server.strategy.as_str().into(),
-        from: Version {
-            image: from_image,
-            track: "stable".into(),
-        },
-        to: Version {
-            image: image.into(),
-            track: "canary".into(),
-        },
-        steps,
-        then: vec![],
         notes,
         promote_at: Some(promote_at),
         queries: canary.queries.clone(),
+        ..Plan::new(
+            "deploy",
+            server,
+            Version::new(from_image, "stable"),
+            Version::new(image, "canary"),
+            steps,
+        )
     })
 }
 
@@ -278,31 +260,20 @@ pub fn rollback(server: &Server, live: &Live, image: &str, render: Render) -> Re
             undo: None,
         },
     ];
-    Ok(Plan {
-        operation: "rollback".into(),
-        server: name.into(),
-        strategy: server.strategy.as_str().into(),
-        from: Version {
-            image: from_image,
-            track: "stable".into(),
-        },
-        to: Version {
-            image: image.into(),
-            track: "stable".into(),
-        },
+    Ok(Plan::new(
+        "rollback",
+        server,
+        Version::new(from_image, "stable"),
+        Version::new(image, "stable"),
         steps,
-        then: vec![],
-        notes: vec![],
-        promote_at: None,
-        queries: vec![],
-    })
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fleet::testing::fleet_from;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn fleet(router: &str) -> crate::fleet::Fleet {
         let gw = if router == "gateway-api" {

@@ -324,6 +324,40 @@ impl Plan {
     }
 }
 
+impl Version {
+    pub fn new(image: impl Into<String>, track: impl Into<String>) -> Version {
+        Version {
+            image: image.into(),
+            track: track.into(),
+        }
+    }
+}
+
+impl Plan {
+    /// `operation` of `server` from `from` to `to` by `steps`: nothing
+    /// deferred, no notes, no canary fields (set them on the result).
+    pub fn new(
+        operation: &str,
+        server: &crate::fleet::Server,
+        from: Version,
+        to: Version,
+        steps: Vec<Step>,
+    ) -> Plan {
+        Plan {
+            operation: operation.into(),
+            server: server.name.clone(),
+            strategy: server.strategy.as_str().into(),
+            from,
+            to,
+            steps,
+            then: Vec::new(),
+            notes: Vec::new(),
+            promote_at: None,
+            queries: Vec::new(),
+        }
+    }
+}
+
 fn version_text(v: &Version) -> String {
     match (v.image.is_empty(), v.track.is_empty()) {
         (true, _) => "nothing".into(),

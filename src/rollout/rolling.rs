@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::bluegreen::{Options, Render};
 use super::observed::Live;
 use super::plan::{Action, Plan, Step, Version};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::fleet::Server;
 use crate::render::{RolloutState, Track, TrackState};
 
@@ -24,15 +24,7 @@ fn with_image(image: &str) -> RolloutState {
 }
 
 fn deployment(server: &Server, render: Render, image: &str) -> Result<Value> {
-    render(&with_image(image))?
-        .into_iter()
-        .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == server.name.as_str())
-        .ok_or_else(|| {
-            Error::Template(format!(
-                "the templates render no Deployment named {}; a template override must keep it",
-                server.name
-            ))
-        })
+    crate::render::rendered(&render(&with_image(image))?, "Deployment", &server.name)
 }
 
 fn smoke(server: &Server, opts: &Options) -> Option<Step> {
@@ -86,22 +78,14 @@ pub fn deploy(
         None => notes.push("the MCP smoke test is skipped (--no-smoke)".into()),
     }
     Ok(Plan {
-        operation: "deploy".into(),
-        server: name.into(),
-        strategy: server.strategy.as_str().into(),
-        from: Version {
-            image: from_image,
-            track: "stable".into(),
-        },
-        to: Version {
-            image: image.into(),
-            track: "stable".into(),
-        },
-        steps,
-        then: vec![],
         notes,
-        promote_at: None,
-        queries: vec![],
+        ..Plan::new(
+            "deploy",
+            server,
+            Version::new(from_image, "stable"),
+            Version::new(image, "stable"),
+            steps,
+        )
     })
 }
 
@@ -128,24 +112,13 @@ pub fn rollback(
         },
     ];
     steps.extend(smoke(server, opts));
-    Ok(Plan {
-        operation: "rollback".into(),
-        server: name.into(),
-        strategy: server.strategy.as_str().into(),
-        from: Version {
-            image: live.image(name, name).unwrap_or_default(),
-            track: "stable".into(),
-        },
-        to: Version {
-            image: image.into(),
-            track: "stable".into(),
-        },
+    Ok(Plan::new(
+        "rollback",
+        server,
+        Version::new(live.image(name, name).unwrap_or_default(), "stable"),
+        Version::new(image, "stable"),
         steps,
-        then: vec![],
-        notes: vec![],
-        promote_at: None,
-        queries: vec![],
-    })
+    ))
 }
 
 #[cfg(test)]

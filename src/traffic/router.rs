@@ -97,17 +97,8 @@ pub fn route_part(server: &Server, render: Render, kind: &str, weight: u32) -> R
         canary_weight: weight,
         ..Default::default()
     };
-    let objects = render(&state)?;
-    let obj = objects
-        .iter()
-        .find(|o| o["kind"] == kind && o["metadata"]["name"] == server.name.as_str())
-        .ok_or_else(|| {
-            Error::Template(format!(
-                "the templates render no {kind} named {}; a template override must keep it",
-                server.name
-            ))
-        })?;
-    super::split(obj, server.strategy)
+    let obj = crate::render::rendered(&render(&state)?, kind, &server.name)?;
+    super::split(&obj, server.strategy)
         .1
         .ok_or_else(|| Error::Template(format!("the {kind} {} renders no routes", server.name)))
 }
