@@ -113,13 +113,7 @@ pub fn line(e: &Event) -> String {
             failure_limit,
             checks,
         } => sample_line(*weight, *index, verdict, *failed, *failure_limit, checks),
-        Event::Control { request, who } => {
-            if who.is_empty() {
-                format!("  `mcpctl {request}` received")
-            } else {
-                format!("  `mcpctl {request}` received from {who}")
-            }
-        }
+        Event::Control { request, who } => format!("  `mcpctl {request}` received from {who}"),
         Event::Restoring { why } => format!("restoring the last good version: {why}"),
         Event::Undone { text } => format!("  undone: {text}"),
         Event::DueTask { text, done } => {

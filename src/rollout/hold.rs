@@ -65,10 +65,6 @@ impl Analyzer {
         loop {
             tick.tick().await;
             if let Some(r) = self.promote.take() {
-                emit(Event::Control {
-                    request: r.as_str().into(),
-                    who: String::new(),
-                });
                 return Held::Promoted {
                     full: r == Request::PromoteFull,
                 };
@@ -136,14 +132,12 @@ impl Analyzer {
                 continue;
             }
             seen.borrow_mut().push(c.id.clone());
+            emit(Event::Control {
+                request: c.request.as_str().into(),
+                who: c.who.clone(),
+            });
             match c.request {
-                Request::Abort => {
-                    emit(Event::Control {
-                        request: c.request.as_str().into(),
-                        who: c.who.clone(),
-                    });
-                    return format!("aborted by `mcpctl abort` ({})", c.who);
-                }
+                Request::Abort => return format!("aborted by `mcpctl abort` ({})", c.who),
                 r => self.promote.set(Some(r)),
             }
         }
