@@ -8,7 +8,7 @@
 //! keeps their series apart. Nothing waits for time: each wait is for a
 //! condition (journal step, Prometheus data), with a generous deadline.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use test_prometheus::{Prometheus, Traffic};
@@ -156,14 +156,6 @@ fn inflight(env: &Env, name: &str) -> Option<Value> {
     state(env, name)["inflight"]
         .as_str()
         .map(|s| serde_json::from_str(s).unwrap())
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + DEADLINE;
-    while !done() {
-        assert!(Instant::now() < deadline, "never happened: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Waits until the running deploy holds at `weight`.
@@ -869,4 +861,9 @@ fn on_a_terminal_a_hold_is_a_bar_with_the_time_left_and_through_a_pipe_a_line() 
         "{t}"
     );
     assert!(!t.contains('\x1b'), "{t}");
+}
+
+/// Waits (generously) until `done` holds; fails naming `what` otherwise.
+fn wait_for(what: &str, done: impl FnMut() -> bool) {
+    crate::cluster_apply::wait_until_within(120, &format!("never happened: {what}"), done);
 }

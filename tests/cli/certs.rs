@@ -994,17 +994,6 @@ impl BundleClient {
     }
 }
 
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !done() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never happened: {what}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn a_ca_rollover_never_fails_a_client_that_trusts_the_bundle() {
     let (env, old_ca) = applied(&["alpha", "beta"]);
@@ -1348,4 +1337,9 @@ fn rsa_keys_on_request_for_the_ca_and_the_server_certificates() {
         "b",
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+}
+
+/// Waits (generously) until `done` holds; fails naming `what` otherwise.
+fn wait_until(what: &str, done: impl FnMut() -> bool) {
+    crate::cluster_apply::wait_until_within(60, &format!("never happened: {what}"), done);
 }

@@ -2,7 +2,7 @@
 //! rollout engine end to end (lock, journal, compensation, due tasks).
 //! The MCP gates have their own tests; here `--no-smoke` keeps to the engine.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use test_apiserver::Behaviour;
@@ -51,15 +51,6 @@ fn inflight(env: &Env) -> Option<Value> {
     state(env)["inflight"]
         .as_str()
         .map(|s| serde_json::from_str(s).unwrap())
-}
-
-/// Waits (generously) until `done` holds; fails with `what` otherwise.
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "never happened: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn deploy(env: &Env, args: &[&str]) -> std::process::Output {
@@ -978,4 +969,9 @@ fn a_failing_due_task_stays_due_and_blocks_nothing() {
     );
     assert_eq!(colour(&env), "blue");
     assert_eq!(image(&env.deployment("github-blue").unwrap()), V1);
+}
+
+/// Waits (generously) until `done` holds; fails naming `what` otherwise.
+fn wait_for(what: &str, done: impl FnMut() -> bool) {
+    crate::cluster_apply::wait_until_within(60, &format!("never happened: {what}"), done);
 }

@@ -17,35 +17,11 @@ fn fleet() -> String {
     )
 }
 
-fn get(env: &Env, gv: &str, rest: &str) -> Value {
-    env.cluster
-        .get(&env.path_of(gv, rest))
-        .unwrap_or_else(|| panic!("{rest} exists"))
-}
-
 fn colour(env: &Env) -> String {
     get(env, "v1", "services/github")["spec"]["selector"]["mcpctl.io/colour"]
         .as_str()
         .unwrap_or("")
         .to_string()
-}
-
-fn replicas(env: &Env, name: &str) -> i64 {
-    get(env, "apps/v1", &format!("deployments/{name}"))["spec"]["replicas"]
-        .as_i64()
-        .unwrap_or(-1)
-}
-
-/// The field managers that own `spec.<field>` of an object, from its managedFields.
-fn owners(obj: &Value, field: &str) -> Vec<String> {
-    let key = format!("f:{field}");
-    obj["metadata"]["managedFields"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["fieldsV1"]["f:spec"].get(&key).is_some())
-        .map(|m| m["manager"].as_str().unwrap_or("").to_string())
-        .collect()
 }
 
 #[test]

@@ -3,7 +3,6 @@
 //! decides who owns the weights and replica counts, so this is where "the rollout manager owns
 //! the weights and `apply` never moves them" is proven for real.
 
-use serde_json::Value;
 use test_prometheus::Prometheus;
 
 use crate::support::*;
@@ -20,12 +19,6 @@ fn fleet() -> String {
     )
 }
 
-fn get(env: &Env, gv: &str, rest: &str) -> Value {
-    env.cluster
-        .get(&env.path_of(gv, rest))
-        .unwrap_or_else(|| panic!("{rest} exists"))
-}
-
 fn weights(env: &Env) -> (i64, i64) {
     let vs = get(env, "networking.istio.io/v1", "virtualservices/github");
     let r = &vs["spec"]["http"][0]["route"];
@@ -33,32 +26,6 @@ fn weights(env: &Env) -> (i64, i64) {
         r[0]["weight"].as_i64().unwrap_or(-1),
         r[1]["weight"].as_i64().unwrap_or(-1),
     )
-}
-
-fn replicas(env: &Env, name: &str) -> i64 {
-    get(env, "apps/v1", &format!("deployments/{name}"))["spec"]["replicas"]
-        .as_i64()
-        .unwrap_or(-1)
-}
-
-fn image(env: &Env, name: &str) -> String {
-    get(env, "apps/v1", &format!("deployments/{name}"))["spec"]["template"]["spec"]["containers"][0]
-        ["image"]
-        .as_str()
-        .unwrap_or("")
-        .to_string()
-}
-
-/// The field managers that own `spec.<field>` of an object.
-fn owners(obj: &Value, field: &str) -> Vec<String> {
-    let key = format!("f:{field}");
-    obj["metadata"]["managedFields"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["fieldsV1"]["f:spec"].get(&key).is_some())
-        .map(|m| m["manager"].as_str().unwrap_or("").to_string())
-        .collect()
 }
 
 #[test]

@@ -78,3 +78,38 @@ impl Env {
         )
     }
 }
+
+/// An object of this test's namespace (panics when it does not exist).
+pub fn get(env: &Env, gv: &str, rest: &str) -> serde_json::Value {
+    env.cluster
+        .get(&env.path_of(gv, rest))
+        .unwrap_or_else(|| panic!("{rest} exists"))
+}
+
+/// `spec.replicas` of a Deployment (-1 when unset).
+pub fn replicas(env: &Env, name: &str) -> i64 {
+    get(env, "apps/v1", &format!("deployments/{name}"))["spec"]["replicas"]
+        .as_i64()
+        .unwrap_or(-1)
+}
+
+/// The first container's image of a Deployment.
+pub fn image(env: &Env, name: &str) -> String {
+    get(env, "apps/v1", &format!("deployments/{name}"))["spec"]["template"]["spec"]["containers"][0]
+        ["image"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The field managers that own `spec.<field>` of an object, from its managedFields.
+pub fn owners(obj: &serde_json::Value, field: &str) -> Vec<String> {
+    let key = format!("f:{field}");
+    obj["metadata"]["managedFields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["fieldsV1"]["f:spec"].get(&key).is_some())
+        .map(|m| m["manager"].as_str().unwrap_or("").to_string())
+        .collect()
+}
