@@ -7,7 +7,7 @@
 //! A last section counts the lock's requests per minute while an `apply` of 1,000 servers
 //! holds it (the fleet Lease) against one of 10 servers (10 server Leases).
 //!
-//! Knobs: `CLUSTER_BENCH_ONLY=lock` runs only that section;
+//! Knobs: `CLUSTER_BENCH_ONLY=apply|deploy|status|lock` runs only that section;
 //! `CLUSTER_BENCH_RUNS` (timed runs per size, default 10),
 //! `CLUSTER_BENCH_SIZES` (comma-separated fleet sizes, default
 //! `100,1000,10000`), `KUBECTL` (default `/usr/bin/kubectl`; the comparison is
@@ -44,12 +44,20 @@ fn main() {
 
     println!("## Cluster commands: report\n");
     machine_info(&kubectl);
-    if env_or("CLUSTER_BENCH_ONLY", "") != "lock" {
+    let only = env_or("CLUSTER_BENCH_ONLY", "");
+    let run = |section: &str| only.is_empty() || only == section;
+    if run("apply") {
         apply_section();
+    }
+    if run("deploy") {
         deploy_section(runs);
+    }
+    if run("status") {
         status_section(&sizes, runs, &kubectl);
     }
-    lock_section();
+    if run("lock") {
+        lock_section();
+    }
 }
 
 fn env_or(name: &str, default: &str) -> String {
