@@ -74,6 +74,9 @@ pub struct Fault {
     /// How many matching requests it affects.
     pub times: u32,
     pub action: FaultAction,
+    /// When set, a request whose `path?query` contains this text does not match (e.g.
+    /// `dryRun`: real writes only, not their dry runs).
+    pub unless_contains: Option<String>,
 }
 
 impl Fault {
@@ -88,7 +91,14 @@ impl Fault {
             path_contains: path_contains.to_string(),
             times,
             action,
+            unless_contains: None,
         }
+    }
+
+    /// The same fault, not matching a request whose `path?query` contains `text`.
+    pub fn unless_contains(mut self, text: &str) -> Self {
+        self.unless_contains = Some(text.to_string());
+        self
     }
 }
 
@@ -98,6 +108,9 @@ pub fn take(faults: &mut Vec<Fault>, method: &Method, path_and_query: &str) -> O
         f.times > 0
             && f.method.as_ref().is_none_or(|m| m == method)
             && path_and_query.contains(&f.path_contains)
+            && f.unless_contains
+                .as_deref()
+                .is_none_or(|t| !path_and_query.contains(t))
     })?;
     faults[i].times -= 1;
     let action = faults[i].action.clone();

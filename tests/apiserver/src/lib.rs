@@ -57,6 +57,11 @@ pub struct RequestRecord {
     pub content_type: Option<String>,
     pub user_agent: Option<String>,
     pub status: u16,
+    /// When the request reached the server (before any injected fault).
+    pub received: std::time::Instant,
+    /// When its answer was ready (the headers, for a streamed answer): with `received`, how
+    /// many requests were being served at once.
+    pub answered: std::time::Instant,
 }
 
 impl RequestRecord {
@@ -72,6 +77,23 @@ impl RequestRecord {
         self.query_param("watch")
             .is_some_and(|v| v == "true" || v == "1")
     }
+}
+
+/// The most of `reqs` that were being served at the same moment, from their `received` and
+/// `answered` times: how many requests a client had under way at once.
+pub fn most_at_once<'a>(reqs: impl IntoIterator<Item = &'a RequestRecord>) -> usize {
+    let mut edges: Vec<(std::time::Instant, i32)> = reqs
+        .into_iter()
+        .flat_map(|r| [(r.received, 1), (r.answered, -1)])
+        .collect();
+    // At the same instant an answer comes before an arrival: touching times do not overlap.
+    edges.sort();
+    let (mut now, mut most) = (0, 0);
+    for (_, step) in edges {
+        now += step;
+        most = most.max(now);
+    }
+    most as usize
 }
 
 /// State shared by the HTTP server, the controller and the test handle.

@@ -201,6 +201,7 @@ async fn handle_skewed(
     shared: Arc<Shared>,
     req: Request<Incoming>,
 ) -> Result<Response<RespBody>, std::io::Error> {
+    let received = std::time::Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let raw_query = req.uri().query().unwrap_or("").to_string();
@@ -222,6 +223,8 @@ async fn handle_skewed(
         content_type: content_type.clone(),
         user_agent: user_agent.clone(),
         status,
+        received,
+        answered: std::time::Instant::now(),
     };
     let log = |status: u16| shared.log.lock().unwrap().push(record(status));
 

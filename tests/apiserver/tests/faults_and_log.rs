@@ -255,6 +255,77 @@ async fn a_held_request_waits_for_its_gate() {
     assert_eq!(r.status, 200);
 }
 
+/// `unless_contains` leaves out the requests that carry a text (here: dry runs), and the log's
+/// times show which requests were served at once: one answered while another was held lies
+/// within the held one's time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_can_leave_out_dry_runs_and_the_log_shows_requests_served_at_once() {
+    let srv = ApiServer::builder().start().await;
+    let base = srv.url();
+    let apply = |dry: bool| {
+        let base = base.clone();
+        async move {
+            let mut query = vec![("fieldManager".to_string(), "t".to_string())];
+            if dry {
+                query.push(("dryRun".into(), "All".into()));
+            }
+            common::send(
+                &base,
+                "PATCH",
+                &format!("{DEPLOY}/held"),
+                &query,
+                &[("Content-Type", "application/apply-patch+yaml")],
+                Some(deployment("held")),
+            )
+            .await
+        }
+    };
+    let gate = Gate::new();
+    srv.inject(
+        Fault::new(
+            Some(Method::PATCH),
+            "/deployments/held",
+            1,
+            FaultAction::Hold(gate.clone()),
+        )
+        .unless_contains("dryRun"),
+    );
+    assert_eq!(apply(true).await.status, 201, "the dry run is not held");
+    assert_eq!(gate.arrived(), 0);
+    let held = tokio::spawn(apply(false));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while gate.arrived() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the write never reached the gate"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(common::get(&base, DEPLOY).await.status, 200);
+    gate.open();
+    let r = tokio::time::timeout(Duration::from_secs(30), held)
+        .await
+        .expect("still held after the gate opened")
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+
+    let log = srv.requests();
+    let [dry, list, write] = [0, 1, 2].map(|i| log[i].clone());
+    assert_eq!(log.len(), 3, "{log:#?}");
+    assert_eq!(dry.query_param("dryRun").as_deref(), Some("All"));
+    assert_eq!(
+        (list.method.as_str(), write.method.as_str()),
+        ("GET", "PATCH")
+    );
+    assert!(dry.received <= dry.answered && dry.answered <= write.received);
+    assert!(
+        write.received <= list.received && list.answered <= write.answered,
+        "the LIST was served while the write was held: {log:#?}"
+    );
+    assert_eq!(test_apiserver::most_at_once(&log), 2);
+    assert_eq!(test_apiserver::most_at_once(&log[..2]), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_log_records_method_path_query_content_type_and_status() {
     let srv = ApiServer::builder().start().await;
