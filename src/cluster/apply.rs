@@ -6,7 +6,8 @@
 //!    with the live object, ignoring server bookkeeping, tells created,
 //!    configured or unchanged. Every error (conflicts, schema errors) is
 //!    found here, before anything is written.
-//! 2. **Write**: the same apply, for real, for the objects that change only.
+//! 2. **Write**: the same apply, for real, for the objects that change only,
+//!    eight servers at a time, each server's objects in order ([`chains`]).
 //!    An apply with nothing to change makes no write at all (not even the
 //!    lock). When something changes, the `apply` command takes the lock of
 //!    each server concerned and plans again under it ([`replan`], reusing the
@@ -417,15 +418,119 @@ pub async fn namespace_exists(cluster: &Cluster, ns: &str) -> Result<bool> {
     }
 }
 
-/// Applies the planned objects that change, in order (a rollout part comes
-/// before the rest of its object, so that its fields always have an owner).
-pub async fn write(cluster: &Cluster, planned: &[Planned]) -> Result<()> {
+/// How many objects an apply writes at once: as many as it plans at once.
+pub const AT_ONCE: usize = 8;
+
+/// The writes of an apply, server by server: each server's objects that
+/// change, in plan order, servers in the order they were rendered (objects
+/// without a server, such as the fleet's dashboard, make one more chain).
+///
+/// The objects of one server stay in order, one at a time, because they
+/// depend on one another: a rollout part comes before the rest of its object
+/// so that its fields always have an owner, an object's `after_create` part
+/// right after its creation, and the ServiceAccount and ConfigMap a
+/// Deployment's Pods use before the Deployment (as rendered, like `kubectl
+/// apply -f`). Objects of different servers share nothing, so [`write`] runs
+/// [`AT_ONCE`] servers' chains at a time.
+pub fn chains(planned: &[Planned]) -> Vec<Vec<&Planned>> {
+    let mut chains: Vec<Vec<&Planned>> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for p in planned.iter().filter(|p| p.change != Change::Unchanged) {
-        apply_retrying(cluster, &p.target, p.force, false).await?;
-        if let Some(part) = &p.target.after_create {
-            let t = p.target.with_obj(part.clone(), traffic::ROLLOUT_MANAGER);
-            apply_retrying(cluster, &t, true, false).await?;
+        let i = *index.entry(p.target.server()).or_insert_with(|| {
+            chains.push(Vec::new());
+            chains.len() - 1
+        });
+        chains[i].push(p);
+    }
+    chains
+}
+
+/// What became of one server's chain of writes.
+enum Chain {
+    Written,
+    /// Not started: another chain had failed before its turn came.
+    NotStarted(String),
+    /// Stopped at the first write that failed (the writes before it are done).
+    Failed(Error),
+}
+
+/// Applies the planned objects that change: [`AT_ONCE`] servers at a time,
+/// each server's objects in order ([`chains`]).
+///
+/// Every object was dry-run before, so a write fails only when something
+/// changed or broke since (the API server, the network, another writer).
+/// A chain stops at its first failure; once one has failed, no server's
+/// chain starts any more, and the chains under way finish. The error names
+/// every write that failed and the servers not written at all.
+pub async fn write(cluster: &Cluster, planned: &[Planned]) -> Result<()> {
+    use futures::StreamExt;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let failed = AtomicBool::new(false);
+    let failed = &failed;
+    let outcomes: Vec<Chain> =
+        futures::stream::iter(chains(planned).into_iter().map(|chain| async move {
+            if failed.load(Ordering::SeqCst) {
+                return Chain::NotStarted(chain[0].target.server().to_string());
+            }
+            for p in chain {
+                if let Err(e) = write_object(cluster, p).await {
+                    failed.store(true, Ordering::SeqCst);
+                    return Chain::Failed(e);
+                }
+            }
+            Chain::Written
+        }))
+        .buffered(AT_ONCE)
+        .collect()
+        .await;
+    let mut errors = Vec::new();
+    let mut not_started = Vec::new();
+    for o in outcomes {
+        match o {
+            Chain::Written => {}
+            Chain::NotStarted(server) => not_started.push(server),
+            Chain::Failed(e) => errors.push(e),
         }
+    }
+    if errors.len() == 1 && not_started.is_empty() {
+        return Err(errors.remove(0));
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Failed(write_failures(&errors, &not_started)))
+}
+
+/// The message of a [`write`] with several failures, or with servers left
+/// unwritten after one.
+fn write_failures(errors: &[Error], not_started: &[String]) -> String {
+    let mut msg = if errors.len() == 1 {
+        errors[0].to_string()
+    } else {
+        let lines: Vec<String> = errors.iter().map(Error::to_string).collect();
+        format!("{} writes failed:\n  {}", errors.len(), lines.join("\n  "))
+    };
+    if !not_started.is_empty() {
+        const NAMED: usize = 10;
+        let mut names = not_started[..not_started.len().min(NAMED)].join(", ");
+        if not_started.len() > NAMED {
+            names.push_str(&format!(" and {} more", not_started.len() - NAMED));
+        }
+        msg.push_str(&format!(
+            "\nafter that failure, the objects of {} server(s) were not written: {names}; \
+             run `mcpctl apply` again once the cause is fixed to write them",
+            not_started.len()
+        ));
+    }
+    msg
+}
+
+/// One planned write, and its `after_create` part right after it.
+async fn write_object(cluster: &Cluster, p: &Planned) -> Result<()> {
+    apply_retrying(cluster, &p.target, p.force, false).await?;
+    if let Some(part) = &p.target.after_create {
+        let t = p.target.with_obj(part.clone(), traffic::ROLLOUT_MANAGER);
+        apply_retrying(cluster, &t, true, false).await?;
     }
     Ok(())
 }
@@ -503,6 +608,114 @@ mod tests {
         assert_eq!(conflicts(&s)[0].0, "mcpctl");
         assert!(is_own_manager("mcpctl") && is_own_manager("mcpctl-rollout"));
         assert!(!is_own_manager("kubectl-edit") && !is_own_manager("mcpctlx"));
+    }
+
+    fn planned(
+        server: &str,
+        kind: &str,
+        name: &str,
+        change: Change,
+        manager: &'static str,
+    ) -> Planned {
+        let res = Resource {
+            group: String::new(),
+            version: "v1".into(),
+            kind: kind.into(),
+            plural: format!("{}s", kind.to_lowercase()),
+            namespaced: true,
+        };
+        let obj = json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": name}});
+        Planned {
+            target: Target {
+                obj: obj.clone(),
+                res,
+                ns: Some("mcp".into()),
+                name: name.into(),
+                manager,
+                after_create: None,
+                server: server.into(),
+            },
+            live: None,
+            intended: obj,
+            change,
+            force: false,
+        }
+    }
+
+    #[test]
+    fn writes_are_chained_per_server_in_plan_order_leaving_out_the_unchanged() {
+        let rollout = traffic::ROLLOUT_MANAGER;
+        let plan = vec![
+            planned("a", "ServiceAccount", "a", Change::Created, FIELD_MANAGER),
+            planned("b", "ServiceAccount", "b", Change::Unchanged, FIELD_MANAGER),
+            planned("a", "Deployment", "a", Change::Created, FIELD_MANAGER),
+            planned("b", "Service", "b", Change::Configured, rollout),
+            planned("b", "Service", "b", Change::Configured, FIELD_MANAGER),
+            planned(
+                "",
+                "ConfigMap",
+                "dashboard",
+                Change::Configured,
+                FIELD_MANAGER,
+            ),
+            planned("c", "Service", "c", Change::Unchanged, FIELD_MANAGER),
+            planned("a", "Service", "a", Change::Created, FIELD_MANAGER),
+        ];
+        let names: Vec<Vec<String>> = chains(&plan)
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .map(|p| {
+                        format!(
+                            "{} {} {}",
+                            p.target.server,
+                            p.target.display(),
+                            p.target.manager
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                vec![
+                    "a serviceaccount/a mcpctl",
+                    "a deployment/a mcpctl",
+                    "a service/a mcpctl"
+                ],
+                // The rollout part before the rest of its object.
+                vec!["b service/b mcpctl-rollout", "b service/b mcpctl"],
+                vec![" configmap/dashboard mcpctl"],
+            ]
+        );
+        let unchanged = [planned(
+            "c",
+            "Service",
+            "c",
+            Change::Unchanged,
+            FIELD_MANAGER,
+        )];
+        assert!(chains(&unchanged).is_empty());
+    }
+
+    #[test]
+    fn write_failures_name_every_failed_write_and_the_servers_left_unwritten() {
+        let errors = [
+            Error::Failed("deployment.apps/a in mcp: answered 500".into()),
+            Error::Failed("service/b in mcp: answered 503".into()),
+        ];
+        let many: Vec<String> = (0..12).map(|i| format!("s{i}")).collect();
+        let msg = write_failures(&errors, &many);
+        assert!(msg.starts_with("2 writes failed:\n  deployment.apps/a in mcp: answered 500\n  service/b in mcp: answered 503\n"), "{msg}");
+        assert!(
+            msg.contains("the objects of 12 server(s) were not written: s0, s1, s2, s3, s4, s5, s6, s7, s8, s9 and 2 more; run `mcpctl apply` again"),
+            "{msg}"
+        );
+        assert_eq!(
+            write_failures(&errors[..1], &[]),
+            "deployment.apps/a in mcp: answered 500"
+        );
     }
 
     #[test]

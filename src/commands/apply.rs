@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use futures::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -466,11 +467,10 @@ async fn apply_locked(s: &Session, args: &ApplyArgs, printer: &Printer, w: Work<
         op.step_text = step.into();
         op
     };
-    for server in w.changed {
-        journal
-            .set_inflight(server, &inflight(server, "applying objects"))
-            .await?;
-    }
+    mark_inflight(&journal, w.changed, |server| {
+        inflight(server, "applying objects")
+    })
+    .await?;
     // The parent records every group-kind about to be written before any is,
     // so that an apply interrupted half-way leaves nothing outside the set.
     let intended = w.pruning.intended.clone();
@@ -486,11 +486,10 @@ async fn apply_locked(s: &Session, args: &ApplyArgs, printer: &Printer, w: Work<
             Ok(()) => {
                 report(printer, w.planned, &pruned, false, w.ns_created)?;
                 if args.wait {
-                    for server in w.changed {
-                        journal
-                            .set_inflight(server, &inflight(server, "waiting for the rollout"))
-                            .await?;
-                    }
+                    mark_inflight(&journal, w.changed, |server| {
+                        inflight(server, "waiting for the rollout")
+                    })
+                    .await?;
                     let mut progress = Progress::new(printer.quiet);
                     wait::wait_for_deployments(
                         &s.cluster,
@@ -520,27 +519,44 @@ async fn apply_locked(s: &Session, args: &ApplyArgs, printer: &Printer, w: Work<
             .or_default()
             .push(p.target.obj.clone());
     }
-    for server in w.changed {
-        let objects = by_server.get(server.as_str()).cloned().unwrap_or_default();
-        let rev = Revision {
-            server: server.clone(),
-            revision: 0,
-            operation: "apply".into(),
-            image: primary_image(s, server, &objects),
-            strategy: strategy_of(s, server),
-            who: identity::who(),
-            when: journal.now(),
-            outcome: label.into(),
-            message: message.clone(),
-            has_objects: true,
-            images: record::images(server, &objects),
-            traffic: observe::active_colour(server, &objects)
-                .map(|c| c.as_str().to_string())
-                .unwrap_or_else(|| "stable".into()),
-            from_image: String::new(),
-            deployed: w.deployed.contains(server),
-        };
-        match journal.record(rev, &objects, None).await {
+    let revisions: Vec<(Revision, Vec<Value>)> = w
+        .changed
+        .iter()
+        .map(|server| {
+            let objects = by_server.get(server.as_str()).cloned().unwrap_or_default();
+            let rev = Revision {
+                server: server.clone(),
+                revision: 0,
+                operation: "apply".into(),
+                image: primary_image(s, server, &objects),
+                strategy: strategy_of(s, server),
+                who: identity::who(),
+                when: journal.now(),
+                outcome: label.into(),
+                message: message.clone(),
+                has_objects: true,
+                images: record::images(server, &objects),
+                traffic: observe::active_colour(server, &objects)
+                    .map(|c| c.as_str().to_string())
+                    .unwrap_or_else(|| "stable".into()),
+                from_image: String::new(),
+                deployed: w.deployed.contains(server),
+            };
+            (rev, objects)
+        })
+        .collect();
+    // Servers' records are independent of one another: written like the objects.
+    let journal = &journal;
+    let recorded: Vec<(String, Result<Revision>)> =
+        futures::stream::iter(revisions.into_iter().map(|(rev, objects)| async move {
+            let server = rev.server.clone();
+            (server, journal.record(rev, &objects, None).await)
+        }))
+        .buffered(apply::AT_ONCE)
+        .collect()
+        .await;
+    for (server, r) in recorded {
+        match r {
             Ok(r) => tracing::info!("recorded revision {} of {server}", r.revision),
             Err(e) => printer.warn(&format!(
                 "warning: could not record the revision of {server}: {e}"
@@ -565,6 +581,23 @@ async fn apply_locked(s: &Session, args: &ApplyArgs, printer: &Printer, w: Work<
         }
     }
     outcome.map(|_| exit::OK)
+}
+
+/// Marks an operation in flight on each of `servers` ([`apply::AT_ONCE`] at a
+/// time, like the writes), failing with the first error once all are sent.
+async fn mark_inflight(
+    journal: &Journal<'_>,
+    servers: &BTreeSet<String>,
+    op: impl Fn(&str) -> crate::cluster::journal::Operation,
+) -> Result<()> {
+    let marked: Vec<Result<()>> = futures::stream::iter(servers.iter().map(|server| {
+        let op = op(server);
+        async move { journal.set_inflight(server, &op).await }
+    }))
+    .buffered(apply::AT_ONCE)
+    .collect()
+    .await;
+    marked.into_iter().collect()
 }
 
 /// With `--prune`: deletes the members the fleet no longer renders (into

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod apply_writes;
 mod canary;
 mod certs;
 mod ci_examples;
