@@ -92,6 +92,11 @@ pub struct Cluster {
     pub default_namespace: String,
     pub version: ServerVersion,
     pub retry: RetryPolicy,
+    /// Plans ask the server (a dry run) about every object, even one whose
+    /// "no change" can be decided locally (`MCPCTL_DRY_RUN_EVERY_OBJECT=1`):
+    /// what `kubectl diff` does, for a cluster whose admission changes objects
+    /// on every write.
+    pub dry_run_every_object: bool,
     /// The API server's clock minus ours, in milliseconds, from the `Date`
     /// header of the latest answer ([`NO_OFFSET`] until one came), shared by
     /// clones: see [`Cluster::now`].
@@ -296,6 +301,8 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Cluster> {
             git_version: String::new(),
         },
         retry: RetryPolicy::default(),
+        dry_run_every_object: std::env::var("MCPCTL_DRY_RUN_EVERY_OBJECT")
+            .is_ok_and(|v| v == "1" || v == "true"),
         clock_offset_ms: Arc::new(AtomicI64::new(NO_OFFSET)),
     };
     if let Ok(s) = std::env::var("MCPCTL_RETRY_ATTEMPTS")

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod agreement;
 mod canary;
 mod certs;
 mod ci_examples;
@@ -19,6 +20,7 @@ mod fleet_errors;
 mod fleet_lock;
 mod help;
 mod lint;
+mod local_decision;
 mod output_shapes;
 mod rbac;
 mod render;
