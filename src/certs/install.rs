@@ -388,7 +388,7 @@ async fn backup(cluster: &Cluster, ns: &str, old: &Value, keep: usize) -> Result
     let backups = cluster
         .list(
             &format!("/api/v1/namespaces/{ns}/secrets"),
-            Some(&format!("{}={of}", secret::BACKUP_OF)),
+            Some(&format!("{}={}", secret::BACKUP_OF, secret::backup_of(of))),
         )
         .await
         .map_err(|e| e.to_string())?;
