@@ -218,7 +218,7 @@ async fn locked(
     // The image the server runs, for the record (its Deployments only:
     // certificate changes need no other read).
     let image = cluster
-        .list_unpaged(
+        .list(
             &format!("/apis/apps/v1/namespaces/{}/deployments", c.ns),
             Some(&selector(c.fleet, name)),
         )
@@ -386,9 +386,9 @@ async fn backup(cluster: &Cluster, ns: &str, old: &Value, keep: usize) -> Result
     }
     let of = old["metadata"]["name"].as_str().unwrap_or_default();
     let backups = cluster
-        .list_unpaged(
+        .list(
             &format!("/api/v1/namespaces/{ns}/secrets"),
-            Some(&format!("{}={of}", secret::BACKUP_OF)),
+            Some(&format!("{}={}", secret::BACKUP_OF, secret::backup_of(of))),
         )
         .await
         .map_err(|e| e.to_string())?;
@@ -468,7 +468,7 @@ async fn roll(
     let path = format!("/apis/apps/v1/namespaces/{}/deployments", c.ns);
     let sel = selector(c.fleet, &c.server.name);
     let deployments = cluster
-        .list_unpaged(&path, Some(&sel))
+        .list(&path, Some(&sel))
         .await
         .map_err(|e| e.to_string())?;
     *had = deployments

@@ -119,6 +119,19 @@ pub fn backup_name(secret: &str, stamp: &str) -> String {
     format!("{base}.bak-{stamp}")
 }
 
+/// The value of the [`BACKUP_OF`] label of backups of `secret`. A label value
+/// holds at most 63 characters and a Secret's name up to 253: a longer name
+/// is cut to 40 characters and followed by 16 hex digits of its SHA-256, so
+/// that it stays one valid value per Secret.
+pub fn backup_of(secret: &str) -> String {
+    if secret.len() <= 63 {
+        return secret.to_string();
+    }
+    let digest = super::inspect::fingerprint(secret.as_bytes());
+    let head: String = secret.chars().take(40).collect();
+    format!("{head}-{}", &digest[..16])
+}
+
 /// A backup copy of `secret` (its type and data), labelled with the
 /// Secret it copies and annotated with when.
 /// The name ends with the first 8 hex digits of the certificate's SHA-256, so
@@ -134,7 +147,7 @@ pub fn backup(secret: &Value, stamp: &str, when: &str) -> Value {
         "metadata": {
             "name": backup_name(name, &format!("{stamp}-{tag}")),
             "namespace": secret["metadata"]["namespace"],
-            "labels": {MANAGED_BY: "mcpctl", BACKUP_OF: name},
+            "labels": {MANAGED_BY: "mcpctl", BACKUP_OF: backup_of(name)},
             "annotations": {BACKED_UP_AT: when},
         },
         "type": secret["type"],
@@ -216,5 +229,21 @@ mod tests {
         assert_eq!(b["metadata"]["name"], "gh-tls.bak-20261201063000-2d711642");
         assert_eq!(b["metadata"]["labels"][BACKUP_OF], "gh-tls");
         assert_eq!(b["data"], s["data"]);
+    }
+
+    #[test]
+    fn a_long_secret_name_gets_a_valid_label_value() {
+        let long = format!("{}-tls", "a".repeat(100));
+        let v = backup_of(&long);
+        assert!(v.len() <= 63, "{v}");
+        assert!(v.starts_with(&"a".repeat(40)) && v.ends_with(|c: char| c.is_ascii_hexdigit()));
+        // One value per Secret: another long name sharing the first 40 characters differs.
+        assert_ne!(v, backup_of(&format!("{}-cert", "a".repeat(100))));
+        assert_eq!(backup_of(&"b".repeat(63)), "b".repeat(63));
+        let s =
+            json!({"metadata": {"name": long, "namespace": "mcp"}, "data": {"tls.crt": "eA=="}});
+        let b = backup(&s, "20261201063000", "2026-12-01T06:30:00Z");
+        assert_eq!(b["metadata"]["labels"][BACKUP_OF], v.as_str());
+        assert!(b["metadata"]["name"].as_str().unwrap().len() <= 253);
     }
 }

@@ -1,7 +1,9 @@
 //! Server-side apply of rendered objects, in two passes.
 //!
-//! 1. **Plan**: read each live object and send the intended one as a
-//!    server-side dry run (`dryRun=All`). The server answers with what it
+//! 1. **Plan**: read each live object (one LIST per kind). An object whose
+//!    live values and mcpctl's field set already are what would be sent is
+//!    unchanged, decided locally ([`super::nochange`]); every other one is
+//!    sent as a server-side dry run (`dryRun=All`). The server answers with what it
 //!    would store (defaults, admission, conflicts included); comparing that
 //!    with the live object, ignoring server bookkeeping, tells created,
 //!    configured or unchanged. Every error (conflicts, schema errors) is
@@ -26,6 +28,7 @@ use serde_json::Value;
 
 use super::client::{Cluster, Req, Resp};
 use super::discovery::{Discovered, Resource};
+use super::nochange;
 use crate::error::{Error, Result};
 use crate::traffic;
 
@@ -332,7 +335,9 @@ pub async fn plan(
 }
 
 /// [`plan`], reusing the dry run of an earlier plan for each object that
-/// renders the same and whose live resourceVersion has not moved since.
+/// renders the same and whose live resourceVersion has not moved since, and
+/// deciding "no change" without a dry run where the live object's values and
+/// field set already are what is sent ([`nochange::unchanged`]).
 pub async fn replan(
     cluster: &Cluster,
     targets: Vec<Target>,
@@ -349,6 +354,9 @@ pub async fn replan(
                 .map(str::to_string)
         })
     };
+    let decided_locally = std::sync::atomic::AtomicUsize::new(0);
+    let decided_locally = &decided_locally;
+    let count = targets.len();
     let results: Vec<Result<Planned>> =
         futures::stream::iter(targets.into_iter().map(|t| async move {
             if let Some(p) = earlier
@@ -375,11 +383,40 @@ pub async fn replan(
                 Some(l) => l.clone(),
                 None => get_live(cluster, &t).await?,
             };
+            let why = match &l {
+                _ if cluster.dry_run_every_object => Some("MCPCTL_DRY_RUN_EVERY_OBJECT".into()),
+                None => Some("not live".into()),
+                Some(current) => nochange::may_change(&t.obj, current, t.manager),
+            };
+            let what = if t.manager == FIELD_MANAGER {
+                t.display()
+            } else {
+                format!("{} (rollout fields)", t.display())
+            };
+            if let (Some(current), None) = (&l, &why) {
+                tracing::debug!("{what}: unchanged (decided locally)");
+                decided_locally.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return Ok(Planned {
+                    intended: current.clone(),
+                    target: t,
+                    live: l,
+                    change: Change::Unchanged,
+                    force: false,
+                });
+            }
+            tracing::debug!(
+                "{what}: asking the server (dry run): {}",
+                why.unwrap_or_default()
+            );
             plan_one(cluster, t, l, force_conflicts).await
         }))
         .buffered(8)
         .collect()
         .await;
+    tracing::info!(
+        "planned {count} objects: {} unchanged decided locally, the rest from the server's dry runs or an earlier plan",
+        decided_locally.load(std::sync::atomic::Ordering::Relaxed)
+    );
     let mut planned = Vec::new();
     let mut errors = Vec::new();
     for r in results {

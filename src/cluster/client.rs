@@ -92,6 +92,11 @@ pub struct Cluster {
     pub default_namespace: String,
     pub version: ServerVersion,
     pub retry: RetryPolicy,
+    /// Plans ask the server (a dry run) about every object, even one whose
+    /// "no change" can be decided locally (`MCPCTL_DRY_RUN_EVERY_OBJECT=1`):
+    /// what `kubectl diff` does, for a cluster whose admission changes objects
+    /// on every write.
+    pub dry_run_every_object: bool,
     /// The API server's clock minus ours, in milliseconds, from the `Date`
     /// header of the latest answer ([`NO_OFFSET`] until one came), shared by
     /// clones: see [`Cluster::now`].
@@ -296,6 +301,8 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Cluster> {
             git_version: String::new(),
         },
         retry: RetryPolicy::default(),
+        dry_run_every_object: std::env::var("MCPCTL_DRY_RUN_EVERY_OBJECT")
+            .is_ok_and(|v| v == "1" || v == "true"),
         clock_offset_ms: Arc::new(AtomicI64::new(NO_OFFSET)),
     };
     if let Ok(s) = std::env::var("MCPCTL_RETRY_ATTEMPTS")
@@ -723,41 +730,43 @@ impl Cluster {
     /// Lists every object at `path` matching `label_selector`, following
     /// `continue` tokens (pages of 500, like kubectl).
     pub async fn list(&self, path: &str, label_selector: Option<&str>) -> Result<Vec<Value>> {
+        let mut req = Req::get(path);
+        if let Some(s) = label_selector {
+            req = req.query("labelSelector", s);
+        }
+        match self.list_pages(&req).await? {
+            Ok(items) => Ok(items),
+            Err(resp) => Err(self.api_error(&req, &resp)),
+        }
+    }
+
+    /// Lists every object `base` (a GET with its selectors) asks for, in pages
+    /// of 500 following `continue` tokens, as kubectl does: no answer holds
+    /// more than 500 objects, however large the fleet, which spares the API
+    /// server's memory. A page answered with anything but success ends the
+    /// listing with that answer, for the caller to read (the 404 of a CRD that
+    /// is not installed, a 403).
+    pub async fn list_pages(&self, base: &Req) -> Result<std::result::Result<Vec<Value>, Resp>> {
         let mut items = Vec::new();
         let mut cont: Option<String> = None;
         loop {
-            let mut req = Req::get(path).query("limit", "500");
-            if let Some(s) = label_selector {
-                req = req.query("labelSelector", s);
-            }
+            let mut req = base.clone().query("limit", "500");
             if let Some(c) = &cont {
                 req = req.query("continue", c.clone());
             }
-            let v = self.send_ok(&req).await?;
+            let resp = self.send(&req).await?;
+            if !resp.ok() {
+                return Ok(Err(resp));
+            }
+            let v = resp.json()?;
             if let Some(arr) = v["items"].as_array() {
                 items.extend(arr.iter().cloned());
             }
             match v["metadata"]["continue"].as_str() {
                 Some(c) if !c.is_empty() => cont = Some(c.to_string()),
-                _ => return Ok(items),
+                _ => return Ok(Ok(items)),
             }
         }
-    }
-
-    /// Lists every object at `path` matching `label_selector` in one request
-    /// (no `limit`): one call per kind whatever the number of objects, which
-    /// is what `status` needs to stay constant in requests for any fleet size.
-    pub async fn list_unpaged(
-        &self,
-        path: &str,
-        label_selector: Option<&str>,
-    ) -> Result<Vec<Value>> {
-        let mut req = Req::get(path);
-        if let Some(s) = label_selector {
-            req = req.query("labelSelector", s);
-        }
-        let v = self.send_ok(&req).await?;
-        Ok(v["items"].as_array().cloned().unwrap_or_default())
     }
 
     /// A streaming GET (watch); the status is checked, the body left unread.

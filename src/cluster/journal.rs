@@ -674,10 +674,7 @@ impl<'a> Journal<'a> {
     /// State records of the whole fleet, by server (one LIST).
     pub async fn states(&self) -> Result<BTreeMap<String, State>> {
         let sel = format!("mcpctl.io/record=state,mcpctl.io/fleet={}", self.fleet);
-        let items = self
-            .cluster
-            .list_unpaged(&cm_path(&self.ns), Some(&sel))
-            .await?;
+        let items = self.cluster.list(&cm_path(&self.ns), Some(&sel)).await?;
         Ok(items
             .iter()
             .filter_map(|cm| {

@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod identity;
 pub mod journal;
 pub mod lock;
+pub mod nochange;
 pub mod observe;
 pub mod prune;
 pub mod retry;

@@ -51,9 +51,10 @@ pub struct Snapshot {
     pub routes: Vec<Value>,
 }
 
-/// Reads the snapshot: five LIST calls, unpaged, whatever the fleet size,
-/// plus one per mesh route kind the fleet's canary servers use (Istio
-/// VirtualServices, Gateway API HTTPRoutes) for their live weights.
+/// Reads the snapshot: five LISTs, in pages of 500 like kubectl (so one
+/// request each up to 500 objects), plus one per mesh route kind the fleet's
+/// canary servers use (Istio VirtualServices, Gateway API HTTPRoutes) for
+/// their live weights.
 pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &Fleet) -> Result<Snapshot> {
     let name = fleet.name.as_str();
     let part_of = format!("app.kubernetes.io/part-of={name}");
@@ -88,16 +89,10 @@ pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &Fleet) -> Result<Snap
         for p in &route_paths {
             // A missing CRD (404) means no routes, not an error for status.
             let req = Req::get(p).query("labelSelector", part_of.clone());
-            let resp = cluster.send(&req).await?;
-            if resp.ok() {
-                all.extend(
-                    resp.json()?["items"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default(),
-                );
-            } else if resp.status != 404 {
-                return Err(cluster.api_error(&req, &resp));
+            match cluster.list_pages(&req).await? {
+                Ok(items) => all.extend(items),
+                Err(resp) if resp.status == 404 => {}
+                Err(resp) => return Err(cluster.api_error(&req, &resp)),
             }
         }
         Ok(all)
@@ -117,17 +112,17 @@ pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &Fleet) -> Result<Snap
         async {
             Ok::<_, crate::error::Error>(with_kind(
                 "Deployment",
-                cluster.list_unpaged(&deps_path, Some(&part_of)).await?,
+                cluster.list(&deps_path, Some(&part_of)).await?,
             ))
         },
         async {
             Ok::<_, crate::error::Error>(with_kind(
                 "Service",
-                cluster.list_unpaged(&svc_path, Some(&part_of)).await?,
+                cluster.list(&svc_path, Some(&part_of)).await?,
             ))
         },
         journal.states(),
-        cluster.list_unpaged(&lease_path, Some(&leases_sel)),
+        cluster.list(&lease_path, Some(&leases_sel)),
         tls_secrets(cluster, &secret_path),
         routes,
     )?;
@@ -148,19 +143,11 @@ pub async fn snapshot(cluster: &Cluster, ns: &str, fleet: &Fleet) -> Result<Snap
 /// one column of the status, not a reason to show none of it.
 async fn tls_secrets(cluster: &Cluster, path: &str) -> Result<Option<Vec<Value>>> {
     let req = Req::get(path).query("fieldSelector", "type=kubernetes.io/tls");
-    let resp = cluster.send(&req).await?;
-    if resp.status == 403 {
-        return Ok(None);
+    match cluster.list_pages(&req).await? {
+        Ok(items) => Ok(Some(items)),
+        Err(resp) if resp.status == 403 => Ok(None),
+        Err(resp) => Err(cluster.api_error(&req, &resp)),
     }
-    if !resp.ok() {
-        return Err(cluster.api_error(&req, &resp));
-    }
-    Ok(Some(
-        resp.json()?["items"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default(),
-    ))
 }
 
 /// One Deployment of a server.

@@ -80,7 +80,7 @@ pub async fn read(cluster: &Cluster, ns: &str, fleet: &str, server: &Server) -> 
         ),
         ("Service", format!("/api/v1/namespaces/{ns}/services")),
     ] {
-        for mut o in cluster.list_unpaged(&path, Some(&sel)).await? {
+        for mut o in cluster.list(&path, Some(&sel)).await? {
             o["kind"] = Value::String(kind.to_string());
             objects.push(o);
         }

@@ -905,6 +905,36 @@ fn rollback_restores_the_newest_backup_rolls_and_verifies() {
     assert_eq!(h.last().unwrap()["outcome"], "succeeded");
 }
 
+/// A Secret name longer than a label value may be (63 characters) still gets backups that
+/// `certs rollback` finds: the backups' label holds a shortened, unique form of the name.
+#[test]
+fn a_secret_with_a_long_name_is_backed_up_and_restored() {
+    // A DNS subdomain: each dot-separated part at most 63 characters, 92 in all.
+    let long = format!("github-tls.{}.{}", "x".repeat(40), "y".repeat(40));
+    let env = env_with(&[]);
+    env.write_fleet(&format!(
+        "{}  - name: github\n    image: ghcr.io/acme/github-mcp:1.0.0\n    tls: {{secretName: {long}}}\n",
+        fleet(&[])
+    ));
+    let o = env.run(&["apply", "--wait"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    init_ca(&env);
+    let o = env.run(&["certs", "rotate", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let first = secret(&env, &long).unwrap();
+    let o = env.run(&["certs", "rotate", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let label = mcpctl::certs::secret::backup_of(&long);
+    assert!(label.len() <= 63, "{label}");
+    assert_eq!(backups(&env, &label).len(), 1, "one backup, labelled {label}");
+    let o = env.run(&["certs", "rollback", "github"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert_eq!(
+        secret(&env, &long).unwrap()["data"]["tls.crt"],
+        first["data"]["tls.crt"]
+    );
+}
+
 /// `mcpctl rbac --for certs` is exactly what the certificate commands need:
 /// every request of a scenario (init-ca, status, a lock taken over,
 /// rotations pruning backups and revisions, a restore, a rollback) is

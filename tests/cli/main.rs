@@ -3,6 +3,7 @@
 
 mod support;
 
+mod agreement;
 mod apply_writes;
 mod canary;
 mod certs;
@@ -20,6 +21,7 @@ mod fleet_errors;
 mod fleet_lock;
 mod help;
 mod lint;
+mod local_decision;
 mod output_shapes;
 mod rbac;
 mod render;

@@ -9,11 +9,16 @@
 mod cli_support;
 mod support;
 
+/// apply's local "no change" decision against a server's dry runs, shared with the CLI tier.
+#[path = "../cli/agreement.rs"]
+mod agreement;
+
 mod blue_green;
 mod canary;
 mod differential;
 mod fleet;
 mod harness;
+mod local_decision;
 mod prune;
 mod rbac;
 mod stuck_rollout;

@@ -51,8 +51,13 @@ impl Env {
 
     /// Runs mcpctl in this test's directory as the cluster's administrator.
     pub fn run(&self, args: &[&str]) -> Output {
-        std::process::Command::new(env!("CARGO_BIN_EXE_mcpctl"))
-            .args(args)
+        self.command(args).output().expect("run mcpctl")
+    }
+
+    /// The command [`Env::run`] runs, to add to.
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_mcpctl"));
+        c.args(args)
             .current_dir(self.dir.path())
             .env_remove("MCPCTL_FLEET")
             .env("KUBECONFIG", self.cluster.kubeconfig())
@@ -60,9 +65,8 @@ impl Env {
             .env("USER", "e2e")
             .env_remove("GITHUB_ACTIONS")
             .env_remove("GITLAB_CI")
-            .env_remove("CI")
-            .output()
-            .expect("run mcpctl")
+            .env_remove("CI");
+        c
     }
 
     /// A namespaced API path in this test's namespace, e.g. `apis("apps/v1", "deployments/x")`.

@@ -31,7 +31,10 @@ pub async fn run(s: &Session, args: &CertsRollbackArgs, printer: &Printer) -> Re
     }
     let backups: Vec<_> = secrets
         .values()
-        .filter(|b| b["metadata"]["labels"][secret::BACKUP_OF] == tls.secret_name.as_str())
+        .filter(|b| {
+            b["metadata"]["labels"][secret::BACKUP_OF]
+                == secret::backup_of(&tls.secret_name).as_str()
+        })
         .cloned()
         .collect();
     let Some(newest) = secret::newest_first(backups).into_iter().next() else {
@@ -39,7 +42,7 @@ pub async fn run(s: &Session, args: &CertsRollbackArgs, printer: &Printer) -> Re
             "Secret {ns}/{} has no backup to restore (`certs rotate` takes one, labelled {}={})",
             tls.secret_name,
             secret::BACKUP_OF,
-            tls.secret_name
+            secret::backup_of(&tls.secret_name)
         )));
     };
     let bname = newest["metadata"]["name"]
