@@ -334,6 +334,18 @@ pub async fn plan(
     replan(cluster, targets, live, force_conflicts, ns_missing, &[]).await
 }
 
+/// Planned objects by path and field manager (the first of each), so that a
+/// plan of thousands of objects finds an earlier one without a scan.
+fn by_target(planned: &[Planned]) -> std::collections::HashMap<(String, &'static str), &Planned> {
+    let mut index = std::collections::HashMap::with_capacity(planned.len());
+    for p in planned {
+        index
+            .entry((p.target.path(), p.target.manager))
+            .or_insert(p);
+    }
+    index
+}
+
 /// [`plan`], reusing the dry run of an earlier plan for each object that
 /// renders the same and whose live resourceVersion has not moved since, and
 /// deciding "no change" without a dry run where the live object's values and
@@ -354,20 +366,20 @@ pub async fn replan(
                 .map(str::to_string)
         })
     };
+    let earlier_by_target = by_target(earlier);
+    let earlier_by_target = &earlier_by_target;
     let decided_locally = std::sync::atomic::AtomicUsize::new(0);
     let decided_locally = &decided_locally;
     let count = targets.len();
     let results: Vec<Result<Planned>> =
         futures::stream::iter(targets.into_iter().map(|t| async move {
-            if let Some(p) = earlier
-                .iter()
-                .find(|p| p.target.path() == t.path() && p.target.manager == t.manager)
+            if let Some(p) = earlier_by_target.get(&(t.path(), t.manager))
                 && p.target.obj == t.obj
                 && let Some(l) = live.get(&t.path())
                 && rv(l) == rv(&p.live)
                 && (l.is_some() || p.live.is_none())
             {
-                return Ok(p.clone());
+                return Ok(Planned::clone(p));
             }
             if ns_missing && t.ns.is_some() {
                 let intended = t.obj.clone();
