@@ -7,10 +7,15 @@
 //! A last section counts the lock's requests per minute while an `apply` of 1,000 servers
 //! holds it (the fleet Lease) against one of 10 servers (10 server Leases).
 //!
-//! Knobs: `CLUSTER_BENCH_ONLY=apply|deploy|status|lock` runs only that section;
+//! `CLUSTER_BENCH_ONLY=fleet` runs only the fleet section (`cluster/fleet.rs`: `apply` and
+//! `status` of whole fleets, and kubectl's `apply --server-side` of the same objects), which
+//! a run of all sections leaves out for its length.
+//!
+//! Knobs: `CLUSTER_BENCH_ONLY=apply|deploy|status|lock|fleet` runs only that section;
 //! `CLUSTER_BENCH_RUNS` (timed runs per size, default 10),
 //! `CLUSTER_BENCH_SIZES` (comma-separated fleet sizes, default
-//! `100,1000,10000`), `KUBECTL` (default `/usr/bin/kubectl`; the comparison is
+//! `100,1000,10000`), `CLUSTER_BENCH_LARGE_RUNS` (runs per size above 1,000 servers in the
+//! fleet section, default 1), `KUBECTL` (default `/usr/bin/kubectl`; the comparison is
 //! skipped with a note when it is absent).
 
 use std::collections::BTreeMap;
@@ -23,6 +28,9 @@ use test_apiserver::{ApiServer, Behaviour, RequestRecord};
 
 #[path = "../tests/cli/seed.rs"]
 mod seed;
+
+#[path = "cluster/fleet.rs"]
+mod fleet;
 
 const NS: &str = "mcp";
 const MCPCTL: &str = env!("CARGO_BIN_EXE_mcpctl");
@@ -57,6 +65,17 @@ fn main() {
     }
     if run("lock") {
         lock_section();
+    }
+    // Long (about half an hour with 10,000 servers): only when asked for.
+    if only == "fleet" {
+        let large_runs: usize = env_or("CLUSTER_BENCH_LARGE_RUNS", "1")
+            .parse()
+            .expect("CLUSTER_BENCH_LARGE_RUNS must be a positive whole number");
+        assert!(
+            large_runs > 0,
+            "CLUSTER_BENCH_LARGE_RUNS must be at least 1"
+        );
+        fleet::section(&sizes, runs, large_runs, &kubectl);
     }
 }
 
@@ -538,19 +557,29 @@ fn kubectl_args<'a>(env: &Env, cache: &'a str, fleet: &'a str) -> Vec<String> {
     ]
 }
 
-fn run_kubectl(kubectl: &Path, args: &[String], n: usize) -> Duration {
+/// Runs kubectl, timed; panics with its output unless it exits 0.
+fn kubectl_ok<S: AsRef<std::ffi::OsStr>>(kubectl: &Path, args: &[S]) -> (Output, Duration) {
     let started = Instant::now();
     let o = Command::new(kubectl)
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", kubectl.display()));
     let wall = started.elapsed();
+    let shown: Vec<String> = args
+        .iter()
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect();
     assert!(
         o.status.success(),
         "kubectl {} failed:\n{}",
-        args.join(" "),
+        shown.join(" "),
         show(&o)
     );
+    (o, wall)
+}
+
+fn run_kubectl(kubectl: &Path, args: &[String], n: usize) -> Duration {
+    let (o, wall) = kubectl_ok(kubectl, args);
     let v: Value = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("kubectl -o json: not JSON ({e})"));
     let items = v["items"].as_array().map_or(0, Vec::len);
