@@ -170,7 +170,7 @@ complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l wait -d 'Wait un
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l force-conflicts -d 'Take fields owned by other field managers instead of failing on the conflict'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l force-unlock -d 'Break a lock held by another operation (dangerous: both may then change the server)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l force -d 'Go on although the journal records another operation interrupted on a server (it is forgotten; `mcpctl deploy --resume` or `mcpctl rollback` would finish it)'
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l prune -d 'Delete the objects of the fleet\'s ApplySet that the fleet file no longer renders (a removed server, a dropped VirtualService or HorizontalPodAutoscaler)'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l prune -d 'Delete the objects of the fleet\'s ApplySet that the fleet file no longer renders (a removed server, a dropped VirtualService or HorizontalPodAutoscaler, the dashboard after `dashboard.enabled: false`)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -s v -l verbose -d 'More logging on stderr (repeat for more)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -s q -l quiet -d 'Only errors on stderr'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand apply" -l no-color -d 'Disable colours (also honours NO_COLOR)'
@@ -185,7 +185,7 @@ json\t''
 yaml\t''"
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand delete" -l events -d 'How operations (deploy, rollback, reconcile) report their events: lines on stderr for people, or one JSON object per line on stdout for pipelines' -r -f -a "human\t'Lines on stderr (with GitHub Actions groups and annotations under GITHUB_ACTIONS=true)'
 ndjson\t'One JSON object per line on stdout, timestamped, in order'"
-complete -c mcpctl -n "__fish_mcpctl_using_subcommand delete" -l all -d 'Every server of the fleet\'s ApplySet'
+complete -c mcpctl -n "__fish_mcpctl_using_subcommand delete" -l all -d 'Every server of the fleet\'s ApplySet, and the fleet\'s dashboard'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand delete" -l purge -d 'Also delete the servers\' recorded history (revisions and state)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand delete" -s y -l yes -d 'Do not ask for confirmation (required when stdin is not a terminal)'
 complete -c mcpctl -n "__fish_mcpctl_using_subcommand delete" -l force-unlock -d 'Break a lock held by another operation (dangerous: both may then change the server)'

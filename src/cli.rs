@@ -357,7 +357,7 @@ pub enum DryRun {
 
 #[derive(Debug, Clone, Args)]
 pub struct ApplyArgs {
-    /// Servers to apply (default: all)
+    /// Servers to apply (default: all, and the fleet's own objects: its Grafana dashboard)
     #[arg(value_name = "SERVER")]
     pub servers: Vec<String>,
     /// Directory of templates overriding the embedded ones by file name
@@ -383,7 +383,8 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub force: bool,
     /// Delete the objects of the fleet's ApplySet that the fleet file no longer renders
-    /// (a removed server, a dropped VirtualService or HorizontalPodAutoscaler)
+    /// (a removed server, a dropped VirtualService or HorizontalPodAutoscaler, the
+    /// dashboard after `dashboard.enabled: false`)
     #[arg(long)]
     pub prune: bool,
 }
@@ -397,7 +398,7 @@ pub struct DeleteArgs {
         conflicts_with = "all"
     )]
     pub servers: Vec<String>,
-    /// Every server of the fleet's ApplySet
+    /// Every server of the fleet's ApplySet, and the fleet's dashboard
     #[arg(long)]
     pub all: bool,
     /// Also delete the servers' recorded history (revisions and state)
@@ -413,7 +414,7 @@ pub struct DeleteArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct DiffArgs {
-    /// Servers to diff (default: all)
+    /// Servers to diff (default: all, and the fleet's dashboard)
     #[arg(value_name = "SERVER")]
     pub servers: Vec<String>,
     /// Directory of templates overriding the embedded ones by file name

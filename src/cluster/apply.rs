@@ -77,6 +77,10 @@ impl Target {
     pub fn server(&self) -> &str {
         &self.server
     }
+    /// One of the fleet's own objects (its dashboard), of no server.
+    pub fn of_fleet(&self) -> bool {
+        self.server.is_empty()
+    }
 }
 
 /// What an apply does to an object.

@@ -75,7 +75,8 @@ pub struct Prepared {
     pub states: BTreeMap<String, super::journal::State>,
 }
 
-/// Renders the selected servers for the server's version, checks that every
+/// Renders the selected servers for the server's version (and, when `only` is
+/// empty, the fleet's own objects, [`Renderer::render_fleet_objects`]), checks that every
 /// kind is served (before anything is applied), reads the live objects and
 /// renders again with the rollout state they show.
 pub async fn prepare(s: &Session, only: &[String], templates: Option<&Path>) -> Result<Prepared> {
@@ -96,12 +97,12 @@ pub async fn prepare_with(
         kube_version: s.kube_version()?,
         ..Default::default()
     };
+    // The servers' objects, then, when the whole fleet is selected, the
+    // fleet's own (its dashboard: targets of server "").
     let render = |opts: &RenderOptions| -> Result<Vec<Value>> {
-        Ok(renderer
-            .render_fleet(&s.fleet, only, opts)?
-            .into_iter()
-            .map(|o| o.value)
-            .collect())
+        let mut objects = renderer.render_fleet(&s.fleet, only, opts)?;
+        objects.extend(renderer.render_fleet_objects(&s.fleet, only, opts)?);
+        Ok(objects.into_iter().map(|o| o.value).collect())
     };
     let objects = render(&opts)?;
 

@@ -1,6 +1,9 @@
 //! `mcpctl apply`: server-side apply of the rendered objects, under the lock
 //! of each server that changes, recorded in the journal; `--wait` waits like
-//! `kubectl rollout status`.
+//! `kubectl rollout status`. Without SERVER arguments the fleet's own objects
+//! (its dashboard, of no server) are planned and applied with the rest, under
+//! the locks of every server, and recorded nowhere but in the ApplySet: they
+//! render from the fleet file alone, so the next apply restores them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,6 +28,8 @@ use crate::rollout::record;
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ObjectResult {
+    /// Left out for the fleet's own objects (its dashboard), which belong to no server.
+    #[serde(skip_serializing_if = "String::is_empty")]
     server: String,
     kind: String,
     name: String,
@@ -48,6 +53,7 @@ struct Document<'a> {
 
 fn report(
     printer: &Printer,
+    fleet: &str,
     planned: &[Planned],
     pruned: &[Value],
     dry: bool,
@@ -93,6 +99,7 @@ fn report(
                 out.push_str(&output::apply::object_lines(&applied, suffix));
             }
             out.push_str(&output::apply::server_lines(&applied, suffix));
+            out.push_str(&output::apply::fleet_lines(fleet, &applied, suffix));
             // Deletions are few and never routine: each is named.
             for o in pruned {
                 out.push_str(&format!("{} pruned{suffix}\n", prune::display(o)));
@@ -159,7 +166,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
                 }
             }
         }
-        report(printer, &planned, &pruned, true, ns_created)?;
+        report(printer, &s.fleet.name, &planned, &pruned, true, ns_created)?;
         return Ok(exit::OK);
     }
 
@@ -201,15 +208,18 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         .map(|p| p.target.name.clone())
         .collect();
     let selector = format!("app.kubernetes.io/part-of={}", s.fleet.name);
+    // The fleet's own objects (its dashboard) are written or pruned under the
+    // locks of every server: see `servers_to_lock`.
+    let fleet_objects = fleet_objects_change(&planned, args.prune.then_some(&pruning));
 
-    if changed.is_empty() && removed.is_empty() {
+    if changed.is_empty() && removed.is_empty() && !fleet_objects {
         // Nothing to change: no lock, no journal, no write (but the set's
         // parent, when it does not record the fleet's objects yet).
         if pruning.parent_behind() {
             let intended = pruning.intended.clone();
             prune::update_parent(&s.cluster, &s.fleet.name, &ns, |r| r.union(&intended)).await?;
         }
-        report(printer, &planned, &[], false, ns_created)?;
+        report(printer, &s.fleet.name, &planned, &[], false, ns_created)?;
         if args.wait {
             let mut progress = Progress::new(printer.quiet);
             wait::wait_for_deployments(
@@ -229,7 +239,8 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
     // From before the lock is taken until it is released, a signal releases
     // the lock before exiting (a second one exits at once).
     let mut signals = session::Signals::listen()?;
-    let servers: Vec<String> = changed.union(&removed).cloned().collect();
+    let fleet_servers = s.selected(&[]);
+    let servers = servers_to_lock(&changed, &removed, fleet_objects, &fleet_servers);
     // Many servers: one fleet Lease instead of one per server (see cluster::lock).
     let mut locks = Locks::acquire_for(
         &s.cluster,
@@ -360,8 +371,16 @@ async fn replan_under_lock(
         .union(unfinished)
         .cloned()
         .collect();
+    // The fleet's objects changed since the first plan (another apply wrote
+    // them): every server is locked now, one by one (rare; cancel-safe).
+    let wanted = servers_to_lock(
+        &changed,
+        &BTreeSet::new(),
+        fleet_objects_change(&planned, None),
+        &s.selected(&[]),
+    );
     let held: BTreeSet<String> = locks.servers().into_iter().collect();
-    let more: Vec<String> = changed.difference(&held).cloned().collect();
+    let more: Vec<String> = wanted.into_iter().filter(|x| !held.contains(x)).collect();
     if !more.is_empty() {
         // Into `locks` as each is taken: a signal that cancels this leaves them there for
         // the caller to release, renewers stopped.
@@ -432,13 +451,47 @@ async fn interrupted_applies(
     Ok(out)
 }
 
-/// Servers with at least one object that changes.
+/// Servers with at least one object that changes (the fleet's own objects
+/// belong to none).
 fn changed_servers(planned: &[Planned]) -> BTreeSet<String> {
     planned
         .iter()
-        .filter(|p| p.change != Change::Unchanged)
+        .filter(|p| p.change != Change::Unchanged && !p.target.of_fleet())
         .map(|p| p.target.server().to_string())
         .collect()
+}
+
+/// Whether the apply writes one of the fleet's own objects (its dashboard), or,
+/// given the `pruning` of an apply with `--prune`, deletes one the fleet no
+/// longer renders (`dashboard.enabled: false`): set members without a server.
+fn fleet_objects_change(planned: &[Planned], pruning: Option<&Pruning>) -> bool {
+    planned
+        .iter()
+        .any(|p| p.target.of_fleet() && p.change != Change::Unchanged)
+        || pruning.is_some_and(|p| {
+            p.candidates
+                .iter()
+                .any(|o| applyset::server_of(o).is_none())
+        })
+}
+
+/// The servers whose locks an apply takes: those it changes or removes; when it
+/// writes or prunes the fleet's own objects, every server of the fleet too,
+/// since the dashboard covers them all. So two applies that both write it
+/// exclude each other, as does any operation on a server of the fleet: for a
+/// fleet of two servers or more this is the fleet Lease
+/// ([`lock::fleet_wide`]), for a fleet of one its server's Lease.
+fn servers_to_lock(
+    changed: &BTreeSet<String>,
+    removed: &BTreeSet<String>,
+    fleet_objects: bool,
+    fleet_servers: &[String],
+) -> Vec<String> {
+    let mut out: BTreeSet<String> = changed.union(removed).cloned().collect();
+    if fleet_objects {
+        out.extend(fleet_servers.iter().cloned());
+    }
+    out.into_iter().collect()
 }
 
 /// What the locked part of an apply works on.
@@ -478,14 +531,19 @@ async fn apply_locked(s: &Session, args: &ApplyArgs, printer: &Printer, w: Work<
     let mut pruned = Vec::new();
     let outcome: Result<()> = match apply::write(&s.cluster, w.planned).await {
         Err(e) => Err(e),
-        Ok(()) => match prune_members(s, args, w.pruning, w.discovered, &mut pruned).await {
-            Err(e) => {
-                report(printer, w.planned, &pruned, false, w.ns_created)?;
-                Err(e)
-            }
-            Ok(()) => {
-                report(printer, w.planned, &pruned, false, w.ns_created)?;
-                if args.wait {
+        Ok(()) => {
+            let pruning = prune_members(s, args, w.pruning, w.discovered, &mut pruned).await;
+            report(
+                printer,
+                &s.fleet.name,
+                w.planned,
+                &pruned,
+                false,
+                w.ns_created,
+            )?;
+            match pruning {
+                Err(e) => Err(e),
+                Ok(()) if args.wait => {
                     mark_inflight(&journal, w.changed, |server| {
                         inflight(server, "waiting for the rollout")
                     })
@@ -500,11 +558,10 @@ async fn apply_locked(s: &Session, args: &ApplyArgs, printer: &Printer, w: Work<
                         &mut progress,
                     )
                     .await
-                } else {
-                    Ok(())
                 }
+                Ok(()) => Ok(()),
             }
-        },
+        }
     };
     let (label, message) = match &outcome {
         Ok(()) => ("succeeded", String::new()),
@@ -673,4 +730,32 @@ fn primary_image(s: &Session, server: &str, objects: &[Value]) -> String {
                 .map(|x| x.image.clone())
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn the_fleets_objects_lock_every_server() {
+        let fleet: Vec<String> = ["github", "postgres", "slack"].map(String::from).into();
+        let changed = set(&["github"]);
+        let removed = set(&["old"]);
+        assert_eq!(
+            servers_to_lock(&changed, &removed, false, &fleet),
+            ["github", "old"]
+        );
+        let all = servers_to_lock(&changed, &removed, true, &fleet);
+        assert_eq!(all, ["github", "old", "postgres", "slack"]);
+        // Which is the fleet Lease for a fleet of two or more, a server's for a fleet of one.
+        assert!(lock::fleet_wide(all.len(), fleet.len()));
+        let one = servers_to_lock(&set(&[]), &set(&[]), true, &fleet[..1]);
+        assert_eq!(one, ["github"]);
+        assert!(!lock::fleet_wide(one.len(), 1));
+        assert!(servers_to_lock(&set(&[]), &set(&[]), false, &fleet).is_empty());
+    }
 }

@@ -25,6 +25,8 @@ use crate::rollout::record;
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Removed {
+    /// Left out for the fleet's own objects (its dashboard), which belong to no server.
+    #[serde(skip_serializing_if = "String::is_empty")]
     server: String,
     kind: String,
     name: String,
@@ -121,15 +123,38 @@ async fn run_async(global: &GlobalArgs, args: &DeleteArgs, printer: &Printer) ->
     let me = identity::holder_identity();
     let mut signals = session::Signals::listen()?;
     let names: Vec<String> = servers.iter().cloned().collect();
-    let locks = Locks::acquire(
-        &s.cluster,
-        &ns,
-        &s.fleet.name,
-        &names,
-        &me,
-        args.force_unlock,
-    )
-    .await?;
+    // The fleet's own objects (its dashboard, deleted by `--all`) cover every
+    // server: their removal locks them all, as an apply that writes them does.
+    let locks = if members.iter().any(|o| applyset::server_of(o).is_none()) {
+        let every: Vec<String> = names
+            .iter()
+            .cloned()
+            .chain(s.selected(&[]))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let size = s.fleet.servers.len();
+        Locks::acquire_for(
+            &s.cluster,
+            &ns,
+            &s.fleet.name,
+            &every,
+            size,
+            &me,
+            args.force_unlock,
+        )
+        .await?
+    } else {
+        Locks::acquire(
+            &s.cluster,
+            &ns,
+            &s.fleet.name,
+            &names,
+            &me,
+            args.force_unlock,
+        )
+        .await?
+    };
     let pruning = Pruning {
         set,
         intended: base,
@@ -158,9 +183,18 @@ fn confirm(
     purge: bool,
 ) -> Result<()> {
     let list = servers.iter().cloned().collect::<Vec<_>>().join(", ");
+    let fleets = "the fleet's own objects (its dashboard)";
+    let what = match (
+        servers.is_empty(),
+        members.iter().any(|o| applyset::server_of(o).is_none()),
+    ) {
+        (false, false) => format!("server(s) {list}"),
+        (false, true) => format!("server(s) {list} and {fleets}"),
+        (true, _) => fleets.to_string(),
+    };
     if !std::io::stdin().is_terminal() {
         return Err(Error::Usage(format!(
-            "refusing to delete {} object(s) of server(s) {list} without confirmation: stdin is \
+            "refusing to delete {} object(s) of {what} without confirmation: stdin is \
              not a terminal; pass --yes to delete without asking",
             members.len()
         )));
@@ -173,7 +207,7 @@ fn confirm(
     }
     let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
     printer.prompt(&format!(
-        "Delete server(s) {list} from namespace {ns}: {} object(s) ({}), {}? [y/N] ",
+        "Delete {what} from namespace {ns}: {} object(s) ({}), {}? [y/N] ",
         members.len(),
         kinds.join(", "),
         if purge {

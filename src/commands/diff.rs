@@ -19,6 +19,8 @@ struct Document<'a> {
 /// An object whose live state differs from the intended one.
 #[derive(serde::Serialize)]
 struct Differs {
+    /// Left out for the fleet's own objects (its dashboard), which belong to no server.
+    #[serde(skip_serializing_if = "String::is_empty")]
     server: String,
     /// `mcp/deployment.apps/github`.
     object: String,

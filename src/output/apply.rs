@@ -1,7 +1,9 @@
 //! What `apply` prints on stdout: one line per server by default
 //! (`github: 3 created, 2 configured, 7 unchanged`), so a fleet of a thousand
-//! servers prints a thousand lines, not eleven thousand; with `-v` the line of
-//! every object, as `kubectl apply` prints them.
+//! servers prints a thousand lines, not eleven thousand, then one line per
+//! object of the fleet's own (`fleet acme: configmap/mcpctl-dashboard-acme
+//! created`); with `-v` first the line of every object, as `kubectl apply`
+//! prints them.
 
 use crate::cluster::apply::Change;
 
@@ -40,7 +42,7 @@ pub fn object_lines(applied: &[Applied], suffix: &str) -> String {
 /// object counts once, by the larger of its two changes.
 pub fn server_lines(applied: &[Applied], suffix: &str) -> String {
     let mut servers: Vec<(&str, Vec<(&str, Change)>)> = Vec::new();
-    for a in applied {
+    for a in applied.iter().filter(|a| !a.server.is_empty()) {
         let objects = match servers.iter_mut().find(|(s, _)| *s == a.server) {
             Some((_, objects)) => objects,
             None => {
@@ -62,10 +64,26 @@ pub fn server_lines(applied: &[Applied], suffix: &str) -> String {
             .filter(|(n, _)| *n > 0)
             .map(|(n, c)| format!("{n} {}", c.as_str()))
             .collect();
-        let name = if server.is_empty() { "(fleet)" } else { server };
-        out.push_str(&format!("{name}: {}{suffix}\n", parts.join(", ")));
+        out.push_str(&format!("{server}: {}{suffix}\n", parts.join(", ")));
     }
     out
+}
+
+/// The line of each of the fleet's own objects (its dashboard: `server`
+/// empty), after the servers' lines and apart from them, since they belong to
+/// no server: `fleet acme: configmap/mcpctl-dashboard-acme unchanged`.
+pub fn fleet_lines(fleet: &str, applied: &[Applied], suffix: &str) -> String {
+    applied
+        .iter()
+        .filter(|a| a.server.is_empty())
+        .map(|a| {
+            format!(
+                "fleet {fleet}: {} {}{suffix}\n",
+                a.object,
+                a.change.as_str()
+            )
+        })
+        .collect()
 }
 
 fn larger(a: Change, b: Change) -> Change {
@@ -124,6 +142,26 @@ mod tests {
             server_lines(&sample()[4..6], " (server dry run)"),
             "github: 1 created (server dry run)\npostgres: 1 created (server dry run)\n"
         );
+    }
+
+    #[test]
+    fn the_fleets_objects_have_lines_of_their_own() {
+        let mut applied = sample();
+        applied.push(a(
+            "",
+            "configmap/mcpctl-dashboard-acme",
+            Change::Configured,
+            false,
+        ));
+        assert_eq!(
+            server_lines(&applied, ""),
+            "github: 1 created, 1 configured, 2 unchanged\npostgres: 1 created\n"
+        );
+        assert_eq!(
+            fleet_lines("acme", &applied, " (server dry run)"),
+            "fleet acme: configmap/mcpctl-dashboard-acme configured (server dry run)\n"
+        );
+        assert_eq!(fleet_lines("acme", &sample(), ""), "");
     }
 
     #[test]

@@ -246,7 +246,9 @@ impl Renderer {
 
     /// Renders the objects of the fleet itself, not of one server (its Grafana dashboard,
     /// unless `dashboard.enabled` is false): only when the whole fleet is rendered
-    /// (`only` empty), since they cover every server.
+    /// (`only` empty), since they cover every server. They carry no server label
+    /// (`app.kubernetes.io/name`): that is how apply, diff, prune and delete tell
+    /// them from a server's objects.
     pub fn render_fleet_objects(
         &self,
         fleet: &Fleet,
@@ -273,7 +275,14 @@ impl Renderer {
             .get_template(name)
             .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(&ctx))))
             .map_err(|e| template_error(origin, &e))?;
-        parse_documents(&text, origin, &fleet.name)
+        let mut out = parse_documents(&text, origin, &fleet.name)?;
+        // Members of the fleet's ApplySet like the servers' objects, so that
+        // `apply --prune` and `delete --all` find them.
+        let set = crate::applyset::fleet_id(&fleet.name, &fleet.namespace);
+        for o in &mut out {
+            crate::applyset::label_member(&mut o.value, &set);
+        }
+        Ok(out)
     }
 
     /// Renders every object of one server.

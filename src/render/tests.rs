@@ -740,6 +740,12 @@ fn the_fleet_dashboard_is_a_sidecar_config_map_unless_turned_off() {
     assert_eq!(kinds(&objs), vec!["ConfigMap/mcpctl-dashboard-acme-tools"]);
     let cm = &objs[0].value;
     assert_eq!(cm["metadata"]["labels"]["grafana_dashboard"], "1");
+    // A member of the fleet's ApplySet, of no server.
+    assert_eq!(
+        cm["metadata"]["labels"][crate::applyset::PART_OF_LABEL],
+        crate::applyset::fleet_id("acme-tools", "mcp")
+    );
+    assert!(cm["metadata"]["labels"]["app.kubernetes.io/name"].is_null());
     assert_eq!(cm["metadata"]["namespace"], "mcp");
     let json: Value =
         serde_json::from_str(cm["data"]["mcp-acme-tools.json"].as_str().unwrap()).unwrap();

@@ -190,15 +190,32 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// The fleet's own object, its dashboard: of no server, it carries none of the servers' labels
+/// (the fleet file's `labels`).
+const DASHBOARD: &str = "mcpctl-dashboard-acme-tools";
+
+fn is_dashboard(object: &str) -> bool {
+    object.ends_with(&format!("/{DASHBOARD}"))
+}
+
 /// Every object's part that carries labels (all but the rollout fields) was dry-run: a label
-/// change reached it.
-fn assert_no_labelled_part_local(p: &Plan) {
+/// change reached it. With `servers_label`, the change was to a label of the servers' only,
+/// which the fleet's dashboard does not carry: it must be decided locally, unchanged.
+fn assert_no_labelled_part_local(p: &Plan, servers_label: bool) {
     let labelled: Vec<&String> = p
         .local
         .iter()
         .filter(|o| !o.ends_with(" (rollout fields)"))
+        .filter(|o| !(servers_label && is_dashboard(o)))
         .collect();
     assert!(labelled.is_empty(), "decided locally: {labelled:?}");
+    if servers_label {
+        assert!(
+            p.local.iter().any(|o| is_dashboard(o)),
+            "the dashboard was dry-run: {:?}",
+            p.asked
+        );
+    }
 }
 
 /// The fleet's objects as the plan names them: (kind, name, API path).
@@ -332,13 +349,13 @@ pub fn local_no_change_agrees_with_the_dry_run(side: &dyn Side) {
         json!({"team": "someone-else"}),
     );
     let p = agree(side, "a label of mcpctl's changed by another client");
-    assert_no_labelled_part_local(&p);
+    assert_no_labelled_part_local(&p, true);
     reapply_and_check_all_local(side, "a label of mcpctl's changed");
 
     // Another client removes a label mcpctl applied.
     label_all(side, &objects, "kubectl-edit", json!({"team": null}));
     let p = agree(side, "a label of mcpctl's removed by another client");
-    assert_no_labelled_part_local(&p);
+    assert_no_labelled_part_local(&p, true);
     reapply_and_check_all_local(side, "a label of mcpctl's removed");
 
     // Another client changes one field of mcpctl's outside metadata, in every object: the first
@@ -365,7 +382,7 @@ pub fn local_no_change_agrees_with_the_dry_run(side: &dyn Side) {
         "kinds with a field of mcpctl's changed by another client"
     );
     let p = agree(side, "a field of mcpctl's changed by another client");
-    assert_no_labelled_part_local(&p);
+    assert_no_labelled_part_local(&p, false);
     reapply_and_check_all_local(side, "a field of mcpctl's changed");
 
     // The fleet file changes: a label more on every object, then a label fewer.
@@ -376,16 +393,21 @@ pub fn local_no_change_agrees_with_the_dry_run(side: &dyn Side) {
     assert_ne!(more, FLEET, "the example fleet sets `team: platform`");
     side.write_fleet(&more);
     let p = agree(side, "a label added to the fleet");
-    assert_no_labelled_part_local(&p);
+    assert_no_labelled_part_local(&p, true);
     assert!(
-        p.changes.values().all(|c| c == "configured"),
+        p.changes.iter().all(|(o, c)| c
+            == if is_dashboard(o) {
+                "unchanged"
+            } else {
+                "configured"
+            }),
         "{:?}",
         p.changes
     );
     reapply_and_check_all_local(side, "a label added to the fleet");
     side.write_fleet(FLEET);
     let p = agree(side, "a label removed from the fleet");
-    assert_no_labelled_part_local(&p);
+    assert_no_labelled_part_local(&p, true);
     reapply_and_check_all_local(side, "a label removed from the fleet");
 
     // One server's environment: its objects change, the rest is decided locally.

@@ -926,7 +926,11 @@ fn a_secret_with_a_long_name_is_backed_up_and_restored() {
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let label = mcpctl::certs::secret::backup_of(&long);
     assert!(label.len() <= 63, "{label}");
-    assert_eq!(backups(&env, &label).len(), 1, "one backup, labelled {label}");
+    assert_eq!(
+        backups(&env, &label).len(),
+        1,
+        "one backup, labelled {label}"
+    );
     let o = env.run(&["certs", "rollback", "github"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert_eq!(

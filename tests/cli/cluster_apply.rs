@@ -14,7 +14,7 @@ use crate::support::deployment_template_with;
 fn apply_creates_then_is_a_no_op_then_updates() {
     let env = Env::start(&[]);
     env.srv.clear_requests();
-    // `-v`: the line of every object, then the server's line.
+    // `-v`: the line of every object, then the server's line, then the fleet's dashboard's.
     let o = env.run(&["apply", "-v"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
@@ -22,10 +22,13 @@ fn apply_creates_then_is_a_no_op_then_updates() {
     let objects = stdout
         .lines()
         .filter(|l| l.ends_with(" created") && l.contains('/') && !l.starts_with("namespace/"))
+        .filter(|l| !l.contains("mcpctl-dashboard-acme"))
         .count();
     assert!(objects >= 6, "{}", out(&o));
     assert!(
-        stdout.ends_with(&format!("\ngithub: {objects} created\n")),
+        stdout.ends_with(&format!(
+            "\ngithub: {objects} created\n{DASHBOARD_LINE} created\n"
+        )),
         "{}",
         out(&o)
     );
@@ -63,13 +66,13 @@ fn apply_creates_then_is_a_no_op_then_updates() {
     assert!(env.srv.get(LEASE_PATH_GITHUB).is_none());
 
     // Same fleet again: nothing changes, nothing is written; by default one
-    // line for the server.
+    // line for the server (and one for the fleet's dashboard).
     env.srv.clear_requests();
     let o = env.run(&["apply"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
-        format!("github: {objects} unchanged\n"),
+        format!("github: {objects} unchanged\n{DASHBOARD_LINE} unchanged\n"),
         "{}",
         out(&o)
     );
@@ -169,11 +172,18 @@ fn dry_run_server_writes_nothing() {
         "{}",
         out(&o)
     );
+    // The server's line, then the fleet dashboard's.
+    let lines: Vec<&str> = stdout.lines().collect();
     assert!(
-        stdout
-            .lines()
-            .last()
-            .is_some_and(|l| l.starts_with("github: ") && l.ends_with(" created (server dry run)")),
+        lines.len() >= 2
+            && lines[lines.len() - 2].starts_with("github: ")
+            && lines[lines.len() - 2].ends_with(" created (server dry run)"),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(
+        lines.last().copied(),
+        Some("fleet acme: configmap/mcpctl-dashboard-acme created (server dry run)"),
         "{}",
         out(&o)
     );

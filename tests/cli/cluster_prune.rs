@@ -13,7 +13,7 @@ const CM: &str = "/api/v1/namespaces/mcp/configmaps";
 const PARENT: &str = "/api/v1/namespaces/mcp/configmaps/mcpctl.applyset.acme";
 
 /// A rolling fleet of the named servers, each with `extra` YAML under it.
-fn fleet(servers: &[(&str, &str)]) -> String {
+pub fn fleet(servers: &[(&str, &str)]) -> String {
     let mut y = format!(
         "fleet: acme\nnamespace: {NS}\ndefaults:\n  replicas: 1\n  router: service\n  strategy: rolling\nservers:\n"
     );
@@ -100,7 +100,9 @@ fn prune_deletes_a_removed_server_after_showing_it_and_never_touches_others() {
     let outside = outsiders(&env);
 
     env.write_fleet(&fleet(&[("github", "")]));
-    // A plain apply leaves postgres and says what --prune would delete.
+    // A plain apply leaves postgres and says what --prune would delete; of
+    // the objects it writes only the fleet's dashboard, whose server list
+    // lost postgres (under the lock of every server: github's).
     env.srv.clear_requests();
     let o = env.run(&["apply"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
@@ -110,10 +112,16 @@ fn prune_deletes_a_removed_server_after_showing_it_and_never_touches_others() {
         "{}",
         out(&o)
     );
-    assert!(
-        writes(&env.srv.requests()).is_empty(),
+    let reqs = env.srv.requests();
+    assert_eq!(
+        write_lines(&reqs),
+        [
+            "POST /apis/coordination.k8s.io/v1/namespaces/mcp/leases",
+            "PATCH /api/v1/namespaces/mcp/configmaps/mcpctl-dashboard-acme",
+            "DELETE /apis/coordination.k8s.io/v1/namespaces/mcp/leases/mcpctl-lock-github",
+        ],
         "{}",
-        describe(&env.srv.requests())
+        describe(&reqs)
     );
     assert!(env.deployment("postgres").is_some());
 

@@ -10,6 +10,11 @@ pub use crate::support::out;
 
 pub const NS: &str = "mcp";
 
+/// The ConfigMap of fleet acme's Grafana dashboard.
+pub const DASHBOARD_PATH: &str = "/api/v1/namespaces/mcp/configmaps/mcpctl-dashboard-acme";
+/// The start of `apply`'s line for it (the change follows).
+pub const DASHBOARD_LINE: &str = "fleet acme: configmap/mcpctl-dashboard-acme";
+
 /// A one-server rolling fleet (router `service`), `replicas` and `image` as given.
 pub fn fleet_yaml(image: &str, replicas: u32) -> String {
     format!(
@@ -137,6 +142,14 @@ pub fn writes(reqs: &[RequestRecord]) -> Vec<&RequestRecord> {
     reqs.iter()
         .filter(|r| matches!(r.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE"))
         .filter(|r| r.query_param("dryRun").is_none())
+        .collect()
+}
+
+/// `METHOD path` of each write ([`writes`]), in order.
+pub fn write_lines(reqs: &[RequestRecord]) -> Vec<String> {
+    writes(reqs)
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
         .collect()
 }
 

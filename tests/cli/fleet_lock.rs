@@ -52,7 +52,7 @@ fn applied_fleet(n: usize) -> Env {
 }
 
 /// The live Lease of `server` as another process's deploy writes it.
-fn live_server_lease(server: &str, holder: &str) -> serde_json::Value {
+pub fn live_server_lease(server: &str, holder: &str) -> serde_json::Value {
     json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
         "metadata": {"name": format!("mcpctl-lock-{server}"), "namespace": NS,
             "labels": {"app.kubernetes.io/managed-by": "mcpctl", "app.kubernetes.io/name": server,

@@ -9,6 +9,7 @@ mod canary;
 mod certs;
 mod ci_examples;
 mod cluster_apply;
+mod cluster_dashboard;
 mod cluster_diff;
 mod cluster_history;
 mod cluster_prune;

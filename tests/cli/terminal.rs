@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use test_apiserver::Behaviour;
 
-use crate::cluster_support::{Env, NS, out};
+use crate::cluster_support::{DASHBOARD_LINE, Env, NS, out};
 
 /// Runs `cmd` with stdin, stdout and stderr on a new pseudo-terminal of 120
 /// columns; returns the exit code and everything it wrote there.
@@ -150,7 +150,7 @@ fn quiet_prints_results_and_errors_only() {
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
-        "namespace/mcp created\ngithub: 8 created\n"
+        format!("namespace/mcp created\ngithub: 8 created\n{DASHBOARD_LINE} created\n")
     );
     assert_eq!(String::from_utf8_lossy(&o.stderr), "", "{}", out(&o));
 

@@ -33,6 +33,16 @@ fn a_removed_server_is_pruned_and_kubectl_reads_the_set() {
         env.path_of("v1", "serviceaccounts/postgres"),
         env.path_of("policy/v1", "poddisruptionbudgets/postgres"),
     ];
+    // The fleet's dashboard is a member too, of no server.
+    let dashboard_path = env.path_of("v1", "configmaps/mcpctl-dashboard-prune");
+    let dashboard = env
+        .cluster
+        .get(&dashboard_path)
+        .expect("the dashboard applied");
+    assert_eq!(
+        dashboard["metadata"]["labels"]["applyset.kubernetes.io/part-of"],
+        id.as_str()
+    );
     for p in &postgres {
         let obj = env.cluster.get(p).unwrap_or_else(|| panic!("{p} applied"));
         assert_eq!(
@@ -64,6 +74,16 @@ fn a_removed_server_is_pruned_and_kubectl_reads_the_set() {
         env.cluster
             .get(&env.path_of("apps/v1", "deployments/github"))
             .is_some()
+    );
+    // Updated with the fleet: postgres is no longer among its servers.
+    let dashboard = env
+        .cluster
+        .get(&dashboard_path)
+        .expect("the dashboard stays");
+    let json = dashboard["data"]["mcp-prune.json"].as_str().unwrap_or("");
+    assert!(
+        json.contains("github") && !json.contains("postgres"),
+        "{json}"
     );
     let o = env.run(&["diff", "--prune"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
