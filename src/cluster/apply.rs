@@ -501,7 +501,9 @@ pub fn chains(planned: &[Planned]) -> Vec<Vec<&Planned>> {
 /// What became of one server's chain of writes.
 enum Chain {
     Written,
-    /// Not started: another chain had failed before its turn came.
+    /// Not started: another chain had failed before its turn came. Its
+    /// server, or (objects of no server, such as the fleet's dashboard) the
+    /// objects by name.
     NotStarted(String),
     /// Stopped at the first write that failed (the writes before it are done).
     Failed(Error),
@@ -514,7 +516,8 @@ enum Chain {
 /// changed or broke since (the API server, the network, another writer).
 /// A chain stops at its first failure; once one has failed, no server's
 /// chain starts any more, and the chains under way finish. The error names
-/// every write that failed and the servers not written at all.
+/// every write that failed and the servers (and objects of no server) not
+/// written at all.
 pub async fn write(cluster: &Cluster, planned: &[Planned]) -> Result<()> {
     use futures::StreamExt;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -523,7 +526,11 @@ pub async fn write(cluster: &Cluster, planned: &[Planned]) -> Result<()> {
     let outcomes: Vec<Chain> =
         futures::stream::iter(chains(planned).into_iter().map(|chain| async move {
             if failed.load(Ordering::SeqCst) {
-                return Chain::NotStarted(chain[0].target.server().to_string());
+                let names = match chain[0].target.server() {
+                    "" => chain.iter().map(|p| p.target.display()).collect(),
+                    server => vec![server.to_string()],
+                };
+                return Chain::NotStarted(names.join(", "));
             }
             for p in chain {
                 if let Err(e) = write_object(cluster, p).await {
@@ -554,8 +561,8 @@ pub async fn write(cluster: &Cluster, planned: &[Planned]) -> Result<()> {
     Err(Error::Failed(write_failures(&errors, &not_started)))
 }
 
-/// The message of a [`write`] with several failures, or with servers left
-/// unwritten after one.
+/// The message of a [`write`] with several failures, or with servers (or
+/// objects of no server) left unwritten after one.
 fn write_failures(errors: &[Error], not_started: &[String]) -> String {
     let mut msg = if errors.len() == 1 {
         errors[0].to_string()
@@ -570,7 +577,7 @@ fn write_failures(errors: &[Error], not_started: &[String]) -> String {
             names.push_str(&format!(" and {} more", not_started.len() - NAMED));
         }
         msg.push_str(&format!(
-            "\nafter that failure, the objects of {} server(s) were not written: {names}; \
+            "\nafter that failure, {} more were not started (servers, or objects of no server): {names}; \
              run `mcpctl apply` again once the cause is fixed to write them",
             not_started.len()
         ));
@@ -762,7 +769,7 @@ mod tests {
         let msg = write_failures(&errors, &many);
         assert!(msg.starts_with("2 writes failed:\n  deployment.apps/a in mcp: answered 500\n  service/b in mcp: answered 503\n"), "{msg}");
         assert!(
-            msg.contains("the objects of 12 server(s) were not written: s0, s1, s2, s3, s4, s5, s6, s7, s8, s9 and 2 more; run `mcpctl apply` again"),
+            msg.contains("after that failure, 12 more were not started (servers, or objects of no server): s0, s1, s2, s3, s4, s5, s6, s7, s8, s9 and 2 more; run `mcpctl apply` again"),
             "{msg}"
         );
         assert_eq!(
