@@ -385,6 +385,10 @@ fn scale(n: usize, runs: usize, kubectl: Option<&Path>) -> Vec<String> {
         format!("| {n} | mcpctl | `status -o json` | {} |", status.cells()),
     ];
     drop(env);
+    eprintln!(
+        "fleet bench: {n} servers, mcpctl measured:\n{}",
+        rows.join("\n")
+    );
     if let Some(program) = kubectl {
         let k = Kubectl::start(program);
         let first = k.apply(&rolling_fleet(n, 0), 1);
@@ -456,15 +460,18 @@ pub fn section(sizes: &[usize], runs: usize, large_runs: usize, kubectl: &Path) 
          `status -o json`; {runs} runs each ({large_runs} above 1,000 servers). kubectl: the \
          first apply, unchanged, and the whole file again after the same 1% change.\n"
     );
-    let mut rows = Vec::new();
+    // Each size's rows as soon as they are measured, so that a long run
+    // stopped part-way keeps what it measured.
     for &n in sizes {
         let runs = if n > 1000 { large_runs } else { runs };
-        rows.extend(scale(n, runs, kubectl));
+        let rows = scale(n, runs, kubectl);
+        println!(
+            "| servers | tool | command | requests | writes | median wall (s) | min–max (s) |"
+        );
+        println!("| ---: | --- | --- | ---: | ---: | ---: | ---: |");
+        for r in rows {
+            println!("{r}");
+        }
+        println!();
     }
-    println!("| servers | tool | command | requests | writes | median wall (s) | min–max (s) |");
-    println!("| ---: | --- | --- | ---: | ---: | ---: | ---: |");
-    for r in rows {
-        println!("{r}");
-    }
-    println!();
 }
