@@ -1,9 +1,10 @@
 //! `mcpctl apply`: server-side apply of the rendered objects, under the lock
 //! of each server that changes, recorded in the journal; `--wait` waits like
 //! `kubectl rollout status`. Without SERVER arguments the fleet's own objects
-//! (its dashboard, of no server) are planned and applied with the rest, under
-//! the locks of every server, and recorded nowhere but in the ApplySet: they
-//! render from the fleet file alone, so the next apply restores them.
+//! (its dashboard, of no server) are planned and applied with the rest,
+//! without any server's lock (no rollout touches them), and recorded nowhere
+//! but in the ApplySet: they render from the fleet file alone, so the next
+//! apply restores them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -208,8 +209,8 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         .map(|p| p.target.name.clone())
         .collect();
     let selector = format!("app.kubernetes.io/part-of={}", s.fleet.name);
-    // The fleet's own objects (its dashboard) are written or pruned under the
-    // locks of every server: see `servers_to_lock`.
+    // The fleet's own objects (its dashboard) are written or pruned without
+    // any server's lock: they carry no rollout state and no rollout writes them.
     let fleet_objects = fleet_objects_change(&planned, args.prune.then_some(&pruning));
 
     if changed.is_empty() && removed.is_empty() && !fleet_objects {
@@ -239,8 +240,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
     // From before the lock is taken until it is released, a signal releases
     // the lock before exiting (a second one exits at once).
     let mut signals = session::Signals::listen()?;
-    let fleet_servers = s.selected(&[]);
-    let servers = servers_to_lock(&changed, &removed, fleet_objects, &fleet_servers);
+    let servers: Vec<String> = changed.union(&removed).cloned().collect();
     // Many servers: one fleet Lease instead of one per server (see cluster::lock).
     let mut locks = Locks::acquire_for(
         &s.cluster,
@@ -371,16 +371,8 @@ async fn replan_under_lock(
         .union(unfinished)
         .cloned()
         .collect();
-    // The fleet's objects changed since the first plan (another apply wrote
-    // them): every server is locked now, one by one (rare; cancel-safe).
-    let wanted = servers_to_lock(
-        &changed,
-        &BTreeSet::new(),
-        fleet_objects_change(&planned, None),
-        &s.selected(&[]),
-    );
     let held: BTreeSet<String> = locks.servers().into_iter().collect();
-    let more: Vec<String> = wanted.into_iter().filter(|x| !held.contains(x)).collect();
+    let more: Vec<String> = changed.difference(&held).cloned().collect();
     if !more.is_empty() {
         // Into `locks` as each is taken: a signal that cancels this leaves them there for
         // the caller to release, renewers stopped.
@@ -473,25 +465,6 @@ fn fleet_objects_change(planned: &[Planned], pruning: Option<&Pruning>) -> bool 
                 .iter()
                 .any(|o| applyset::server_of(o).is_none())
         })
-}
-
-/// The servers whose locks an apply takes: those it changes or removes; when it
-/// writes or prunes the fleet's own objects, every server of the fleet too,
-/// since the dashboard covers them all. So two applies that both write it
-/// exclude each other, as does any operation on a server of the fleet: for a
-/// fleet of two servers or more this is the fleet Lease
-/// ([`lock::fleet_wide`]), for a fleet of one its server's Lease.
-fn servers_to_lock(
-    changed: &BTreeSet<String>,
-    removed: &BTreeSet<String>,
-    fleet_objects: bool,
-    fleet_servers: &[String],
-) -> Vec<String> {
-    let mut out: BTreeSet<String> = changed.union(removed).cloned().collect();
-    if fleet_objects {
-        out.extend(fleet_servers.iter().cloned());
-    }
-    out.into_iter().collect()
 }
 
 /// What the locked part of an apply works on.
@@ -730,32 +703,4 @@ fn primary_image(s: &Session, server: &str, objects: &[Value]) -> String {
                 .map(|x| x.image.clone())
         })
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn set(names: &[&str]) -> BTreeSet<String> {
-        names.iter().map(|n| n.to_string()).collect()
-    }
-
-    #[test]
-    fn the_fleets_objects_lock_every_server() {
-        let fleet: Vec<String> = ["github", "postgres", "slack"].map(String::from).into();
-        let changed = set(&["github"]);
-        let removed = set(&["old"]);
-        assert_eq!(
-            servers_to_lock(&changed, &removed, false, &fleet),
-            ["github", "old"]
-        );
-        let all = servers_to_lock(&changed, &removed, true, &fleet);
-        assert_eq!(all, ["github", "old", "postgres", "slack"]);
-        // Which is the fleet Lease for a fleet of two or more, a server's for a fleet of one.
-        assert!(lock::fleet_wide(all.len(), fleet.len()));
-        let one = servers_to_lock(&set(&[]), &set(&[]), true, &fleet[..1]);
-        assert_eq!(one, ["github"]);
-        assert!(!lock::fleet_wide(one.len(), 1));
-        assert!(servers_to_lock(&set(&[]), &set(&[]), false, &fleet).is_empty());
-    }
 }

@@ -199,54 +199,48 @@ fn a_fleet_apply_creates_the_dashboard_then_writes_it_only_when_the_fleet_change
         out(&o)
     );
     assert_eq!(dashboard_servers(&env), "github,postgres,slack");
-    // Its writes: the dashboard alone, under the fleet Lease (it covers every server);
-    // no server changed, so no server's state or revision is written.
+    // Its writes: the dashboard alone, without a lock (no rollout writes it); no server
+    // changed, so no server's state or revision is written.
     let reqs = env.srv.requests();
     assert_eq!(
         write_lines(&reqs),
-        [
-            format!("POST {LEASES}"),
-            format!("PATCH {DASHBOARD_PATH}"),
-            format!("DELETE {FLEET_LEASE}"),
-        ],
+        [format!("PATCH {DASHBOARD_PATH}")],
         "{}",
         describe(&reqs)
     );
     assert_eq!(env.history_json("github").as_array().unwrap().len(), 1);
 }
 
+/// A server added while another operation holds a server of the fleet (a canary may hold it
+/// for an hour): the whole-fleet apply installs the new server and updates the dashboard,
+/// and leaves the held server and its lock alone.
 #[test]
-fn an_apply_that_changes_the_dashboard_waits_for_every_server_to_be_free() {
+fn an_apply_that_changes_the_dashboard_leaves_locked_servers_alone() {
     let env = applied();
     env.write_fleet(&fleet(&[("github", ""), ("postgres", ""), ("slack", "")]));
-    // Another operation holds postgres: adding slack to the dashboard would cover it too.
-    env.srv
-        .put_object(live_server_lease("postgres", "ci:deploy/7"));
+    let held = live_server_lease("postgres", "ci:deploy/7");
+    let lease_path = format!("{LEASES}/{}", held["metadata"]["name"].as_str().unwrap());
+    env.srv.put_object(held);
+    let before = env.srv.get(&lease_path).unwrap();
     env.srv.clear_requests();
     let o = env.run(&["apply"]);
-    assert_eq!(o.status.code(), Some(5), "{}", out(&o));
-    assert!(
-        stderr(&o).contains("server postgres is locked by ci:deploy/7"),
-        "{}",
-        out(&o)
-    );
-    let reqs = env.srv.requests();
-    let object_writes: Vec<_> = writes(&reqs)
-        .into_iter()
-        .filter(|r| !r.path.starts_with(LEASES))
-        .collect();
-    assert!(object_writes.is_empty(), "{}", describe(&reqs));
-    assert_eq!(dashboard_servers(&env), "github,postgres");
-    assert!(
-        env.srv.get(FLEET_LEASE).is_none(),
-        "fleet Lease left behind"
-    );
-
-    // The new server alone needs only its own lock.
-    let o = env.run(&["apply", "slack"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert!(env.deployment("slack").is_some());
-    assert_eq!(dashboard_servers(&env), "github,postgres");
+    assert_eq!(dashboard_servers(&env), "github,postgres,slack");
+    let reqs = env.srv.requests();
+    assert!(
+        writes(&reqs)
+            .iter()
+            .all(|r| !r.path.contains("postgres") && r.path != lease_path),
+        "{}",
+        describe(&reqs)
+    );
+    assert_eq!(
+        env.srv.get(&lease_path).unwrap()["metadata"]["resourceVersion"],
+        before["metadata"]["resourceVersion"],
+        "the held lock is untouched"
+    );
+    assert!(env.srv.get(FLEET_LEASE).is_none(), "no fleet Lease");
 }
 
 #[test]
@@ -294,7 +288,7 @@ fn a_dashboard_turned_off_is_announced_then_pruned_with_prune() {
     assert!(writes(&reqs).is_empty(), "{}", describe(&reqs));
     assert!(env.srv.get(DASHBOARD_PATH).is_some());
 
-    // --prune deletes it, under the fleet Lease, recording nothing for any server.
+    // --prune deletes it, without a lock, recording nothing for any server.
     env.srv.clear_requests();
     let o = env.run(&["apply", "--prune", "-o", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
@@ -307,11 +301,7 @@ fn a_dashboard_turned_off_is_announced_then_pruned_with_prune() {
     let reqs = env.srv.requests();
     assert_eq!(
         write_lines(&reqs),
-        [
-            format!("POST {LEASES}"),
-            format!("DELETE {DASHBOARD_PATH}"),
-            format!("DELETE {FLEET_LEASE}"),
-        ],
+        [format!("DELETE {DASHBOARD_PATH}")],
         "{}",
         describe(&reqs)
     );

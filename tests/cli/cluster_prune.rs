@@ -102,7 +102,7 @@ fn prune_deletes_a_removed_server_after_showing_it_and_never_touches_others() {
     env.write_fleet(&fleet(&[("github", "")]));
     // A plain apply leaves postgres and says what --prune would delete; of
     // the objects it writes only the fleet's dashboard, whose server list
-    // lost postgres (under the lock of every server: github's).
+    // lost postgres (no lock: no server changes).
     env.srv.clear_requests();
     let o = env.run(&["apply"]);
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
@@ -115,11 +115,7 @@ fn prune_deletes_a_removed_server_after_showing_it_and_never_touches_others() {
     let reqs = env.srv.requests();
     assert_eq!(
         write_lines(&reqs),
-        [
-            "POST /apis/coordination.k8s.io/v1/namespaces/mcp/leases",
-            "PATCH /api/v1/namespaces/mcp/configmaps/mcpctl-dashboard-acme",
-            "DELETE /apis/coordination.k8s.io/v1/namespaces/mcp/leases/mcpctl-lock-github",
-        ],
+        ["PATCH /api/v1/namespaces/mcp/configmaps/mcpctl-dashboard-acme"],
         "{}",
         describe(&reqs)
     );
