@@ -358,6 +358,25 @@ pub fn revision_objects(cm: &Value) -> Result<Vec<Value>> {
     }
 }
 
+/// Which revision numbers to delete once `new` is recorded, so that `keep`
+/// remain: of `listed` when the revisions were listed, else the one that
+/// `new` pushes out (earlier ones went when their successors were recorded).
+pub fn superseded(listed: Option<Vec<u32>>, new: u32, keep: usize) -> Vec<u32> {
+    match listed {
+        Some(mut all) => {
+            all.push(new);
+            all.sort_unstable();
+            all.dedup();
+            to_prune(all, keep)
+        }
+        None => new
+            .checked_sub(keep as u32)
+            .filter(|n| *n > 0)
+            .into_iter()
+            .collect(),
+    }
+}
+
 /// Which revision numbers to delete so that `keep` remain (the oldest go).
 pub fn to_prune(mut revisions: Vec<u32>, keep: usize) -> Vec<u32> {
     revisions.sort_unstable();
@@ -473,9 +492,15 @@ impl<'a> Journal<'a> {
         Ok(Some((rev, revision_objects(&cm)?)))
     }
 
-    /// Records a new revision (number = highest + 1), prunes to [`KEEP`] and
-    /// updates the state record's `last` (clearing the in-flight mark). A create that loses a race (409)
-    /// re-reads and takes the next number.
+    /// Records a new revision, prunes to [`KEEP`] and updates the state
+    /// record's `last` (clearing the in-flight mark).
+    ///
+    /// The number follows the state record's last revision: one GET by name,
+    /// where listing the server's revisions would make the API server scan
+    /// every record of the namespace for each server (quadratic over a
+    /// fleet). A number already taken (a revision recorded without its state,
+    /// a race with another writer) is refused with 409: then the revisions are
+    /// listed and the next number after the highest is taken.
     pub async fn record(
         &self,
         mut rev: Revision,
@@ -483,26 +508,20 @@ impl<'a> Journal<'a> {
         due: Option<&[Due]>,
     ) -> Result<Revision> {
         let server = rev.server.clone();
-        for _ in 0..3 {
-            let existing: Vec<u32> = self
-                .revisions(&server)
-                .await?
-                .iter()
-                .map(|r| r.revision)
-                .collect();
-            rev.revision = existing.iter().copied().max().unwrap_or(0) + 1;
+        let state = self.state_record(&server).await?;
+        let state_exists = state.is_some();
+        let mut next = state.and_then(|s| s.last).map(|l| l.revision).unwrap_or(0) + 1;
+        // Every recorded number, once a 409 made us list them.
+        let mut listed: Option<Vec<u32>> = None;
+        for _ in 0..4 {
+            rev.revision = next;
             rev.has_objects = !objects.is_empty();
             let cm = revision_configmap(&self.ns, &self.fleet, &rev, objects)?;
             let req = Req::new(Method::POST, cm_path(&self.ns)).json_body(&cm);
-            let name = revision_name(&self.fleet, &server, rev.revision);
-            let resp = self
-                .cluster
-                .create(&req, &record_path(&self.ns, &name))
-                .await?;
+            let path = record_path(&self.ns, &revision_name(&self.fleet, &server, rev.revision));
+            let resp = self.cluster.create(&req, &path).await?;
             if resp.status == 409 {
                 // Ours already, when the create's answer was lost.
-                let path =
-                    record_path(&self.ns, &revision_name(&self.fleet, &server, rev.revision));
                 let existing = self.cluster.send(&Req::get(&path)).await?;
                 let ours = existing.ok()
                     && existing
@@ -513,6 +532,14 @@ impl<'a> Journal<'a> {
                         .as_ref()
                         == Some(&rev);
                 if !ours {
+                    let numbers: Vec<u32> = self
+                        .revisions(&server)
+                        .await?
+                        .iter()
+                        .map(|r| r.revision)
+                        .collect();
+                    next = numbers.iter().copied().max().unwrap_or(0).max(next) + 1;
+                    listed = Some(numbers);
                     continue;
                 }
             } else if !resp.ok() {
@@ -528,10 +555,8 @@ impl<'a> Journal<'a> {
             if let Some(d) = due {
                 data["due"] = due_value(d);
             }
-            self.patch_state(&server, data).await?;
-            let mut all = existing;
-            all.push(rev.revision);
-            for old in to_prune(all, KEEP) {
+            self.write_state(&server, data, state_exists).await?;
+            for old in superseded(listed, rev.revision, KEEP) {
                 let path = record_path(&self.ns, &revision_name(&self.fleet, &server, old));
                 let resp = self.cluster.send(&Req::new(Method::DELETE, &path)).await?;
                 if !resp.ok() && resp.status != 404 {
@@ -550,11 +575,25 @@ impl<'a> Journal<'a> {
 
     /// Marks an operation in flight on a server (written after every step).
     pub async fn set_inflight(&self, server: &str, op: &Operation) -> Result<()> {
+        self.set_inflight_known(server, op, true).await
+    }
+
+    /// [`Journal::set_inflight`], knowing whether the server's state record
+    /// exists (as the fleet's states showed it): when it does not, it is
+    /// created at once instead of after a patch answered 404 (a create that
+    /// finds it made in between patches it).
+    pub async fn set_inflight_known(
+        &self,
+        server: &str,
+        op: &Operation,
+        exists: bool,
+    ) -> Result<()> {
         let mut op = op.clone();
         op.schema_version = SCHEMA_VERSION;
-        self.patch_state(
+        self.write_state(
             server,
             json!({"inflight": serde_json::to_string(&op).expect("serializes")}),
+            exists,
         )
         .await
     }
@@ -583,34 +622,50 @@ impl<'a> Journal<'a> {
 
     /// One server's state record (default when there is none).
     pub async fn state(&self, server: &str) -> Result<State> {
+        Ok(self.state_record(server).await?.unwrap_or_default())
+    }
+
+    /// One server's state record, `None` when there is none.
+    async fn state_record(&self, server: &str) -> Result<Option<State>> {
         let path = record_path(&self.ns, &state_name(&self.fleet, server));
         let req = Req::get(&path);
         let resp = self.cluster.send(&req).await?;
         if resp.status == 404 {
-            return Ok(State::default());
+            return Ok(None);
         }
         if !resp.ok() {
             return Err(self.cluster.api_error(&req, &resp));
         }
-        Ok(parse_state(&resp.json()?))
+        Ok(Some(parse_state(&resp.json()?)))
     }
 
     /// Merge-patches the state record's data (a `null` removes a key),
     /// creating the record first when it does not exist.
     async fn patch_state(&self, server: &str, data: Value) -> Result<()> {
+        self.write_state(server, data, true).await
+    }
+
+    /// [`Journal::patch_state`], creating the record at once when it was
+    /// just read as missing (`exists` false): a create that finds it made in
+    /// between patches it instead.
+    async fn write_state(&self, server: &str, data: Value, exists: bool) -> Result<()> {
         let path = record_path(&self.ns, &state_name(&self.fleet, server));
         let patch = json!({"data": data});
+        let mut patch_first = exists;
         for _ in 0..3 {
-            let req = Req::new(Method::PATCH, &path)
-                .json_body(&patch)
-                .content_type("application/merge-patch+json");
-            let resp = self.cluster.send(&req).await?;
-            if resp.ok() {
-                return Ok(());
+            if patch_first {
+                let req = Req::new(Method::PATCH, &path)
+                    .json_body(&patch)
+                    .content_type("application/merge-patch+json");
+                let resp = self.cluster.send(&req).await?;
+                if resp.ok() {
+                    return Ok(());
+                }
+                if resp.status != 404 {
+                    return Err(self.cluster.api_error(&req, &resp));
+                }
             }
-            if resp.status != 404 {
-                return Err(self.cluster.api_error(&req, &resp));
-            }
+            patch_first = true;
             let mut clean = serde_json::Map::new();
             for (k, v) in data.as_object().into_iter().flatten() {
                 if !v.is_null() {
@@ -706,6 +761,16 @@ mod tests {
             from_image: String::new(),
             deployed: false,
         }
+    }
+
+    #[test]
+    fn a_new_revision_pushes_out_the_one_ten_before_it() {
+        assert_eq!(superseded(None, 11, 10), vec![1]);
+        assert_eq!(superseded(None, 10, 10), Vec::<u32>::new());
+        assert_eq!(superseded(None, 3, 10), Vec::<u32>::new());
+        // Listed after a 409: every number beyond the newest ten goes.
+        assert_eq!(superseded(Some((1..=12).collect()), 14, 10), vec![1, 2, 3]);
+        assert_eq!(superseded(Some(vec![4, 5]), 6, 10), Vec::<u32>::new());
     }
 
     #[test]

@@ -130,6 +130,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         .filter(|(_, st)| st.last.as_ref().is_some_and(|r| r.deployed()))
         .map(|(server, _)| server.clone())
         .collect();
+    let recorded: BTreeSet<String> = prepared.states.keys().cloned().collect();
     let ns = s.ns().to_string();
     let ns_exists = prepared.ns_exists;
     let mut ns_created = None;
@@ -281,6 +282,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
             me: &me,
             ns_created,
             deployed: &deployed,
+            recorded: &recorded,
             pruning: &pruning,
             removed: &removed,
             discovered: &prepared.discovered,
@@ -477,6 +479,8 @@ struct Work<'a> {
     me: &'a str,
     ns_created: Option<&'a str>,
     deployed: &'a BTreeSet<String>,
+    /// Servers whose state record existed when the fleet's states were read.
+    recorded: &'a BTreeSet<String>,
     /// What the set holds; its candidates are deleted with `--prune`.
     pruning: &'a Pruning,
     /// Servers no longer in the fleet file whose objects are pruned.
@@ -493,9 +497,12 @@ async fn apply_locked(s: &Session, args: &ApplyArgs, printer: &Printer, w: Work<
         op.step_text = step.into();
         op
     };
-    mark_inflight(&journal, w.changed, |server| {
-        inflight(server, "applying objects")
-    })
+    mark_inflight(
+        &journal,
+        w.changed,
+        |server| w.recorded.contains(server),
+        |server| inflight(server, "applying objects"),
+    )
     .await?;
     // The parent records every group-kind about to be written before any is,
     // so that an apply interrupted half-way leaves nothing outside the set.
@@ -517,9 +524,12 @@ async fn apply_locked(s: &Session, args: &ApplyArgs, printer: &Printer, w: Work<
             match pruning {
                 Err(e) => Err(e),
                 Ok(()) if args.wait => {
-                    mark_inflight(&journal, w.changed, |server| {
-                        inflight(server, "waiting for the rollout")
-                    })
+                    mark_inflight(
+                        &journal,
+                        w.changed,
+                        |_| true,
+                        |server| inflight(server, "waiting for the rollout"),
+                    )
                     .await?;
                     let mut progress = Progress::new(printer.quiet);
                     wait::wait_for_deployments(
@@ -614,15 +624,18 @@ async fn apply_locked(s: &Session, args: &ApplyArgs, printer: &Printer, w: Work<
 }
 
 /// Marks an operation in flight on each of `servers` ([`apply::AT_ONCE`] at a
-/// time, like the writes), failing with the first error once all are sent.
+/// time, like the writes), failing with the first error once all are sent;
+/// `recorded`: those whose state record exists (the others' are created).
 async fn mark_inflight(
     journal: &Journal<'_>,
     servers: &BTreeSet<String>,
+    recorded: impl Fn(&str) -> bool,
     op: impl Fn(&str) -> crate::cluster::journal::Operation,
 ) -> Result<()> {
     let marked: Vec<Result<()>> = futures::stream::iter(servers.iter().map(|server| {
         let op = op(server);
-        async move { journal.set_inflight(server, &op).await }
+        let exists = recorded(server);
+        async move { journal.set_inflight_known(server, &op, exists).await }
     }))
     .buffered(apply::AT_ONCE)
     .collect()
