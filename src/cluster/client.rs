@@ -758,9 +758,9 @@ impl Cluster {
             if !resp.ok() {
                 return Ok(Err(resp));
             }
-            let v = resp.json()?;
-            if let Some(arr) = v["items"].as_array() {
-                items.extend(arr.iter().cloned());
+            let mut v = resp.json()?;
+            if let Some(Value::Array(arr)) = v.get_mut("items").map(Value::take) {
+                items.extend(arr);
             }
             match v["metadata"]["continue"].as_str() {
                 Some(c) if !c.is_empty() => cont = Some(c.to_string()),

@@ -4,7 +4,7 @@
 //! interrupted apply leaks nothing) and narrowing them after a prune, and
 //! deleting members.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use http::Method;
 use serde_json::{Value, json};
@@ -22,7 +22,11 @@ pub struct Set {
     pub recorded: Contents,
     /// Whether the parent exists.
     pub exists: bool,
-    /// The live members of every group-kind listed, `kind` and `apiVersion` set.
+    /// The live members of every group-kind listed, `kind` and `apiVersion`
+    /// set; when read with the rendered objects' live state
+    /// ([`Listed`]), without the rendered ones (they are neither pruned nor
+    /// needed to decide what the parent keeps recording: they are recorded
+    /// anyway).
     pub members: Vec<Value>,
     /// The group-kinds whose members were listed.
     pub listed: BTreeSet<GroupKind>,
@@ -49,15 +53,57 @@ async fn get_parent(cluster: &Cluster, fleet: &str, ns: &str) -> Result<Option<V
     }
 }
 
+/// Collections already listed for the live state of the rendered objects
+/// (by collection path), with what they held besides those objects and
+/// carries an ApplySet's part-of label: [`read`] takes the members from
+/// there instead of listing those collections again.
+#[derive(Debug, Clone, Default)]
+pub struct Listed {
+    by_collection: BTreeMap<String, Vec<Value>>,
+}
+
+impl Listed {
+    /// Notes that `collection` was listed (whether or not anything is added).
+    pub fn listed(&mut self, collection: &str) {
+        self.by_collection
+            .entry(collection.to_string())
+            .or_default();
+    }
+
+    /// Keeps `obj`, listed from `collection` and no rendered object, when it
+    /// belongs to an ApplySet.
+    pub fn add(&mut self, collection: &str, obj: Value) {
+        if obj["metadata"]["labels"][applyset::PART_OF_LABEL].is_string() {
+            self.by_collection
+                .entry(collection.to_string())
+                .or_default()
+                .push(obj);
+        }
+    }
+
+    /// The members of set `id` that `collection` held, when it was listed.
+    fn members(&self, collection: &str, id: &str) -> Option<Vec<Value>> {
+        self.by_collection.get(collection).map(|items| {
+            items
+                .iter()
+                .filter(|o| o["metadata"]["labels"][applyset::PART_OF_LABEL] == id)
+                .cloned()
+                .collect()
+        })
+    }
+}
+
 /// Reads the parent and lists the members of every group-kind it records and
 /// of those in `also` (what an apply is about to write), in every namespace
-/// either names: one LIST per group-kind and namespace.
+/// either names: one LIST per group-kind and namespace, but for collections
+/// `listed` already holds.
 pub async fn read(
     cluster: &Cluster,
     disc: &Discovered,
     fleet: &str,
     ns: &str,
     also: &Contents,
+    listed: Option<&Listed>,
 ) -> Result<Set> {
     let parent = get_parent(cluster, fleet, ns).await?;
     let recorded = match &parent {
@@ -85,8 +131,12 @@ pub async fn read(
     }
     use futures::StreamExt;
     let sel = &selector;
+    let id_ref = id.as_str();
     let results: Vec<Result<Vec<Value>>> =
         futures::stream::iter(lists.iter().map(|(res, path)| async move {
+            if let Some(members) = listed.and_then(|l| l.members(path, id_ref)) {
+                return Ok(members);
+            }
             let items = list_paged(cluster, path, sel).await?;
             Ok(items
                 .into_iter()
@@ -123,28 +173,11 @@ pub async fn read(
 /// Lists the objects at `path` matching `selector` in pages of 500, like
 /// kubectl; a 404 (the namespace is gone) lists nothing.
 async fn list_paged(cluster: &Cluster, path: &str, selector: &str) -> Result<Vec<Value>> {
-    let mut items = Vec::new();
-    let mut cont: Option<String> = None;
-    loop {
-        let mut req = Req::get(path)
-            .query("limit", "500")
-            .query("labelSelector", selector);
-        if let Some(c) = &cont {
-            req = req.query("continue", c.clone());
-        }
-        let resp = cluster.send(&req).await?;
-        if resp.status == 404 {
-            return Ok(items);
-        }
-        if !resp.ok() {
-            return Err(cluster.api_error(&req, &resp));
-        }
-        let v = resp.json()?;
-        items.extend(v["items"].as_array().into_iter().flatten().cloned());
-        match v["metadata"]["continue"].as_str() {
-            Some(c) if !c.is_empty() => cont = Some(c.to_string()),
-            _ => return Ok(items),
-        }
+    let req = Req::get(path).query("labelSelector", selector);
+    match cluster.list_pages(&req).await? {
+        Ok(items) => Ok(items),
+        Err(resp) if resp.status == 404 => Ok(Vec::new()),
+        Err(resp) => Err(cluster.api_error(&req, &resp)),
     }
 }
 
@@ -270,26 +303,33 @@ impl Pruning {
     }
 }
 
-/// Reads the set and finds what applying `objects` (the rendered objects of
-/// the servers in `only`, all when empty) would prune. Nothing is read when
-/// the namespace does not exist (it holds no member).
-pub async fn find(
-    cluster: &Cluster,
-    disc: &Discovered,
-    fleet: &str,
-    ns: &str,
-    objects: &[&Value],
+/// Reads the set and finds what applying what a session prepared (the
+/// rendered objects of the servers in `only`, all when empty) would prune.
+/// Nothing is read when the namespace does not exist (it holds no member);
+/// collections already listed for the live state are not listed again.
+pub async fn find_prepared(
+    s: &super::session::Session,
+    prepared: &super::session::Prepared,
     only: &[String],
-    ns_exists: bool,
 ) -> Result<Pruning> {
+    let ns = s.ns();
+    let objects: Vec<&Value> = prepared.targets.iter().map(|t| &t.obj).collect();
     let intended = Contents::of(objects.iter().copied(), ns);
-    if !ns_exists {
+    if !prepared.ns_exists {
         return Ok(Pruning {
             intended,
             ..Default::default()
         });
     }
-    let set = read(cluster, disc, fleet, ns, &intended).await?;
+    let set = read(
+        &s.cluster,
+        &prepared.discovered,
+        &s.fleet.name,
+        ns,
+        &intended,
+        Some(&prepared.listed),
+    )
+    .await?;
     let keys: BTreeSet<applyset::ObjectKey> = objects
         .iter()
         .map(|o| applyset::ObjectKey::of(o, ns))
@@ -304,26 +344,6 @@ pub async fn find(
         intended,
         candidates,
     })
-}
-
-/// [`find`] for what a session prepared (the rendered objects of the servers
-/// in `only`, all when empty).
-pub async fn find_prepared(
-    s: &super::session::Session,
-    prepared: &super::session::Prepared,
-    only: &[String],
-) -> Result<Pruning> {
-    let objects: Vec<&Value> = prepared.targets.iter().map(|t| &t.obj).collect();
-    find(
-        &s.cluster,
-        &prepared.discovered,
-        &s.fleet.name,
-        s.ns(),
-        &objects,
-        only,
-        prepared.ns_exists,
-    )
-    .await
 }
 
 /// `deployment.apps/github`, as kubectl names objects.

@@ -73,6 +73,10 @@ pub struct Prepared {
     /// The journal's state records of the fleet, by server (empty when the
     /// namespace does not exist).
     pub states: BTreeMap<String, super::journal::State>,
+    /// What the lists of live objects held besides the targets: the members
+    /// of the fleet's ApplySet that it no longer renders are among them, so
+    /// that finding what to prune lists nothing again ([`super::prune::find_prepared`]).
+    pub listed: super::prune::Listed,
 }
 
 /// Renders the selected servers for the server's version (and, when `only` is
@@ -127,7 +131,7 @@ pub async fn prepare_with(
 
     let cluster = &s.cluster;
     let ns_exists = apply::namespace_exists(cluster, s.ns()).await?;
-    let mut live = read_live(cluster, &targets, ns_exists).await?;
+    let (mut live, listed) = read_live(cluster, &targets, ns_exists).await?;
 
     // Rollout state of blue-green and canary servers (and of rolling ones
     // once deployed), from what is live and what the journal recorded.
@@ -184,6 +188,7 @@ pub async fn prepare_with(
         ns_exists,
         warnings,
         states,
+        listed,
     })
 }
 
@@ -197,11 +202,13 @@ const NOT_RECORDS: &str = "!mcpctl.io/record";
 /// requests grow with the kinds rendered, not with the objects; a target the
 /// lists do not hold is read on its own (8 at a time), so that an object
 /// that exists but was not listed is never taken for a new one.
+/// Listed objects that are no target and carry an ApplySet's part-of label
+/// are returned apart, by collection.
 async fn read_live(
     cluster: &Cluster,
     targets: &[Target],
     ns_exists: bool,
-) -> Result<BTreeMap<String, Option<Value>>> {
+) -> Result<(BTreeMap<String, Option<Value>>, super::prune::Listed)> {
     use futures::StreamExt;
     let mut live = BTreeMap::new();
     let mut collections: BTreeMap<String, &Target> = BTreeMap::new();
@@ -230,12 +237,16 @@ async fn read_live(
         .buffered(8)
         .collect()
         .await;
-    let mut by_path: BTreeMap<String, Value> = BTreeMap::new();
-    for (items, t) in listed.into_iter().zip(collections.values()) {
+    // Each listed object by path, with the collection it was listed from.
+    let mut by_path: BTreeMap<String, (&str, Value)> = BTreeMap::new();
+    for (items, (collection, t)) in listed.into_iter().zip(collections.iter()) {
         for o in items? {
             let name = o["metadata"]["name"].as_str().unwrap_or("").to_string();
             let ns = o["metadata"]["namespace"].as_str().map(str::to_string);
-            by_path.insert(t.res.object_path(ns.as_deref(), &name), o);
+            by_path.insert(
+                t.res.object_path(ns.as_deref(), &name),
+                (collection.as_str(), o),
+            );
         }
     }
     let mut missing: Vec<&Target> = Vec::new();
@@ -243,12 +254,19 @@ async fn read_live(
         if live.contains_key(&t.path()) {
             continue;
         }
-        match by_path.get(&t.path()) {
-            Some(o) => {
-                live.insert(t.path(), Some(o.clone()));
+        match by_path.remove(&t.path()) {
+            Some((_, o)) => {
+                live.insert(t.path(), Some(o));
             }
             None => missing.push(t),
         }
+    }
+    let mut rest = super::prune::Listed::default();
+    for c in collections.keys() {
+        rest.listed(c);
+    }
+    for (collection, o) in by_path.into_values() {
+        rest.add(collection, o);
     }
     let fetched: Vec<Result<(String, Option<Value>)>> = futures::stream::iter(
         missing
@@ -262,7 +280,7 @@ async fn read_live(
         let (p, v) = f?;
         live.insert(p, v);
     }
-    Ok(live)
+    Ok((live, rest))
 }
 
 /// Splits the rollout fields of blue-green and canary servers' objects off

@@ -65,7 +65,7 @@ async fn run_async(global: &GlobalArgs, args: &DeleteArgs, printer: &Printer) ->
         .collect();
     let disc = discovery::discover(&s.cluster, &wanted).await?;
     let base = Contents::of([], &ns);
-    let set = prune::read(&s.cluster, &disc, &s.fleet.name, &ns, &base).await?;
+    let set = prune::read(&s.cluster, &disc, &s.fleet.name, &ns, &base, None).await?;
     let journal = Journal::new(&s.cluster, &ns, &s.fleet.name);
     let states = journal.states().await?;
     let installed: BTreeSet<String> = set

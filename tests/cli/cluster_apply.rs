@@ -1230,7 +1230,8 @@ fn the_lock_is_lost_twenty_seconds_after_its_last_renewal_was_stamped() {
 }
 
 /// An unchanged apply reads the live objects with one paged LIST per kind, not one GET per
-/// object, and decides locally that nothing changes: its requests do not grow with the fleet.
+/// object (the same lists find what to prune), and decides locally that nothing changes: its
+/// requests do not grow with the fleet.
 #[test]
 fn an_unchanged_apply_lists_each_kind_once_instead_of_reading_each_object() {
     let env = Env::start(&[]);
@@ -1270,6 +1271,16 @@ fn an_unchanged_apply_lists_each_kind_once_instead_of_reading_each_object() {
         .filter(|r| r.query_param("labelSelector").as_deref() == Some("!mcpctl.io/record"))
         .collect();
     assert_eq!(deployment_lists.len(), 1, "{}", describe(&reqs));
+    // Those lists hold the members of the fleet's ApplySet too: finding what
+    // to prune lists nothing again.
+    let member_lists: Vec<_> = reqs
+        .iter()
+        .filter(|r| {
+            r.query_param("labelSelector")
+                .is_some_and(|s| s.starts_with("applyset.kubernetes.io/part-of"))
+        })
+        .collect();
+    assert!(member_lists.is_empty(), "{}", describe(&reqs));
     // Every object is decided "unchanged" locally: no dry run either.
     let dry_runs = reqs
         .iter()
