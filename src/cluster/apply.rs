@@ -111,12 +111,24 @@ impl Change {
 pub struct Planned {
     pub target: Target,
     pub live: Option<Value>,
-    /// What the server would store.
-    pub intended: Value,
+    /// What the server would store; `None`: the live object as it is (an
+    /// object decided unchanged without a dry run), see [`Planned::intended`].
+    pub intended: Option<Value>,
     pub change: Change,
     /// Whether the apply must force (conflict with mcpctl's own managers, or
     /// `--force-conflicts`).
     pub force: bool,
+}
+
+impl Planned {
+    /// What the server would store.
+    pub fn intended(&self) -> &Value {
+        static NONE: Value = Value::Null;
+        self.intended
+            .as_ref()
+            .or(self.live.as_ref())
+            .unwrap_or(&NONE)
+    }
 }
 
 /// Resolves each object's resource, namespacing namespaced ones in `ns` when
@@ -318,7 +330,7 @@ pub async fn plan_one(
     Ok(Planned {
         target: t,
         live,
-        intended,
+        intended: Some(intended),
         change,
         force,
     })
@@ -331,7 +343,7 @@ pub async fn plan_one(
 pub async fn plan(
     cluster: &Cluster,
     targets: Vec<Target>,
-    live: &std::collections::BTreeMap<String, Option<Value>>,
+    live: std::collections::BTreeMap<String, Option<Value>>,
     force_conflicts: bool,
     ns_missing: bool,
 ) -> Result<Vec<Planned>> {
@@ -354,10 +366,13 @@ fn by_target(planned: &[Planned]) -> std::collections::HashMap<(String, &'static
 /// renders the same and whose live resourceVersion has not moved since, and
 /// deciding "no change" without a dry run where the live object's values and
 /// field set already are what is sent ([`nochange::unchanged`]).
+/// Each planned object takes its live object out of `live` (a copy for each
+/// but the last of the targets of one path), so that a plan of thousands of
+/// objects holds one copy of each.
 pub async fn replan(
     cluster: &Cluster,
     targets: Vec<Target>,
-    live: &std::collections::BTreeMap<String, Option<Value>>,
+    live: std::collections::BTreeMap<String, Option<Value>>,
     force_conflicts: bool,
     ns_missing: bool,
     earlier: &[Planned],
@@ -372,14 +387,35 @@ pub async fn replan(
     };
     let earlier_by_target = by_target(earlier);
     let earlier_by_target = &earlier_by_target;
+    let mut uses: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for t in &targets {
+        *uses.entry(t.path()).or_default() += 1;
+    }
+    let live = std::sync::Mutex::new((live, uses));
+    let live = &live;
+    // The live object read for `path` (`None`: not read), taken out by its
+    // last target.
+    let take = move |path: &str| -> Option<Option<Value>> {
+        let mut guard = live.lock().expect("live objects");
+        let (objects, uses) = &mut *guard;
+        let left = uses.get_mut(path).map(|n| {
+            *n -= 1;
+            *n
+        });
+        match left {
+            Some(0) => objects.remove(path),
+            _ => objects.get(path).cloned(),
+        }
+    };
     let decided_locally = std::sync::atomic::AtomicUsize::new(0);
     let decided_locally = &decided_locally;
     let count = targets.len();
     let results: Vec<Result<Planned>> =
         futures::stream::iter(targets.into_iter().map(|t| async move {
+            let read = take(&t.path());
             if let Some(p) = earlier_by_target.get(&(t.path(), t.manager))
                 && p.target.obj == t.obj
-                && let Some(l) = live.get(&t.path())
+                && let Some(l) = &read
                 && rv(l) == rv(&p.live)
                 && (l.is_some() || p.live.is_none())
             {
@@ -390,13 +426,13 @@ pub async fn replan(
                 return Ok(Planned {
                     target: t,
                     live: None,
-                    intended,
+                    intended: Some(intended),
                     change: Change::Created,
                     force: force_conflicts,
                 });
             }
-            let l = match live.get(&t.path()) {
-                Some(l) => l.clone(),
+            let l = match read {
+                Some(l) => l,
                 None => get_live(cluster, &t).await?,
             };
             let why = match &l {
@@ -409,11 +445,11 @@ pub async fn replan(
             } else {
                 format!("{} (rollout fields)", t.display())
             };
-            if let (Some(current), None) = (&l, &why) {
+            if let (Some(_), None) = (&l, &why) {
                 tracing::debug!("{what}: unchanged (decided locally)");
                 decided_locally.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 return Ok(Planned {
-                    intended: current.clone(),
+                    intended: None,
                     target: t,
                     live: l,
                     change: Change::Unchanged,
@@ -696,7 +732,7 @@ mod tests {
                 server: server.into(),
             },
             live: None,
-            intended: obj,
+            intended: Some(obj),
             change,
             force: false,
         }

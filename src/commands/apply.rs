@@ -149,7 +149,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
     let planned = apply::plan(
         &s.cluster,
         prepared.targets,
-        &prepared.live,
+        prepared.live,
         args.force_conflicts,
         dry && !ns_exists,
     )
@@ -363,7 +363,7 @@ async fn replan_under_lock(
     let planned = apply::replan(
         &s.cluster,
         again.targets,
-        &again.live,
+        again.live,
         args.force_conflicts,
         false,
         &first,

@@ -65,7 +65,7 @@ async fn run_async(global: &GlobalArgs, args: &DiffArgs, printer: &Printer) -> R
     let planned = apply::plan(
         &s.cluster,
         prepared.targets,
-        &prepared.live,
+        prepared.live,
         args.force_conflicts,
         !ns_exists,
     )
@@ -76,7 +76,7 @@ async fn run_async(global: &GlobalArgs, args: &DiffArgs, printer: &Printer) -> R
             Some(ns) => format!("{}/{}", ns, p.target.display()),
             None => p.target.display(),
         };
-        if let Some(d) = diff::object_diff(&name, p.live.as_ref(), &p.intended) {
+        if let Some(d) = diff::object_diff(&name, p.live.as_ref(), p.intended()) {
             objects.push(Differs {
                 server: p.target.server().to_string(),
                 object: name,
