@@ -59,7 +59,7 @@ pub fn may_change(intended: &Value, live: &Value, manager: &str) -> Option<Strin
     let Some(sent) = tracked(intended) else {
         return Some("the object carries status".into());
     };
-    same_map(&sent, owned, &others, live, "").err()
+    same_map(&sent, owned, &others, live, &At::Root).err()
 }
 
 /// A node of a FieldsV1 field set.
@@ -128,6 +128,26 @@ fn children(owned: &Map<String, Value>) -> impl Iterator<Item = (&String, &Value
 /// `.spec.ports[0].port`) and why the object may change.
 type Walk = std::result::Result<(), String>;
 
+/// Where the walk is: written out (`.spec.ports[0].port`) only when it
+/// finds a difference, so that walking thousands of unchanged objects
+/// formats no path.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root,
+    Field(&'a At<'a>, &'a str),
+    Item(&'a At<'a>, usize),
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Root => Ok(()),
+            At::Field(up, k) => write!(f, "{up}.{k}"),
+            At::Item(up, n) => write!(f, "{up}[{n}]"),
+        }
+    }
+}
+
 /// The same position in other managers' field sets.
 fn below<'a>(others: &[&'a Map<String, Value>], key: &str) -> Vec<&'a Map<String, Value>> {
     others
@@ -158,7 +178,7 @@ fn unsent_owned_elsewhere(
     owned: &Map<String, Value>,
     others: &[&Map<String, Value>],
     sent: impl Fn(&str) -> bool,
-    at: &str,
+    at: &At,
 ) -> Walk {
     for (k, node) in children(owned) {
         if !sent(k) && !owned_elsewhere(node, &below(others, k)) {
@@ -176,10 +196,10 @@ fn same_map(
     owned: &Map<String, Value>,
     others: &[&Map<String, Value>],
     live: &Value,
-    at: &str,
+    at: &At,
 ) -> Walk {
     for (k, v) in sent {
-        let here = format!("{at}.{k}");
+        let here = At::Field(at, k);
         let key = format!("f:{k}");
         let Some(o) = owned.get(&key) else {
             return Err(format!("{here} is sent but not owned"));
@@ -202,7 +222,7 @@ fn same_value(
     owned: &Value,
     others: &[&Map<String, Value>],
     live: &Value,
-    at: &str,
+    at: &At,
 ) -> Walk {
     let Some(owned) = owned.as_object() else {
         return Err(format!("{at}: the field set is not FieldsV1"));
@@ -236,18 +256,19 @@ fn same_list(
     owned: &Map<String, Value>,
     others: &[&Map<String, Value>],
     live: &Value,
-    at: &str,
+    at: &At,
 ) -> Walk {
     let Some(live) = live.as_array() else {
         return Err(format!("{at} is not a list"));
     };
+    let entries = ListEntries::of(owned);
     let mut sent_keys = std::collections::BTreeSet::new();
     // Where each sent item is in the live list: the same items must be there,
     // in the same order (others' items may sit between them).
     let mut last: Option<usize> = None;
     for (n, item) in sent.iter().enumerate() {
-        let here = format!("{at}[{n}]");
-        let Some((key, entry, i)) = find_item(item, owned, live) else {
+        let here = At::Item(at, n);
+        let Some((key, entry, i)) = entries.find(item, live) else {
             return Err(format!("{here} is not one owned, live item"));
         };
         sent_keys.insert(key.as_str());
@@ -264,47 +285,65 @@ fn same_list(
     unsent_owned_elsewhere(owned, others, |k| sent_keys.contains(k), at)
 }
 
-/// The FieldsV1 entry of a sent list item and the index of the live item it
-/// names: for an object, the one `k:` entry whose key fields the item has
-/// with the same values; for a scalar, its `v:` entry.
-fn find_item<'a>(
-    item: &Value,
-    owned: &'a Map<String, Value>,
-    live: &[Value],
-) -> Option<(&'a String, &'a Value, usize)> {
-    match item {
-        Value::Object(m) => {
-            let mut found = children(owned).filter_map(|(k, v)| {
-                let keys: Map<String, Value> = serde_json::from_str(k.strip_prefix("k:")?).ok()?;
-                keys.iter()
-                    .all(|(kk, kv)| m.get(kk) == Some(kv))
-                    .then_some((k, keys, v))
-            });
-            let (key, keys, entry) = found.next()?;
-            if found.next().is_some() {
-                return None;
+/// The items of a list's FieldsV1 node, their keys read once for the list:
+/// `k:` entries (key fields as a JSON object) and `v:` entries (a JSON value).
+struct ListEntries<'a> {
+    keyed: Vec<(&'a String, Map<String, Value>, &'a Value)>,
+    values: Vec<(&'a String, Value, &'a Value)>,
+}
+
+impl<'a> ListEntries<'a> {
+    fn of(owned: &'a Map<String, Value>) -> ListEntries<'a> {
+        let mut keyed = Vec::new();
+        let mut values = Vec::new();
+        for (k, v) in children(owned) {
+            if let Some(keys) = k
+                .strip_prefix("k:")
+                .and_then(|j| serde_json::from_str::<Map<String, Value>>(j).ok())
+            {
+                keyed.push((k, keys, v));
+            } else if let Some(value) = k
+                .strip_prefix("v:")
+                .and_then(|j| serde_json::from_str::<Value>(j).ok())
+            {
+                values.push((k, value, v));
             }
-            let matches = |l: &Value| keys.iter().all(|(kk, kv)| l.get(kk) == Some(kv));
-            let mut at = live.iter().enumerate().filter(|(_, l)| matches(l));
-            let (i, _) = at.next()?;
-            if at.next().is_some() {
-                return None;
-            }
-            Some((key, entry, i))
         }
-        Value::Array(_) | Value::Null => None,
-        scalar => {
-            let (key, entry) = children(owned).find(|(k, _)| {
-                k.strip_prefix("v:")
-                    .and_then(|v| serde_json::from_str::<Value>(v).ok())
-                    .is_some_and(|v| v == *scalar)
-            })?;
-            let mut at = live.iter().enumerate().filter(|(_, l)| *l == scalar);
-            let (i, _) = at.next()?;
-            if at.next().is_some() {
-                return None;
+        ListEntries { keyed, values }
+    }
+
+    /// The entry of a sent list item and the index of the live item it
+    /// names: for an object, the one `k:` entry whose key fields the item has
+    /// with the same values; for a scalar, its `v:` entry.
+    fn find(&self, item: &Value, live: &[Value]) -> Option<(&'a String, &'a Value, usize)> {
+        match item {
+            Value::Object(m) => {
+                let mut found = self
+                    .keyed
+                    .iter()
+                    .filter(|(_, keys, _)| keys.iter().all(|(kk, kv)| m.get(kk) == Some(kv)));
+                let (key, keys, entry) = found.next()?;
+                if found.next().is_some() {
+                    return None;
+                }
+                let matches = |l: &Value| keys.iter().all(|(kk, kv)| l.get(kk) == Some(kv));
+                let mut at = live.iter().enumerate().filter(|(_, l)| matches(l));
+                let (i, _) = at.next()?;
+                if at.next().is_some() {
+                    return None;
+                }
+                Some((*key, *entry, i))
             }
-            Some((key, entry, i))
+            Value::Array(_) | Value::Null => None,
+            scalar => {
+                let (key, _, entry) = self.values.iter().find(|(_, v, _)| v == scalar)?;
+                let mut at = live.iter().enumerate().filter(|(_, l)| *l == scalar);
+                let (i, _) = at.next()?;
+                if at.next().is_some() {
+                    return None;
+                }
+                Some((*key, *entry, i))
+            }
         }
     }
 }
@@ -383,6 +422,22 @@ mod tests {
         let mut s = sent();
         s["spec"]["selector"]["matchLabels"]["tier"] = json!("x");
         assert!(!unchanged(&s, &live(), "mcpctl"));
+    }
+
+    #[test]
+    fn the_reason_names_where_the_object_differs() {
+        let mut s = sent();
+        s["spec"]["template"]["spec"]["containers"][0]["image"] = json!("ghcr.io/x/github:1.4.3");
+        assert_eq!(
+            may_change(&s, &live(), "mcpctl").as_deref(),
+            Some(".spec.template.spec.containers[0].image differs")
+        );
+        let mut s = sent();
+        s["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = json!(9090);
+        assert_eq!(
+            may_change(&s, &live(), "mcpctl").as_deref(),
+            Some(".spec.template.spec.containers[0].ports[0] is not one owned, live item")
+        );
     }
 
     #[test]
