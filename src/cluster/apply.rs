@@ -347,12 +347,20 @@ pub async fn plan(
     force_conflicts: bool,
     ns_missing: bool,
 ) -> Result<Vec<Planned>> {
-    replan(cluster, targets, live, force_conflicts, ns_missing, &[]).await
+    replan(
+        cluster,
+        targets,
+        live,
+        force_conflicts,
+        ns_missing,
+        Vec::new(),
+    )
+    .await
 }
 
 /// Planned objects by path and field manager (the first of each), so that a
 /// plan of thousands of objects finds an earlier one without a scan.
-fn by_target(planned: &[Planned]) -> std::collections::HashMap<(String, &'static str), &Planned> {
+fn by_target(planned: Vec<Planned>) -> std::collections::HashMap<(String, &'static str), Planned> {
     let mut index = std::collections::HashMap::with_capacity(planned.len());
     for p in planned {
         index
@@ -375,7 +383,7 @@ pub async fn replan(
     live: std::collections::BTreeMap<String, Option<Value>>,
     force_conflicts: bool,
     ns_missing: bool,
-    earlier: &[Planned],
+    earlier: Vec<Planned>,
 ) -> Result<Vec<Planned>> {
     use futures::StreamExt;
     let rv = |v: &Option<Value>| -> Option<String> {
@@ -385,7 +393,8 @@ pub async fn replan(
                 .map(str::to_string)
         })
     };
-    let earlier_by_target = by_target(earlier);
+    // Taken out as they are reused: a plan of thousands of objects is moved, not copied.
+    let earlier_by_target = std::sync::Mutex::new(by_target(earlier));
     let earlier_by_target = &earlier_by_target;
     let mut uses: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for t in &targets {
@@ -413,13 +422,23 @@ pub async fn replan(
     let results: Vec<Result<Planned>> =
         futures::stream::iter(targets.into_iter().map(|t| async move {
             let read = take(&t.path());
-            if let Some(p) = earlier_by_target.get(&(t.path(), t.manager))
-                && p.target.obj == t.obj
-                && let Some(l) = &read
-                && rv(l) == rv(&p.live)
-                && (l.is_some() || p.live.is_none())
-            {
-                return Ok(Planned::clone(p));
+            let reused = {
+                let mut earlier = earlier_by_target.lock().expect("earlier plan");
+                let key = (t.path(), t.manager);
+                match earlier.get(&key) {
+                    Some(p)
+                        if p.target.obj == t.obj
+                            && let Some(l) = &read
+                            && rv(l) == rv(&p.live)
+                            && (l.is_some() || p.live.is_none()) =>
+                    {
+                        earlier.remove(&key)
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(p) = reused {
+                return Ok(p);
             }
             if ns_missing && t.ns.is_some() {
                 let intended = t.obj.clone();

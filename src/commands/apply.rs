@@ -366,7 +366,7 @@ async fn replan_under_lock(
         again.live,
         args.force_conflicts,
         false,
-        &first,
+        first,
     )
     .await?;
     let changed: BTreeSet<String> = changed_servers(&planned)
