@@ -7,7 +7,7 @@ use test_apiserver::{ApiServer, Behaviour};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: test-apiserver [--port N] [--write-kubeconfig FILE] [--crds DIR] [--without-crd NAME] [--context NAME] [--namespace NS] [--ready-after-ms N | --never-ready] [--proxy-service NS/NAME:PORT=URL]... [--clock-skew-ms N]"
+        "usage: test-apiserver [--port N] [--write-kubeconfig FILE] [--crds DIR] [--without-crd NAME] [--context NAME] [--namespace NS] [--ready-after-ms N | --never-ready | --unmanaged] [--proxy-service NS/NAME:PORT=URL]... [--clock-skew-ms N]"
     );
     std::process::exit(2)
 }
@@ -41,6 +41,8 @@ fn main() {
                 )))
             }
             "--never-ready" => b = b.default_behaviour(Behaviour::NeverReady),
+            // Deployments left as written, no controller at work (as the benchmarks run it).
+            "--unmanaged" => b = b.default_behaviour(Behaviour::Unmanaged),
             "--proxy-service" => {
                 let v = val();
                 let Some((ns, name, port, url)) = parse_proxy_flag(&v) else {
