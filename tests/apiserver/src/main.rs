@@ -42,7 +42,11 @@ fn main() {
             }
             "--never-ready" => b = b.default_behaviour(Behaviour::NeverReady),
             // Deployments left as written, no controller at work (as the benchmarks run it).
-            "--unmanaged" => b = b.default_behaviour(Behaviour::Unmanaged),
+            "--unmanaged" => {
+                b = b
+                    .default_behaviour(Behaviour::Unmanaged)
+                    .without_controller()
+            }
             "--proxy-service" => {
                 let v = val();
                 let Some((ns, name, port, url)) = parse_proxy_flag(&v) else {

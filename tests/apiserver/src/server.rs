@@ -1512,7 +1512,7 @@ fn delete_collection(
     ns: Option<&str>,
     r: &Req,
 ) -> Res<Outcome> {
-    let (items, _) = select(shared, res, ns, r)?;
+    let (items, _) = select(shared, res, ns, r, None)?;
     let mut deleted = Vec::new();
     for it in items {
         let name = it
@@ -1544,20 +1544,41 @@ fn delete_collection(
     ok(list_doc(res, deleted, rv, None))
 }
 
-/// Items matching the request's namespace and selectors, sorted like etcd keys.
-fn select(shared: &Shared, res: &Resource, ns: Option<&str>, r: &Req) -> Res<(Vec<Value>, u64)> {
+/// A page of a LIST: the items after `start` (their keys, [`item_key`]), at most `take`.
+struct Page<'a> {
+    start: &'a str,
+    across: bool,
+    take: usize,
+}
+
+/// Items matching the request's namespace and selectors, sorted like etcd keys; of `page`
+/// only, when given (only those are copied, so that paging through a large collection is
+/// not quadratic).
+fn select(
+    shared: &Shared,
+    res: &Resource,
+    ns: Option<&str>,
+    r: &Req,
+    page: Option<Page>,
+) -> Res<(Vec<Value>, u64)> {
     let labels = selector::parse_labels(r.q("labelSelector").unwrap_or(""))
         .map_err(|e| status::bad_request(&format!("unable to parse requirement: {e}")))?;
     let fields = selector::parse_fields(r.q("fieldSelector").unwrap_or(""), &res.kind)
         .map_err(|e| status::bad_request(&e))?;
     let st = shared.store.lock().unwrap();
+    let (start, across, take) = match &page {
+        Some(p) => (Some(p.start), p.across, p.take),
+        None => (None, false, usize::MAX),
+    };
     let items = st
         .list(&res.group, &res.plural, ns)
         .map(|(_, v)| v)
+        .filter(|v| start.is_none_or(|s| item_key(v, across).as_str() > s))
         .filter(|v| {
             selector::matches(&labels, v.pointer("/metadata/labels"))
                 && selector::fields_match(&fields, v)
         })
+        .take(take)
         .cloned()
         .collect();
     Ok((items, st.rv))
@@ -1609,27 +1630,35 @@ fn item_key(v: &Value, across: bool) -> String {
 fn list(shared: &Shared, res: &Resource, ns: Option<&str>, r: &Req) -> Res<Outcome> {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let (mut items, mut rv) = select(shared, res, ns, r)?;
     let across = res.namespaced && ns.is_none();
+    let mut start = String::new();
+    let mut token_rv = None;
     if let Some(c) = r.q("continue").filter(|c| !c.is_empty()) {
         let tok: Value = b64
             .decode(c.trim_end_matches('='))
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or_else(|| status::bad_request("continue key is not valid: illegal base64 data"))?;
-        let start = tok
+        start = tok
             .get("start")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .trim_end_matches('\u{0}')
             .to_string();
-        rv = tok.get("rv").and_then(Value::as_u64).unwrap_or(rv);
-        items.retain(|v| item_key(v, across) > start);
+        token_rv = tok.get("rv").and_then(Value::as_u64);
     }
     let limit = r
         .q("limit")
         .and_then(|l| l.parse::<usize>().ok())
         .filter(|l| *l > 0);
+    // One more than the limit tells whether a next page follows.
+    let page = Page {
+        start: &start,
+        across,
+        take: limit.map_or(usize::MAX, |l| l + 1),
+    };
+    let (mut items, rv) = select(shared, res, ns, r, Some(page))?;
+    let rv = token_rv.unwrap_or(rv);
     let mut cont = None;
     if let Some(l) = limit
         && items.len() > l
