@@ -653,7 +653,7 @@ fn status_section(sizes: &[usize], runs: usize, kubectl: &Path) {
         "Each size on a fresh server without its controller (Deployments `Unmanaged`), seeded \
          with `put_object`: per server one Deployment (ready) and one Service labelled \
          `app.kubernetes.io/part-of=FLEET`, as in the test \
-         `status_of_1000_servers_makes_a_constant_number_of_requests`. One warm-up run of each \
+         `status_of_1000_servers_lists_each_kind_in_pages_of_500`. One warm-up run of each \
          command (output checked: N rows, 2N items), then {runs} timed runs alternating \
          `mcpctl status -o json` and \
          `kubectl get deployments,services -n {NS} -l app.kubernetes.io/part-of=FLEET -o json` \
