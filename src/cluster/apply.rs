@@ -421,10 +421,10 @@ pub async fn replan(
     let count = targets.len();
     let results: Vec<Result<Planned>> =
         futures::stream::iter(targets.into_iter().map(|t| async move {
-            let read = take(&t.path());
+            let key = (t.path(), t.manager);
+            let read = take(&key.0);
             let reused = {
                 let mut earlier = earlier_by_target.lock().expect("earlier plan");
-                let key = (t.path(), t.manager);
                 match earlier.get(&key) {
                     Some(p)
                         if p.target.obj == t.obj

@@ -63,22 +63,26 @@ pub struct Listed {
 }
 
 impl Listed {
-    /// Notes that `collection` was listed (whether or not anything is added).
-    pub fn listed(&mut self, collection: &str) {
-        self.by_collection
-            .entry(collection.to_string())
-            .or_default();
-    }
-
-    /// Keeps `obj`, listed from `collection` and no rendered object, when it
-    /// belongs to an ApplySet.
-    pub fn add(&mut self, collection: &str, obj: Value) {
-        if obj["metadata"]["labels"][applyset::PART_OF_LABEL].is_string() {
-            self.by_collection
-                .entry(collection.to_string())
-                .or_default()
-                .push(obj);
+    /// The `collections` listed, with the `unclaimed` objects they held
+    /// (each with its collection) that are no rendered object: those that
+    /// belong to an ApplySet are kept.
+    pub fn new<'a>(
+        collections: impl IntoIterator<Item = &'a String>,
+        unclaimed: impl IntoIterator<Item = (&'a str, Value)>,
+    ) -> Listed {
+        let mut by_collection: BTreeMap<String, Vec<Value>> = collections
+            .into_iter()
+            .map(|c| (c.clone(), Vec::new()))
+            .collect();
+        for (collection, obj) in unclaimed {
+            if obj["metadata"]["labels"][applyset::PART_OF_LABEL].is_string() {
+                by_collection
+                    .entry(collection.to_string())
+                    .or_default()
+                    .push(obj);
+            }
         }
+        Listed { by_collection }
     }
 
     /// The members of set `id` that `collection` held, when it was listed.

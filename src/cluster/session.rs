@@ -261,13 +261,7 @@ async fn read_live(
             None => missing.push(t),
         }
     }
-    let mut rest = super::prune::Listed::default();
-    for c in collections.keys() {
-        rest.listed(c);
-    }
-    for (collection, o) in by_path.into_values() {
-        rest.add(collection, o);
-    }
+    let rest = super::prune::Listed::new(collections.keys(), by_path.into_values());
     let fetched: Vec<Result<(String, Option<Value>)>> = futures::stream::iter(
         missing
             .into_iter()

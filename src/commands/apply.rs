@@ -130,7 +130,6 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
         .filter(|(_, st)| st.last.as_ref().is_some_and(|r| r.deployed()))
         .map(|(server, _)| server.clone())
         .collect();
-    let recorded: BTreeSet<String> = prepared.states.keys().cloned().collect();
     let ns = s.ns().to_string();
     let ns_exists = prepared.ns_exists;
     let mut ns_created = None;
@@ -282,7 +281,7 @@ async fn run_async(global: &GlobalArgs, args: &ApplyArgs, printer: &Printer) -> 
             me: &me,
             ns_created,
             deployed: &deployed,
-            recorded: &recorded,
+            states: &prepared.states,
             pruning: &pruning,
             removed: &removed,
             discovered: &prepared.discovered,
@@ -479,8 +478,8 @@ struct Work<'a> {
     me: &'a str,
     ns_created: Option<&'a str>,
     deployed: &'a BTreeSet<String>,
-    /// Servers whose state record existed when the fleet's states were read.
-    recorded: &'a BTreeSet<String>,
+    /// The fleet's state records as read before the lock (which servers have one).
+    states: &'a BTreeMap<String, crate::cluster::journal::State>,
     /// What the set holds; its candidates are deleted with `--prune`.
     pruning: &'a Pruning,
     /// Servers no longer in the fleet file whose objects are pruned.
@@ -500,7 +499,7 @@ async fn apply_locked(s: &Session, args: &ApplyArgs, printer: &Printer, w: Work<
     mark_inflight(
         &journal,
         w.changed,
-        |server| w.recorded.contains(server),
+        |server| w.states.contains_key(server),
         |server| inflight(server, "applying objects"),
     )
     .await?;
